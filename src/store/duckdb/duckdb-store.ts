@@ -1,0 +1,251 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { ImportPlan } from '../../data/formats.ts';
+import type {
+  DatasetInfo,
+  Movie,
+  MovieStats,
+  RatingBucket,
+  RatingColumns,
+  Rule,
+  Store,
+  StoreCounts,
+  TagCount,
+} from '../types.ts';
+import { Db, num } from './connection.ts';
+import { countAll, type ImportOptions, type ImportReport, importDataset } from './import.ts';
+import { MIGRATIONS } from './schema.ts';
+
+export interface DuckDbStoreOptions {
+  /** DuckDB memory cap, e.g. "2GB"; it spills to disk beyond that. */
+  memoryLimit?: string;
+  threads?: number;
+}
+
+interface MovieRow {
+  movie_id: number;
+  title: string;
+  display_title: string;
+  year: number | null;
+  genres: string[];
+  imdb_id: string | null;
+  tmdb_id: number | null;
+  source: string;
+}
+
+const MOVIE_COLUMNS = 'movie_id, title, display_title, year, genres, imdb_id, tmdb_id, source';
+
+function toMovie(r: MovieRow): Movie {
+  return {
+    movieId: r.movie_id,
+    title: r.title,
+    displayTitle: r.display_title,
+    year: r.year,
+    genres: r.genres,
+    imdbId: r.imdb_id,
+    tmdbId: r.tmdb_id,
+    source: r.source === 'live' ? 'live' : 'import',
+  };
+}
+
+interface RuleRow {
+  movie_id: number;
+  action: 'block' | 'promote';
+  boost: number;
+  until: Date | null;
+  reason: string | null;
+  created_at: Date;
+}
+
+function toRule(r: RuleRow): Rule {
+  return {
+    movieId: r.movie_id,
+    action: r.action,
+    boost: r.boost,
+    until: r.until ? r.until.toISOString() : null,
+    reason: r.reason,
+    createdAt: r.created_at.toISOString(),
+  };
+}
+
+/** The embedded store: one DuckDB file, opened by one process at a time. */
+export class DuckDbStore implements Store {
+  private constructor(
+    readonly path: string,
+    private readonly db: Db,
+  ) {}
+
+  static async open(path: string, options: DuckDbStoreOptions = {}): Promise<DuckDbStore> {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = await Db.open(path, options);
+    const store = new DuckDbStore(path, db);
+    try {
+      await store.migrate();
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.db.run(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMPTZ DEFAULT now())',
+    );
+    const applied = new Set(
+      (await this.db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version),
+    );
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await this.db.transaction(async () => {
+        for (const sql of m.sql) await this.db.run(sql);
+        await this.db.run('INSERT INTO schema_migrations (version, description) VALUES (?, ?)', [
+          m.version,
+          m.description,
+        ]);
+      });
+    }
+  }
+
+  async schemaVersion(): Promise<number> {
+    return num((await this.db.one('SELECT max(version) AS v FROM schema_migrations'))?.v);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  importDataset(plan: ImportPlan, options?: ImportOptions): Promise<ImportReport> {
+    return importDataset(this.db, plan, options);
+  }
+
+  async dataset(): Promise<DatasetInfo | null> {
+    const rows = await this.db.all<{ key: string; value: string }>(
+      "SELECT key, value FROM meta WHERE key LIKE 'dataset.%'",
+    );
+    const m = new Map(rows.map((r) => [r.key, r.value]));
+    const name = m.get('dataset.name');
+    if (!name) return null;
+    return {
+      name,
+      sourceDir: m.get('dataset.dir') ?? '',
+      format: m.get('dataset.format') ?? '',
+      scale: JSON.parse(m.get('dataset.scale') ?? '{"min":0.5,"max":5,"step":0.5}'),
+      importedAt: m.get('dataset.imported_at') ?? '',
+      hasGenome: m.get('dataset.genome') === 'true',
+    };
+  }
+
+  counts(): Promise<StoreCounts> {
+    return countAll(this.db);
+  }
+
+  async ratingHistogram(): Promise<RatingBucket[]> {
+    const rows = await this.db.all<{ rating: number; n: bigint }>(
+      'SELECT rating, count(*) AS n FROM ratings GROUP BY rating ORDER BY rating',
+    );
+    return rows.map((r) => ({ rating: r.rating, count: num(r.n) }));
+  }
+
+  async listMovies(): Promise<Movie[]> {
+    return (
+      await this.db.all<MovieRow & Record<string, unknown>>(`SELECT ${MOVIE_COLUMNS} FROM movies ORDER BY movie_id`)
+    ).map(toMovie);
+  }
+
+  async getMovie(movieId: number): Promise<Movie | null> {
+    const row = await this.db.one<MovieRow & Record<string, unknown>>(
+      `SELECT ${MOVIE_COLUMNS} FROM movies WHERE movie_id = ?`,
+      [movieId],
+    );
+    return row ? toMovie(row) : null;
+  }
+
+  async topTags(movieId: number, limit: number): Promise<TagCount[]> {
+    const rows = await this.db.all<{ tag: string; n: bigint }>(
+      `SELECT any_value(tag) AS tag, count(*) AS n FROM tags WHERE movie_id = ?
+       GROUP BY lower(trim(tag)) ORDER BY n DESC, tag LIMIT ?`,
+      [movieId, limit],
+    );
+    return rows.map((r) => ({ tag: r.tag, count: num(r.n) }));
+  }
+
+  async movieStats(): Promise<MovieStats> {
+    const rows = await this.db.all<{ movie_id: number; n: bigint; mean: number }>(
+      'SELECT movie_id, count(*) AS n, avg(rating) AS mean FROM ratings GROUP BY movie_id ORDER BY movie_id',
+    );
+    const global = await this.db.one<{ mean: number | null; n: bigint }>(
+      'SELECT avg(rating) AS mean, count(*) AS n FROM ratings',
+    );
+    const stats: MovieStats = {
+      movieId: new Int32Array(rows.length),
+      count: new Int32Array(rows.length),
+      mean: new Float32Array(rows.length),
+      globalMean: global?.mean ?? 0,
+      totalRatings: num(global?.n ?? 0),
+    };
+    rows.forEach((r, i) => {
+      stats.movieId[i] = r.movie_id;
+      stats.count[i] = num(r.n);
+      stats.mean[i] = r.mean;
+    });
+    return stats;
+  }
+
+  async ratingColumns(): Promise<RatingColumns> {
+    const n = num((await this.db.one('SELECT count(*) AS n FROM ratings'))?.n);
+    const cols: RatingColumns = {
+      userId: new Int32Array(n),
+      movieId: new Int32Array(n),
+      rating: new Float32Array(n),
+      timestamp: new Float64Array(n),
+    };
+    // Streamed chunk by chunk into preallocated typed arrays: no per-row objects at 25 M rows.
+    const result = await this.db.conn.stream(
+      'SELECT user_id, movie_id, rating, ts FROM ratings ORDER BY user_id, movie_id',
+    );
+    let offset = 0;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const rows = chunk.rowCount;
+      const u = chunk.getColumnVector(0);
+      const m = chunk.getColumnVector(1);
+      const r = chunk.getColumnVector(2);
+      const t = chunk.getColumnVector(3);
+      for (let i = 0; i < rows; i++) {
+        cols.userId[offset + i] = u.getItem(i) as number;
+        cols.movieId[offset + i] = m.getItem(i) as number;
+        cols.rating[offset + i] = r.getItem(i) as number;
+        cols.timestamp[offset + i] = Number(t.getItem(i) as bigint);
+      }
+      offset += rows;
+    }
+    return cols;
+  }
+
+  async listRules(): Promise<Rule[]> {
+    return (await this.db.all<RuleRow & Record<string, unknown>>('SELECT * FROM rules ORDER BY movie_id')).map(toRule);
+  }
+
+  async putRule(rule: Omit<Rule, 'createdAt'>): Promise<Rule> {
+    const params: DuckDBValue[] = [rule.movieId, rule.action, rule.boost, rule.until, rule.reason];
+    await this.db.run(
+      `INSERT OR REPLACE INTO rules (movie_id, action, boost, until, reason, created_at)
+       VALUES (?, ?, ?, CAST(? AS TIMESTAMPTZ), ?, now())`,
+      params,
+    );
+    const row = await this.db.one<RuleRow & Record<string, unknown>>('SELECT * FROM rules WHERE movie_id = ?', [
+      rule.movieId,
+    ]);
+    return toRule(row!);
+  }
+
+  async removeRule(movieId: number): Promise<boolean> {
+    const existed = await this.db.one('SELECT 1 AS x FROM rules WHERE movie_id = ?', [movieId]);
+    if (!existed) return false;
+    await this.db.run('DELETE FROM rules WHERE movie_id = ?', [movieId]);
+    return true;
+  }
+}

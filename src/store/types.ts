@@ -1,0 +1,109 @@
+/** Records and the store contract. Models never see SQL: they get these shapes and typed arrays. */
+
+export interface Movie {
+  movieId: number;
+  /** Title as published, e.g. "Matrix, The (1999)". */
+  title: string;
+  /** Readable title without year and with the article in front, e.g. "The Matrix". */
+  displayTitle: string;
+  year: number | null;
+  genres: string[];
+  imdbId: string | null;
+  tmdbId: number | null;
+  /** 'import' for catalogue rows, 'live' for movies added while serving. */
+  source: 'import' | 'live';
+}
+
+export interface Rating {
+  userId: number;
+  movieId: number;
+  rating: number;
+  /** Unix seconds. */
+  timestamp: number;
+}
+
+/** Column-oriented ratings for model fitting: one entry per rating, aligned arrays. */
+export interface RatingColumns {
+  userId: Int32Array;
+  movieId: Int32Array;
+  rating: Float32Array;
+  timestamp: Float64Array;
+}
+
+export interface MovieStats {
+  movieId: Int32Array;
+  count: Int32Array;
+  mean: Float32Array;
+  /** Mean over all ratings (not over movies). */
+  globalMean: number;
+  totalRatings: number;
+}
+
+export type RuleAction = 'block' | 'promote';
+
+export interface Rule {
+  movieId: number;
+  action: RuleAction;
+  /** Multiplier for promoted titles; 1 for blocks. */
+  boost: number;
+  /** ISO timestamp after which the rule no longer applies, or null for no expiry. */
+  until: string | null;
+  reason: string | null;
+  createdAt: string;
+}
+
+export interface RatingScale {
+  min: number;
+  max: number;
+  step: number;
+}
+
+export interface DatasetInfo {
+  name: string;
+  sourceDir: string;
+  format: string;
+  scale: RatingScale;
+  importedAt: string;
+  hasGenome: boolean;
+}
+
+export interface StoreCounts {
+  movies: number;
+  users: number;
+  ratings: number;
+  tags: number;
+  genomeTags: number;
+  /** Movies that have genome relevance scores. */
+  genomeMovies: number;
+}
+
+export interface TagCount {
+  tag: string;
+  count: number;
+}
+
+export interface RatingBucket {
+  rating: number;
+  count: number;
+}
+
+/** Store contract: catalogue, ratings, users, rules, runs. A PostgreSQL backend implements the same. */
+export interface Store {
+  readonly path: string;
+  close(): Promise<void>;
+
+  dataset(): Promise<DatasetInfo | null>;
+  counts(): Promise<StoreCounts>;
+  ratingHistogram(): Promise<RatingBucket[]>;
+
+  listMovies(): Promise<Movie[]>;
+  getMovie(movieId: number): Promise<Movie | null>;
+  topTags(movieId: number, limit: number): Promise<TagCount[]>;
+  movieStats(): Promise<MovieStats>;
+  ratingColumns(): Promise<RatingColumns>;
+
+  listRules(): Promise<Rule[]>;
+  putRule(rule: Omit<Rule, 'createdAt'>): Promise<Rule>;
+  /** Returns false when there was no rule for the movie. */
+  removeRule(movieId: number): Promise<boolean>;
+}
