@@ -89,6 +89,7 @@ function datFile(
   kind: SourceKind,
   columns: SourceFile['columns'],
   encoding: SourceFile['encoding'],
+  required: readonly string[] = columns.map(([name]) => name).filter((n) => n !== 'zip' && n !== 'genres'),
 ): SourceFile {
   return {
     kind,
@@ -99,7 +100,7 @@ function datFile(
     header: false,
     encoding,
     columns,
-    required: columns.map(([name]) => name).filter((n) => n !== 'zip' && n !== 'genres'),
+    required,
   };
 }
 
@@ -112,9 +113,8 @@ const has = (dir: string, file: string) => existsSync(join(dir, file));
  */
 export function detectFormat(dirArg: string, options: { scale?: RatingScale } = {}): ImportPlan {
   const dir = resolve(dirArg);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new FormatError(`${dirArg}: no such directory`);
-  }
+  if (!existsSync(dir)) throw new FormatError(`${dirArg}: no such directory`);
+  if (!statSync(dir).isDirectory()) throw new FormatError(`${dirArg}: not a directory`);
   const name = basename(dir);
 
   if (has(dir, 'ratings.csv') || has(dir, 'movies.csv')) {
@@ -274,6 +274,8 @@ export function detectFormat(dirArg: string, options: { scale?: RatingScale } = 
             ['timestamp', 'BIGINT'],
           ],
           encoding,
+          // As for tags.csv: a line with an empty tag is not an error, it is just not imported.
+          ['userId', 'movieId'],
         ),
       );
     }

@@ -41,15 +41,16 @@ const ARTICLES = [
   'Ta',
   'To',
 ];
-const ARTICLE_SUFFIX = new RegExp(`^(.*\\S), (${ARTICLES.map((a) => a.replace("'", "\\'")).join('|')})$`);
+// "Crow, The: Wicked Prayer": the article closes the main title, before a subtitle after a colon.
+const ARTICLE_SUFFIX = new RegExp(`^(.*\\S), (${ARTICLES.map((a) => a.replace("'", "\\'")).join('|')})(: .*)?$`);
 const YEAR_SUFFIX = /\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$/;
 
-/** "Matrix, The" → "The Matrix"; "Avventura, L'" → "L'Avventura". */
+/** "Matrix, The" → "The Matrix"; "Avventura, L'" → "L'Avventura"; "Crow, The: Wicked Prayer" → "The Crow: Wicked Prayer". */
 export function frontArticle(title: string): string {
   const match = ARTICLE_SUFFIX.exec(title.trim());
   if (!match) return title.trim();
-  const [, rest, article] = match;
-  return article!.endsWith("'") ? `${article}${rest}` : `${article} ${rest}`;
+  const [, rest, article, subtitle = ''] = match;
+  return `${article!.endsWith("'") ? `${article}${rest}` : `${article} ${rest}`}${subtitle}`;
 }
 
 export function parseTitle(raw: string): ParsedTitle {

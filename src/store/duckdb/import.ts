@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import type { ImportPlan, SourceFile, SourceKind } from '../../data/formats.ts';
 import { normaliseGenres, parseTitle } from '../../data/titles.ts';
@@ -46,13 +47,20 @@ const MAX_REPORTED = 100;
 interface Staged {
   file: SourceFile;
   table: string;
-  /** Physical line numbers DuckDB rejected, ascending: needed to map row ids back to lines. */
+  /** Line numbers (as DuckDB counts them) of the lines its reader rejected, ascending. */
   rejectedLines: number[];
+  /** Built on first need, i.e. only when there is a problem to report. */
+  lines?: Promise<LineMap>;
 }
 
 /**
  * Imports a MovieLens directory all-or-nothing: every file is parsed by DuckDB's CSV reader into
  * staging tables, validated with SQL, then swapped into the store inside one transaction.
+ *
+ * The staging tables are created (and committed) before the transaction: rows inserted inside an
+ * open transaction get provisional row ids (from DuckDB's MAX_ROW_ID, 36028797018960000, up); only
+ * committed row ids are the 0-based record order that {@link LineMap} turns back into line numbers.
+ * They are temporary tables of this connection, dropped in any case at the end.
  */
 export async function importDataset(db: Db, plan: ImportPlan, options: ImportOptions = {}): Promise<ImportReport> {
   const started = performance.now();
@@ -74,17 +82,17 @@ export async function importDataset(db: Db, plan: ImportPlan, options: ImportOpt
   progress.start(steps, `import ${plan.name}`);
   const tick = () => progress.update(++step);
   const suffix = `${process.pid}_${Date.now()}`;
+  const staged = new Map<SourceKind, Staged>();
 
   try {
+    for (const file of plan.files) {
+      const s = await stage(db, file, suffix);
+      staged.set(file.kind, s);
+      const { issues, count } = await rejects(db, s);
+      report(issues, count);
+      tick();
+    }
     await db.transaction(async () => {
-      const staged = new Map<SourceKind, Staged>();
-      for (const file of plan.files) {
-        const s = await stage(db, file, suffix);
-        staged.set(file.kind, s);
-        const { issues, count } = await rejects(db, s);
-        report(issues, count);
-        tick();
-      }
       for (const s of staged.values()) {
         for (const check of checksFor(s.file.kind, plan)) {
           const { issues, count } = await violations(db, s, check, staged, lenient);
@@ -94,10 +102,15 @@ export async function importDataset(db: Db, plan: ImportPlan, options: ImportOpt
       }
       await replaceData(db, plan, staged);
       tick();
-      for (const s of staged.values()) await db.run(`DROP TABLE IF EXISTS ${s.table}`);
-      tick();
     });
   } finally {
+    for (const file of plan.files) {
+      const table = `stg_${file.kind}_${suffix}`;
+      for (const name of [table, `rej_${table}`, `rejscan_${table}`]) {
+        await db.run(`DROP TABLE IF EXISTS ${name}`).catch(() => {});
+      }
+    }
+    tick();
     progress.stop();
   }
   await db.run('CHECKPOINT');
@@ -141,6 +154,8 @@ function checkHeader(file: SourceFile): void {
 async function stage(db: Db, file: SourceFile, suffix: string): Promise<Staged> {
   const table = `stg_${file.kind}_${suffix}`;
   const columns = file.columns.map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`).join(', ');
+  // Row ids must follow file order (see LineMap): DuckDB keeps insertion order for CREATE TABLE AS
+  // unless preserve_insertion_order is switched off, which cinerec never does.
   await db.run(
     `CREATE TEMP TABLE ${table} AS SELECT * FROM read_csv(${sqlString(file.path)},
       header = ${file.header}, auto_detect = false, delim = ${sqlString(file.delimiter)},
@@ -152,15 +167,25 @@ async function stage(db: Db, file: SourceFile, suffix: string): Promise<Staged> 
   return { file, table, rejectedLines: lines.map((r) => Number(r.line)) };
 }
 
+const NUMBER_WORDS: Record<string, string> = {
+  DOUBLE: 'a number',
+  INTEGER: 'a whole number',
+  BIGINT: 'a whole number',
+};
+
 function describeReject(type: string, column: string | null, message: string): string {
   switch (type) {
-    case 'CAST':
-      return message
-        .replace(/^Error when converting column "[^"]*"\. /, '')
-        .replace(/Could not convert string/, 'cannot read');
+    case 'CAST': {
+      const cast = /Could not convert string "(.*)" to '(\w+)'/.exec(message);
+      if (cast) return `cannot read "${cast[1]}" as ${NUMBER_WORDS[cast[2]!] ?? cast[2]!.toLowerCase()}`;
+      return message.replace(/^Error when converting column "[^"]*"\. /, '');
+    }
     case 'MISSING COLUMNS':
-    case 'TOO MANY COLUMNS':
-      return `malformed line: ${message.replace('Expected Number of Columns', 'expected fields').replace('Found', 'found')}`;
+    case 'TOO MANY COLUMNS': {
+      const counts = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message);
+      if (counts) return `malformed line: expected ${counts[1]} fields, found ${counts[2]}`;
+      return `malformed line: ${message}`;
+    }
     case 'INVALID ENCODING':
     case 'INVALID UNICODE':
       return 'bad encoding: the line is not valid UTF-8 (MovieLens CSV files are UTF-8)';
@@ -173,31 +198,144 @@ function describeReject(type: string, column: string | null, message: string): s
   }
 }
 
+/** Rejected lines, one issue per line (a line can fail in several columns). */
 async function rejects(db: Db, s: Staged): Promise<{ issues: ImportIssue[]; count: number }> {
+  const count = s.rejectedLines.length;
+  if (count === 0) return { issues: [], count: 0 };
   const rows = await db.all<{ line: bigint; column_name: string | null; error_type: string; error_message: string }>(
     `SELECT line, column_name, CAST(error_type AS VARCHAR) AS error_type, error_message
-     FROM rej_${s.table} ORDER BY line LIMIT ${MAX_REPORTED}`,
+     FROM rej_${s.table} WHERE line IN (SELECT DISTINCT line FROM rej_${s.table} ORDER BY line LIMIT ${MAX_REPORTED})
+     ORDER BY line, byte_position`,
   );
-  const count = num((await db.one(`SELECT count(*) AS n FROM rej_${s.table}`))?.n);
-  const issues = rows.map((r) => ({
-    file: s.file.name,
-    line: Number(r.line),
-    ...(r.column_name && r.error_type === 'CAST' ? { field: r.column_name } : {}),
-    message: describeReject(r.error_type, r.column_name, r.error_message),
-  }));
+  const map = await lineMap(s);
+  const issues: ImportIssue[] = [];
+  let last: { line: number; issue: ImportIssue } | null = null;
+  for (const r of rows) {
+    const line = Number(r.line);
+    const message = describeReject(r.error_type, r.column_name, r.error_message);
+    const field = r.column_name && r.error_type === 'CAST' ? r.column_name : undefined;
+    if (last && last.line === line) {
+      last.issue.message += `; ${field ? `field ${field}: ` : ''}${message}`;
+      continue;
+    }
+    const issue: ImportIssue = { file: s.file.name, line: map.reported(line), ...(field ? { field } : {}), message };
+    issues.push(issue);
+    last = { line, issue };
+  }
   await db.run(`DROP TABLE IF EXISTS rej_${s.table}`);
   await db.run(`DROP TABLE IF EXISTS rejscan_${s.table}`);
   return { issues, count };
 }
 
-/** A row id in a staging table → the physical line in the source file. */
-function lineOf(rowid: number, s: Staged): number {
-  let line = rowid + (s.file.header ? 2 : 1);
-  for (const rejected of s.rejectedLines) {
-    if (rejected <= line) line++;
-    else break;
+/**
+ * Maps staging rows and DuckDB's rejected lines back to physical line numbers (1-based, header
+ * included). A staging row id is the 0-based index of the record among the rows DuckDB kept; the
+ * record's line is shifted from `index + header + 1` by every line DuckDB did not turn into a row:
+ * rejected lines, blank lines (skipped silently) and the extra lines of quoted fields spanning
+ * several lines. DuckDB's own reject line numbers count such a multi-line record as one line.
+ */
+interface LineMap {
+  /** Physical line of the staging row with this row id. */
+  record(rowid: number): number;
+  /** Physical line of a line number from DuckDB's rejects table. */
+  reported(line: number): number;
+}
+
+function lineMap(s: Staged): Promise<LineMap> {
+  s.lines ??= scanLines(s.file, s.rejectedLines);
+  return s.lines;
+}
+
+/** One pass over the file's bytes; only done when there is something to report. */
+async function scanLines(file: SourceFile, rejectedLines: readonly number[]): Promise<LineMap> {
+  const rejected = new Set(rejectedLines);
+  const rejectedAt = new Map<number, number>();
+  // Where the record → line offset changes: from record index from[i] on, the offset is shift[i].
+  const from: number[] = [];
+  const shift: number[] = [];
+  const base = file.header ? 2 : 1;
+  const quote = file.quote.length === 1 ? file.quote.charCodeAt(0) : -1;
+  let line = 1; // physical line being read
+  let unit = 0; // line number as DuckDB counts it
+  let records = 0;
+  let headerSeen = !file.header;
+  let inQuote = false;
+  let startedInQuote = false;
+  let blank = true;
+  let empty = true;
+  const endLine = () => {
+    if (startedInQuote) return; // continuation of a multi-line quoted field
+    unit++;
+    if (rejected.has(unit)) {
+      rejectedAt.set(unit, line);
+    } else if (blank) {
+      // DuckDB skips blank lines
+    } else if (!headerSeen) {
+      headerSeen = true;
+    } else {
+      const offset = line - records - base;
+      if (offset !== (shift.length > 0 ? shift[shift.length - 1] : 0)) {
+        from.push(records);
+        shift.push(offset);
+      }
+      records++;
+    }
+  };
+  const handle = await open(file.path, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      // Native indexOf rather than a byte loop: several times faster on files of a GB.
+      let nextQuote = quote >= 0 ? chunk.indexOf(quote) : -1;
+      let pos = 0;
+      while (pos < bytesRead) {
+        const newline = chunk.indexOf(0x0a, pos);
+        const end = newline === -1 ? bytesRead : newline;
+        while (nextQuote !== -1 && nextQuote < end) {
+          inQuote = !inQuote;
+          nextQuote = chunk.indexOf(quote, nextQuote + 1);
+        }
+        if (end > pos) {
+          empty = false;
+          if (end - pos > 1 || chunk[pos] !== 0x0d) blank = false;
+        }
+        if (newline === -1) break;
+        endLine();
+        line++;
+        startedInQuote = inQuote;
+        blank = true;
+        empty = true;
+        pos = newline + 1;
+      }
+    }
+    if (!empty) endLine();
+  } finally {
+    await handle.close();
   }
-  return line;
+  return {
+    record(rowid) {
+      // Last breakpoint at or before rowid.
+      let lo = 0;
+      let hi = from.length - 1;
+      let found = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (from[mid]! <= rowid) {
+          found = mid;
+          lo = mid + 1;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      return rowid + base + (found >= 0 ? shift[found]! : 0);
+    },
+    reported(n) {
+      return rejectedAt.get(n) ?? n;
+    },
+  };
 }
 
 interface Check {
@@ -206,10 +344,28 @@ interface Check {
   where: (staged: Map<SourceKind, Staged>) => string;
   /** SQL expression (alias t) giving the message. */
   message: string;
+  /** SQL expression (alias t) giving the row id of the row this one repeats (for duplicates). */
+  firstRow?: string;
 }
 
 function fmt(x: number): string {
   return Number.isInteger(x) ? x.toFixed(1) : String(x);
+}
+
+/**
+ * Flags every repeat of a key after its first occurrence, so that lenient mode keeps the first
+ * row, as it does for ratings.
+ */
+function duplicate(keys: readonly string[], field: string | undefined, message: string): Check {
+  const partition = keys.join(', ');
+  const same = keys.map((k) => `f.${k} = t.${k}`).join(' AND ');
+  return {
+    ...(field ? { field } : {}),
+    where: () =>
+      `t.rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY ${partition} ORDER BY rowid) AS k FROM __self__) WHERE k > 1)`,
+    message,
+    firstRow: `(SELECT min(f.rowid) FROM __self__ f WHERE ${same})`,
+  };
 }
 
 function checksFor(kind: SourceKind, plan: ImportPlan): Check[] {
@@ -219,16 +375,18 @@ function checksFor(kind: SourceKind, plan: ImportPlan): Check[] {
     where: () => `t."${col}" IS NULL`,
     message: `'empty value'`,
   }));
+  const moviesFile = plan.files.find((f) => f.kind === 'movies')!.name;
   const knownMovie = (staged: Map<SourceKind, Staged>) =>
     `NOT EXISTS (SELECT 1 FROM ${staged.get('movies')!.table} m WHERE m.movieId = t.movieId)`;
+  const unknownMovie: Check = {
+    field: 'movieId',
+    where: knownMovie,
+    message: `'unknown movie id ' || t.movieId || ' (not in ${moviesFile})'`,
+  };
   const { min, max, step } = plan.scale;
   switch (kind) {
     case 'movies':
-      checks.push({
-        field: 'movieId',
-        where: () => `t.movieId IN (SELECT movieId FROM __self__ GROUP BY movieId HAVING count(*) > 1)`,
-        message: `'duplicate movieId ' || t.movieId`,
-      });
+      checks.push(duplicate(['movieId'], 'movieId', `'duplicate movieId ' || t.movieId`));
       checks.push({ field: 'title', where: () => `trim(t.title) = ''`, message: `'empty title'` });
       break;
     case 'ratings':
@@ -238,23 +396,24 @@ function checksFor(kind: SourceKind, plan: ImportPlan): Check[] {
           `t.rating < ${min} OR t.rating > ${max} OR abs((t.rating - ${min}) / ${step} - round((t.rating - ${min}) / ${step})) > 1e-6`,
         message: `'rating ' || t.rating || ' is outside the scale ${fmt(min)}–${fmt(max)} in steps of ${step}'`,
       });
-      checks.push({
-        field: 'movieId',
-        where: knownMovie,
-        message: `'unknown movie id ' || t.movieId || ' (not in ${plan.files.find((f) => f.kind === 'movies')!.name})'`,
-      });
-      checks.push({
-        where: () =>
-          `t.rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY userId, movieId ORDER BY rowid) AS k FROM __self__) WHERE k > 1)`,
-        message: `'duplicate rating of movie ' || t.movieId || ' by user ' || t.userId`,
-      });
+      checks.push(unknownMovie);
+      checks.push(
+        duplicate(
+          ['userId', 'movieId'],
+          undefined,
+          `'duplicate rating of movie ' || t.movieId || ' by user ' || t.userId`,
+        ),
+      );
       break;
     case 'tags':
+      checks.push(unknownMovie);
+      break;
     case 'links':
-      checks.push({ field: 'movieId', where: knownMovie, message: `'unknown movie id ' || t.movieId` });
+      checks.push(unknownMovie);
+      checks.push(duplicate(['movieId'], 'movieId', `'duplicate links for movie ' || t.movieId`));
       break;
     case 'genomeScores':
-      checks.push({ field: 'movieId', where: knownMovie, message: `'unknown movie id ' || t.movieId` });
+      checks.push(unknownMovie);
       checks.push({
         field: 'tagId',
         where: (staged) => `NOT EXISTS (SELECT 1 FROM ${staged.get('genomeTags')!.table} g WHERE g.tagId = t.tagId)`,
@@ -265,20 +424,19 @@ function checksFor(kind: SourceKind, plan: ImportPlan): Check[] {
         where: () => `t.relevance < 0 OR t.relevance > 1`,
         message: `'relevance ' || t.relevance || ' outside 0–1'`,
       });
+      checks.push(
+        duplicate(
+          ['movieId', 'tagId'],
+          undefined,
+          `'duplicate score of genome tag ' || t.tagId || ' for movie ' || t.movieId`,
+        ),
+      );
       break;
     case 'genomeTags':
-      checks.push({
-        field: 'tagId',
-        where: () => `t.tagId IN (SELECT tagId FROM __self__ GROUP BY tagId HAVING count(*) > 1)`,
-        message: `'duplicate tagId ' || t.tagId`,
-      });
+      checks.push(duplicate(['tagId'], 'tagId', `'duplicate tagId ' || t.tagId`));
       break;
     case 'users':
-      checks.push({
-        field: 'userId',
-        where: () => `t.userId IN (SELECT userId FROM __self__ GROUP BY userId HAVING count(*) > 1)`,
-        message: `'duplicate userId ' || t.userId`,
-      });
+      checks.push(duplicate(['userId'], 'userId', `'duplicate userId ' || t.userId`));
       break;
   }
   return checks;
@@ -292,17 +450,21 @@ async function violations(
   lenient: boolean,
 ): Promise<{ issues: ImportIssue[]; count: number }> {
   const where = check.where(staged).replaceAll('__self__', s.table);
-  const rows = await db.all<{ r: bigint; msg: string }>(
-    `SELECT t.rowid AS r, ${check.message} AS msg FROM ${s.table} t WHERE ${where} ORDER BY t.rowid LIMIT ${MAX_REPORTED}`,
+  const first = (check.firstRow ?? 'NULL').replaceAll('__self__', s.table);
+  const rows = await db.all<{ r: bigint; msg: string; first: bigint | null }>(
+    `SELECT r, msg, ${first} AS first FROM (
+       SELECT t.rowid AS r, ${check.message} AS msg, t.* FROM ${s.table} t WHERE ${where} ORDER BY t.rowid LIMIT ${MAX_REPORTED}
+     ) t ORDER BY r`,
   );
   if (rows.length === 0) return { issues: [], count: 0 };
   const count = num((await db.one(`SELECT count(*) AS n FROM ${s.table} t WHERE ${where}`))?.n);
   if (lenient) await db.run(`DELETE FROM ${s.table} t WHERE ${where}`);
+  const map = await lineMap(s);
   const issues = rows.map((row) => ({
     file: s.file.name,
-    line: lineOf(Number(row.r), s),
+    line: map.record(Number(row.r)),
     ...(check.field ? { field: check.field } : {}),
-    message: row.msg,
+    message: row.first === null ? row.msg : `${row.msg} (first on line ${map.record(Number(row.first))})`,
   }));
   return { issues, count };
 }
@@ -324,11 +486,13 @@ async function replaceData(db: Db, plan: ImportPlan, staged: Map<SourceKind, Sta
   }
   const users = staged.get('users')?.table;
   const ids = `SELECT userId FROM ${ratings}${tags ? ` UNION SELECT userId FROM ${tags}` : ''}${users ? ` UNION SELECT userId FROM ${users}` : ''}`;
+  // DISTINCT: with ratings alone there is no UNION to remove repeats.
   await db.run(
     users
       ? `INSERT INTO users (user_id, gender, age, occupation, zip)
-         SELECT i.userId, u.gender, u.age, u.occupation, u.zip FROM (${ids}) i LEFT JOIN ${users} u USING (userId) ORDER BY i.userId`
-      : `INSERT INTO users (user_id) SELECT userId FROM (${ids}) ORDER BY userId`,
+         SELECT i.userId, u.gender, u.age, u.occupation, u.zip FROM (SELECT DISTINCT userId FROM (${ids})) i
+         LEFT JOIN ${users} u USING (userId) ORDER BY i.userId`
+      : `INSERT INTO users (user_id) SELECT DISTINCT userId FROM (${ids}) ORDER BY userId`,
   );
   const gTags = staged.get('genomeTags')?.table;
   const gScores = staged.get('genomeScores')?.table;

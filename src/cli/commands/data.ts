@@ -1,0 +1,138 @@
+import type { Command } from 'commander';
+import { FetchError, fetchRelease, MOVIELENS_TERMS } from '../../data/fetch.ts';
+import { detectFormat } from '../../data/formats.ts';
+import { isReleaseName, RELEASES } from '../../data/releases.ts';
+import { ValidationError } from '../../util/errors.ts';
+import { terminalProgress } from '../../util/progress.ts';
+import { configFor, openStore, output } from '../context.ts';
+import { table } from '../format.ts';
+
+export function registerData(program: Command): void {
+  const data = program.command('data').description('get MovieLens data and import it into the store');
+
+  data
+    .command('fetch')
+    .description(
+      `download an official GroupLens release into <dataDir>/<release> (${Object.keys(RELEASES).join(', ')})`,
+    )
+    .argument('<release>', 'release name, e.g. ml-latest-small')
+    .option('--force', 're-download even if the release is already there')
+    .action(async (release: string, opts: { force?: boolean }, cmd: Command) => {
+      if (!isReleaseName(release)) {
+        throw new ValidationError(
+          `unknown release "${release}"; choose one of: ${Object.keys(RELEASES).join(', ')}`,
+          'release',
+        );
+      }
+      const { config } = configFor(cmd);
+      const result = await fetchRelease(release, {
+        dataDir: config.dataDir,
+        progress: terminalProgress(),
+        ...(opts.force ? { force: true } : {}),
+      }).catch((err: unknown) => {
+        if (err instanceof FetchError) throw new ValidationError(err.message);
+        throw err;
+      });
+      output(cmd, result, (r) =>
+        [
+          r.skipped
+            ? `${r.release} is already in ${r.dir} (use --force to download again)`
+            : `${r.release}: ${r.files.length} files in ${r.dir} (${(r.bytes / 1e6).toFixed(1)} MB, ${r.checksum?.algorithm} verified)`,
+          `next: cinerec data import ${r.dir}`,
+          '',
+          MOVIELENS_TERMS,
+        ].join('\n'),
+      );
+    });
+
+  data
+    .command('import')
+    .description(
+      'import a MovieLens directory (CSV, ml-1m/ml-10m ::, or ml-100k format) into the store, replacing its data',
+    )
+    .argument('<dir>', 'directory with the release files')
+    .option('--lenient', 'skip and report bad lines instead of failing the whole import')
+    .action(async (dir: string, opts: { lenient?: boolean }, cmd: Command) => {
+      const { config } = configFor(cmd);
+      const plan = detectFormat(dir);
+      const store = await openStore(config);
+      try {
+        const report = await store.importDataset(plan, {
+          lenient: Boolean(opts.lenient),
+          progress: terminalProgress(),
+        });
+        output(cmd, report, (r) => {
+          const lines = [
+            `imported ${r.dataset} (${r.format}) in ${r.seconds.toFixed(2)} s into ${config.store.path}`,
+            table(
+              ['movies', 'users', 'ratings', 'tags', 'genome tags', 'genome movies'],
+              [
+                [
+                  r.counts.movies,
+                  r.counts.users,
+                  r.counts.ratings,
+                  r.counts.tags,
+                  r.counts.genomeTags,
+                  r.counts.genomeMovies,
+                ],
+              ],
+            ),
+          ];
+          if (r.skippedCount > 0) {
+            lines.push(`skipped ${r.skippedCount} bad line(s):`);
+            for (const i of r.skipped)
+              lines.push(`  ${i.file}${i.line ? ` line ${i.line}` : ''}: ${i.field ? `${i.field}: ` : ''}${i.message}`);
+            if (r.skippedCount > r.skipped.length) lines.push(`  … and ${r.skippedCount - r.skipped.length} more`);
+          }
+          return lines.join('\n');
+        });
+      } finally {
+        await store.close();
+      }
+    });
+
+  data
+    .command('info')
+    .description('counts of movies, users, ratings, tags, genome coverage and the rating histogram')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { config } = configFor(cmd);
+      const store = await openStore(config);
+      try {
+        const info = {
+          store: config.store.path,
+          dataset: await store.dataset(),
+          counts: await store.counts(),
+          ratingHistogram: await store.ratingHistogram(),
+        };
+        output(cmd, info, (i) => {
+          if (!i.dataset) return `the store ${i.store} is empty: run \`cinerec data import <dir>\``;
+          const total = i.ratingHistogram.reduce((s, b) => s + b.count, 0);
+          const maxCount = Math.max(1, ...i.ratingHistogram.map((b) => b.count));
+          return [
+            `data set ${i.dataset.name} (${i.dataset.format}), imported ${i.dataset.importedAt} from ${i.dataset.sourceDir}`,
+            table(
+              ['movies', 'users', 'ratings', 'tags', 'genome tags', 'genome coverage'],
+              [
+                [
+                  i.counts.movies,
+                  i.counts.users,
+                  i.counts.ratings,
+                  i.counts.tags,
+                  i.counts.genomeTags,
+                  `${i.counts.genomeMovies} movies (${((100 * i.counts.genomeMovies) / Math.max(1, i.counts.movies)).toFixed(1)}%)`,
+                ],
+              ],
+            ),
+            '',
+            'rating histogram',
+            ...i.ratingHistogram.map(
+              (b) =>
+                `${b.rating.toFixed(1).padStart(4)}  ${String(b.count).padStart(9)}  ${((100 * b.count) / total).toFixed(1).padStart(5)}%  ${'#'.repeat(Math.round((40 * b.count) / maxCount))}`,
+            ),
+          ].join('\n');
+        });
+      } finally {
+        await store.close();
+      }
+    });
+}

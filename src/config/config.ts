@@ -1,0 +1,202 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { Ajv, type JSONSchemaType } from 'ajv';
+
+type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Settings as written in cinerec.config.json (every section complete after defaults are merged). */
+export interface ConfigInput {
+  /** Where releases are fetched and the store lives. */
+  dataDir: string;
+  /** Release used by `npm start` when the store is empty. */
+  dataset: string;
+  store: {
+    /** Default: <dataDir>/cinerec.duckdb. */
+    path?: string;
+    /** DuckDB memory cap, e.g. "2GB"; it spills to disk beyond that. */
+    memoryLimit: string;
+  };
+  server: { host: string; port: number; bodyLimit: number; logLevel: LogLevel };
+  popularity: {
+    /** m in the weighted rating: this quantile of the vote counts of rated movies... */
+    minVotesQuantile: number;
+    /** ...unless fixed here. */
+    minVotes?: number;
+  };
+  recommend: { defaultK: number; maxK: number };
+}
+
+/** The configuration after loading: every path absolute. */
+export type Config = Omit<ConfigInput, 'store'> & { store: ConfigInput['store'] & { path: string } };
+
+// A plain JSON Schema checked against ConfigInput at compile time by Ajv's JSONSchemaType; Ajv
+// (already Fastify's validator) loads in a fraction of the time TypeBox needs, and every CLI call pays it.
+export const CONFIG_SCHEMA: JSONSchemaType<ConfigInput> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['dataDir', 'dataset', 'store', 'server', 'popularity', 'recommend'],
+  properties: {
+    dataDir: { type: 'string', minLength: 1 },
+    dataset: { type: 'string', minLength: 1 },
+    store: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['memoryLimit'],
+      properties: {
+        path: { type: 'string', minLength: 1, nullable: true },
+        memoryLimit: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?\\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$' },
+      },
+    },
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['host', 'port', 'bodyLimit', 'logLevel'],
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        bodyLimit: { type: 'integer', minimum: 1024, maximum: 100 * 1024 * 1024 },
+        logLevel: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+      },
+    },
+    popularity: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['minVotesQuantile'],
+      properties: {
+        minVotesQuantile: { type: 'number', minimum: 0, maximum: 1 },
+        minVotes: { type: 'number', minimum: 0, nullable: true },
+      },
+    },
+    recommend: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['defaultK', 'maxK'],
+      properties: {
+        defaultK: { type: 'integer', minimum: 1, maximum: 1000 },
+        maxK: { type: 'integer', minimum: 1, maximum: 10000 },
+      },
+    },
+  },
+};
+
+const validate = new Ajv({ allErrors: true }).compile(CONFIG_SCHEMA);
+
+/** Read from the environment only, never from files: secrets stay out of the repository. */
+export interface Secrets {
+  adminToken: string | null;
+}
+
+export const DEFAULTS: ConfigInput = {
+  dataDir: './data',
+  dataset: 'ml-latest-small',
+  store: { memoryLimit: '2GB' },
+  server: { host: '127.0.0.1', port: 8080, bodyLimit: 1024 * 1024, logLevel: 'info' },
+  popularity: { minVotesQuantile: 0.9 },
+  recommend: { defaultK: 10, maxK: 500 },
+};
+
+export class ConfigError extends Error {}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function isObject(v: unknown): v is Record<string, Json> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge(base: Json, over: Json): Json {
+  if (!isObject(base) || !isObject(over)) return over;
+  const out: Record<string, Json> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? merge(out[k]!, v) : v;
+  return out;
+}
+
+/** Sets a dotted path ("server.port") to a value parsed from a string. */
+export function setPath(target: Record<string, Json>, path: string, raw: string): void {
+  const keys = path.split('.');
+  let node: Record<string, Json> = target;
+  for (const key of keys.slice(0, -1)) {
+    if (!isObject(node[key])) node[key] = {};
+    node = node[key] as Record<string, Json>;
+  }
+  let value: Json = raw;
+  if (/^-?\d+(\.\d+)?$/.test(raw)) value = Number(raw);
+  else if (raw === 'true' || raw === 'false') value = raw === 'true';
+  node[keys[keys.length - 1]!] = value;
+}
+
+// Environment variables and the setting each one overrides.
+export const ENV_VARS: Readonly<Record<string, string>> = {
+  CINEREC_DATA_DIR: 'dataDir',
+  CINEREC_DATASET: 'dataset',
+  CINEREC_STORE: 'store.path',
+  CINEREC_MEMORY_LIMIT: 'store.memoryLimit',
+  CINEREC_HOST: 'server.host',
+  CINEREC_PORT: 'server.port',
+  CINEREC_LOG_LEVEL: 'server.logLevel',
+};
+
+export interface LoadOptions {
+  /** Path of the config file; default ./cinerec.config.json if it exists (or $CINEREC_CONFIG). */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Dotted overrides from flags, e.g. { 'server.port': '9090' }. */
+  overrides?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  secrets: Secrets;
+  /** The file read, if any. */
+  file: string | null;
+}
+
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.file ?? env.CINEREC_CONFIG;
+  const file = explicit ? resolve(cwd, explicit) : resolve(cwd, 'cinerec.config.json');
+  let merged: Json = structuredClone(DEFAULTS) as unknown as Json;
+  let used: string | null = null;
+  if (existsSync(file)) {
+    let parsed: Json;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8')) as Json;
+    } catch (err) {
+      throw new ConfigError(`${file}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (!isObject(parsed)) throw new ConfigError(`${file}: must hold a JSON object`);
+    delete parsed.$schema;
+    merged = merge(merged, parsed);
+    used = file;
+  } else if (explicit) {
+    throw new ConfigError(`${explicit}: config file not found`);
+  }
+  const over: Record<string, Json> = {};
+  for (const [name, path] of Object.entries(ENV_VARS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(over, path, value);
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) setPath(over, path, value);
+  merged = merge(merged, over);
+
+  if (!validate(merged)) {
+    const problems = (validate.errors ?? []).slice(0, 5).map((e) => {
+      const at = e.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(top level)';
+      const extra = (e.params as { additionalProperty?: string }).additionalProperty;
+      return extra ? `${at}: unknown setting "${extra}"` : `${at}: ${e.message}`;
+    });
+    throw new ConfigError(`invalid configuration${used ? ` in ${used}` : ''}: ${problems.join('; ')}`);
+  }
+  const config: ConfigInput = merged;
+  // Relative paths are relative to the config file's folder (or the working directory).
+  const base = used ? dirname(used) : cwd;
+  const abs = (p: string) => (isAbsolute(p) || p === ':memory:' ? p : resolve(base, p));
+  const dataDir = abs(config.dataDir);
+  const resolved: Config = {
+    ...config,
+    dataDir,
+    store: { ...config.store, path: config.store.path ? abs(config.store.path) : join(dataDir, 'cinerec.duckdb') },
+  };
+  return { config: resolved, secrets: { adminToken: env.CINEREC_ADMIN_TOKEN?.trim() || null }, file: used };
+}

@@ -1,0 +1,115 @@
+/**
+ * The HTTP API: Fastify with the TypeBox type provider, so each route's schema types the handler,
+ * validates the request, serialises the response and documents the route in OpenAPI.
+ */
+import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config, Secrets } from '../config/config.ts';
+import type { Cinerec } from '../recommend/service.ts';
+import { BEARER_SCHEME, registerAdminAuth } from './auth.ts';
+import { registerErrorHandlers } from './errors.ts';
+import { movieRoutes } from './routes/movies.ts';
+import { recommendationRoutes } from './routes/recommendations.ts';
+import { ruleRoutes } from './routes/rules.ts';
+import { healthRoute, systemRoutes } from './routes/system.ts';
+
+export interface ServerOptions {
+  /** Bearer token for mutating routes; null disables mutations (403). */
+  adminToken: string | null;
+  logLevel?: string;
+  /** Largest accepted request body in bytes; default 1 MiB. */
+  bodyLimit?: number;
+  /** false silences logging (tests). */
+  logger?: boolean;
+}
+
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+function packageVersion(): string {
+  const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? pkg.version : undefined;
+  return typeof version === 'string' ? version : '0.0.0';
+}
+
+export async function buildServer(cinerec: Cinerec, options: ServerOptions): Promise<FastifyInstance> {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const app = Fastify({
+    logger: options.logger === false ? false : { level: options.logLevel ?? 'info' },
+    bodyLimit,
+    ajv: {
+      customOptions: {
+        // Unknown body properties are an error, not silently dropped (a typo like "boots" would
+        // otherwise go unnoticed); verbose gives errors/describeValidation the failing schema.
+        removeAdditional: false,
+        verbose: true,
+      },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Only JSON bodies: without the default text/plain parser other types get a 415.
+  app.removeContentTypeParser('text/plain');
+
+  registerErrorHandlers(app, bodyLimit);
+  registerAdminAuth(app, options.adminToken);
+
+  await app.register(swagger, {
+    openapi: {
+      // 3.1: JSON Schema 2020-12, so TypeBox's numeric exclusiveMinimum and null types are valid as is.
+      openapi: '3.1.0',
+      info: {
+        title: 'cinerec API',
+        version: packageVersion(),
+        description: 'Movie recommendations from MovieLens data. Errors are application/problem+json (RFC 9457).',
+      },
+      tags: [
+        { name: 'movies', description: 'catalogue' },
+        { name: 'recommendations', description: 'ranked lists' },
+        { name: 'rules', description: 'block and promote rules (writes need the admin token)' },
+        { name: 'system', description: 'health and dataset information' },
+      ],
+      components: {
+        securitySchemes: {
+          [BEARER_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'the admin token (CINEREC_ADMIN_TOKEN)',
+          },
+        },
+      },
+    },
+  });
+  // Assets come from the package itself: no CDN, works offline.
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoute, { cinerec });
+  await app.register(systemRoutes, { cinerec, prefix: '/v1' });
+  await app.register(movieRoutes, { cinerec, prefix: '/v1' });
+  await app.register(recommendationRoutes, { cinerec, prefix: '/v1' });
+  await app.register(ruleRoutes, { cinerec, prefix: '/v1' });
+
+  await app.ready();
+  return app;
+}
+
+export async function startServer(
+  cinerec: Cinerec,
+  config: Config,
+  secrets: Secrets,
+): Promise<{ server: FastifyInstance; url: string }> {
+  const server = await buildServer(cinerec, {
+    adminToken: secrets.adminToken,
+    logLevel: config.server.logLevel,
+    bodyLimit: config.server.bodyLimit,
+  });
+  const url = await server.listen({ host: config.server.host, port: config.server.port });
+  server.log.info({ url, docs: `${url}/docs` }, `cinerec API listening on ${url}`);
+  if (secrets.adminToken === null) {
+    server.log.warn('CINEREC_ADMIN_TOKEN is not set: rule changes over the API are disabled');
+  }
+  return { server, url };
+}

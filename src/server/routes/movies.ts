@@ -1,0 +1,38 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Cinerec } from '../../recommend/service.ts';
+import { MovieDetails, MovieId, problemResponses, SearchResult } from '../schemas.ts';
+
+export const movieRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
+  app.get(
+    '/movies',
+    {
+      schema: {
+        tags: ['movies'],
+        summary: 'Search movies by title',
+        description: 'Case- and accent-insensitive; exact and prefix matches first, then by number of ratings.',
+        querystring: Type.Object({
+          q: Type.String({ minLength: 1, maxLength: 200, description: 'title words, e.g. "matrix"' }),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+          offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+        }),
+        response: { 200: SearchResult, ...problemResponses(400) },
+      },
+    },
+    async (request) => cinerec.search(request.query.q, { limit: request.query.limit, offset: request.query.offset }),
+  );
+
+  app.get(
+    '/movies/:id',
+    {
+      schema: {
+        tags: ['movies'],
+        summary: 'Movie details',
+        description: 'Titles, links, top tags, popularity and any rule on the movie.',
+        params: Type.Object({ id: MovieId }),
+        response: { 200: MovieDetails, ...problemResponses(400, 404) },
+      },
+    },
+    async (request) => cinerec.movie(request.params.id),
+  );
+};

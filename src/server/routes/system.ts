@@ -1,0 +1,55 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Cinerec } from '../../recommend/service.ts';
+import { GenreList, Health, StoreInfo } from '../schemas.ts';
+
+/** Health at the root (for probes); info and genres under /v1 (see app.ts for the prefixes). */
+export const healthRoute: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
+  const started = performance.now();
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Liveness and what is loaded',
+        response: { 200: Health },
+      },
+    },
+    async () => {
+      // Reads the store, so a broken store shows up here as a 500 rather than as a false "ok".
+      const [dataset, counts] = await Promise.all([cinerec.store.dataset(), cinerec.store.counts()]);
+      return {
+        status: 'ok' as const,
+        dataset: dataset?.name ?? null,
+        movies: counts.movies,
+        ratings: counts.ratings,
+        uptimeSeconds: Math.round((performance.now() - started) / 100) / 10,
+      };
+    },
+  );
+};
+
+export const systemRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
+  app.get(
+    '/info',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Dataset, counts, rating histogram and genome coverage',
+        response: { 200: StoreInfo },
+      },
+    },
+    async () => cinerec.info(),
+  );
+
+  app.get(
+    '/genres',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Genres with their number of movies, most common first',
+        response: { 200: GenreList },
+      },
+    },
+    async () => ({ items: cinerec.genres() }),
+  );
+};

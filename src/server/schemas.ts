@@ -1,0 +1,176 @@
+/**
+ * TypeBox schemas shared by the routes. Each one drives request validation (Ajv), response
+ * serialisation (fast-json-stringify) and the OpenAPI document, so the three cannot drift apart.
+ */
+import { type TSchema, Type } from 'typebox';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const Problem = Type.Object(
+  {
+    type: Type.String({ description: 'URI identifying the kind of problem' }),
+    title: Type.String({ description: 'short summary of the kind of problem' }),
+    status: Type.Integer({ description: 'HTTP status code' }),
+    detail: Type.String({ description: 'what went wrong with this request, and how to fix it' }),
+    instance: Type.Optional(Type.String({ description: 'path of the request' })),
+    field: Type.Optional(Type.String({ description: 'the parameter or body property at fault' })),
+  },
+  { description: 'RFC 9457 problem details' },
+);
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'invalid parameter or body',
+  401: 'missing or wrong bearer token',
+  403: 'mutations are disabled on this server',
+  404: 'not found',
+  409: 'conflicts with the current state',
+  413: 'request body too large',
+  415: 'unsupported content type',
+  500: 'internal error',
+};
+
+/** Error responses for a route's schema, served as application/problem+json. */
+export function problemResponses<const C extends number>(
+  ...codes: C[]
+): Record<C, { description: string; content: { [PROBLEM_CONTENT_TYPE]: { schema: typeof Problem } } }> {
+  const out = {} as Record<C, { description: string; content: { [PROBLEM_CONTENT_TYPE]: { schema: typeof Problem } } }>;
+  for (const code of codes) {
+    out[code] = {
+      description: PROBLEM_DESCRIPTIONS[code] ?? 'error',
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: Problem } },
+    };
+  }
+  return out;
+}
+
+export const MovieId = Type.Integer({ minimum: 1, description: 'MovieLens movie id' });
+
+export const MovieSummary = Type.Object({
+  movieId: MovieId,
+  title: Type.String({ description: 'title as published, e.g. "Matrix, The (1999)"' }),
+  displayTitle: Type.String({ description: 'readable title, e.g. "The Matrix"' }),
+  year: Nullable(Type.Integer()),
+  genres: Type.Array(Type.String()),
+});
+
+export const RuleAction = Type.Enum(['block', 'promote'], {
+  description: 'block removes the movie from lists; promote multiplies its score by boost',
+});
+
+export const Rule = Type.Object({
+  movieId: MovieId,
+  action: RuleAction,
+  boost: Type.Number({ description: 'score multiplier; 1 for blocks' }),
+  until: Nullable(Type.String({ format: 'date-time', description: 'the rule stops applying after this instant' })),
+  reason: Nullable(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const RuleView = Type.Object(
+  {
+    ...Rule.properties,
+    active: Type.Boolean({ description: 'false once until has passed' }),
+    title: Nullable(Type.String({ description: 'display title of the movie' })),
+  },
+  { description: 'the rule' },
+);
+
+export const MovieDetails = Type.Object(
+  {
+    ...MovieSummary.properties,
+    imdbId: Nullable(Type.String({ examples: ['tt0133093'] })),
+    tmdbId: Nullable(Type.Integer()),
+    imdbUrl: Nullable(Type.String({ format: 'uri' })),
+    tmdbUrl: Nullable(Type.String({ format: 'uri' })),
+    topTags: Type.Array(Type.Object({ tag: Type.String(), count: Type.Integer() }), {
+      description: 'most frequent user tags',
+    }),
+    popularity: Type.Object({
+      score: Type.Number({ description: 'weighted (Bayesian) mean rating' }),
+      votes: Type.Integer(),
+      meanRating: Nullable(Type.Number()),
+      rank: Type.Integer({ minimum: 1, description: '1-based rank in the catalogue by score' }),
+    }),
+    rule: Nullable(Rule),
+    source: Type.Enum(['import', 'live']),
+  },
+  { description: 'movie details' },
+);
+
+export const RecommendedMovie = Type.Object({
+  ...MovieSummary.properties,
+  score: Type.Number(),
+  votes: Type.Integer(),
+  meanRating: Nullable(Type.Number()),
+  promoted: Type.Boolean({ description: 'a promote rule raised this movie' }),
+  reason: Type.Optional(Type.String({ description: 'why the movie is here, when a rule says so' })),
+});
+
+export const PopularList = Type.Object(
+  {
+    strategy: Type.Literal('popular'),
+    genres: Type.Array(Type.String(), { description: 'canonical genre names used as the filter' }),
+    match: Type.Enum(['any', 'all']),
+    minVotes: Type.Number({ description: 'm of the weighted rating' }),
+    meanRating: Type.Number({ description: 'C of the weighted rating' }),
+    items: Type.Array(RecommendedMovie),
+  },
+  { description: 'popular movies' },
+);
+
+export const SearchResult = Type.Object(
+  {
+    query: Type.String(),
+    total: Type.Integer(),
+    offset: Type.Integer(),
+    limit: Type.Integer(),
+    items: Type.Array(Type.Object({ ...MovieSummary.properties, votes: Type.Integer() })),
+  },
+  { description: 'a page of search results' },
+);
+
+export const GenreList = Type.Object(
+  {
+    items: Type.Array(Type.Object({ genre: Type.String(), movies: Type.Integer() })),
+  },
+  { description: 'genres with movie counts' },
+);
+
+export const StoreInfo = Type.Object(
+  {
+    dataset: Nullable(
+      Type.Object({
+        name: Type.String(),
+        sourceDir: Type.String(),
+        format: Type.String(),
+        scale: Type.Object({ min: Type.Number(), max: Type.Number(), step: Type.Number() }),
+        importedAt: Type.String(),
+        hasGenome: Type.Boolean(),
+      }),
+    ),
+    counts: Type.Object({
+      movies: Type.Integer(),
+      users: Type.Integer(),
+      ratings: Type.Integer(),
+      tags: Type.Integer(),
+      genomeTags: Type.Integer(),
+      genomeMovies: Type.Integer(),
+    }),
+    ratingHistogram: Type.Array(Type.Object({ rating: Type.Number(), count: Type.Integer() })),
+    genomeCoverage: Type.Number({ description: 'share of movies with genome scores, 0..1' }),
+  },
+  { description: 'dataset information' },
+);
+
+export const Health = Type.Object(
+  {
+    status: Type.Literal('ok'),
+    dataset: Nullable(Type.String()),
+    movies: Type.Integer(),
+    ratings: Type.Integer(),
+    uptimeSeconds: Type.Number(),
+  },
+  { description: 'the service is up' },
+);
