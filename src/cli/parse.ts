@@ -49,3 +49,10 @@ export function list(value: string, previous: string[] = []): string[] {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** 0 asks the system for a free port. */
+export function port(value: string): number {
+  const n = nonNegativeInt('--port')(value);
+  if (n > 65535) throw new InvalidArgumentError(`--port must be from 0 to 65535, not "${value}"`);
+  return n;
+}

@@ -107,7 +107,6 @@ export async function startServer(
     bodyLimit: config.server.bodyLimit,
   });
   const url = await server.listen({ host: config.server.host, port: config.server.port });
-  server.log.info({ url, docs: `${url}/docs` }, `cinerec API listening on ${url}`);
   if (secrets.adminToken === null) {
     server.log.warn('CINEREC_ADMIN_TOKEN is not set: rule changes over the API are disabled');
   }

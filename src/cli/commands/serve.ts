@@ -4,7 +4,7 @@ import { Cinerec } from '../../recommend/service.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { terminalProgress } from '../../util/progress.ts';
 import { configFor, openStore } from '../context.ts';
-import { positiveInt } from '../parse.ts';
+import { port } from '../parse.ts';
 
 interface ServeOptions {
   port?: number;
@@ -31,7 +31,6 @@ async function serve(cmd: Command, opts: ServeOptions, bootstrap: boolean): Prom
     const { startServer } = await import('../../server/app.ts');
     const { server, url } = await startServer(cinerec, config, secrets);
     log(`serving ${cinerec.catalogue.size} movies at ${url} (API docs at ${url}/docs)`);
-    if (!secrets.adminToken) log('CINEREC_ADMIN_TOKEN is not set: changes through the API (rules) are refused');
     const stop = async () => {
       await server.close();
       await store.close();
@@ -49,14 +48,14 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve the REST API (and OpenAPI docs at /docs) from the store')
-    .option('--port <n>', 'port (default 8080, or server.port / CINEREC_PORT)', positiveInt('--port', 65535))
+    .option('--port <n>', 'port (default 8080, or server.port / CINEREC_PORT; 0 picks a free one)', port)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .action((opts: ServeOptions, cmd: Command) => serve(cmd, opts, false));
 
   program
     .command('start')
     .description('make sure data is there (download and import if needed), then serve: what `npm start` runs')
-    .option('--port <n>', 'port (default 8080)', positiveInt('--port', 65535))
+    .option('--port <n>', 'port (default 8080)', port)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .action((opts: ServeOptions, cmd: Command) => serve(cmd, opts, true));
 }

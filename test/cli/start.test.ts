@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { PROJECT_ROOT, realData } from '../helpers/real-data.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'cinerec-start-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Starts `cinerec start` and resolves with the URL it serves at, read from its log. */
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'cinerec.js'), 'start', '--port', '0'], {
+    env: { ...process.env, ...env },
+    cwd: PROJECT_ROOT,
+  });
+  let stderr = '';
+  const url = new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /serving \d+ movies at (http:\/\/\S+)/.exec(stderr);
+      if (match) resolve(match[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`cinerec start exited ${code}: ${stderr}`)));
+  });
+  return { child, url, log: () => stderr };
+}
+
+test('`cinerec start` (npm start) imports an empty store from ./data, then serves the API', async () => {
+  const dataDir = join(tmp, 'data');
+  rmSync(dataDir, { recursive: true, force: true });
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(dataDir);
+  symlinkSync(await realData('ml-latest-small'), join(dataDir, 'ml-latest-small'));
+  const env = { CINEREC_DATA_DIR: dataDir, CINEREC_LOG_LEVEL: 'warn' };
+
+  const first = start(env);
+  try {
+    const url = await first.url;
+    assert.match(first.log(), /importing .*ml-latest-small/, 'the first start imports');
+    const health = (await (await fetch(`${url}/health`)).json()) as { status: string; movies: number; ratings: number };
+    assert.deepEqual(
+      { ...health, uptimeSeconds: 0 },
+      { status: 'ok', dataset: 'ml-latest-small', movies: 9742, ratings: 100836, uptimeSeconds: 0 },
+    );
+    const popular = (await (await fetch(`${url}/v1/recommendations/popular?genres=Comedy&k=1`)).json()) as {
+      items: { movieId: number }[];
+    };
+    assert.equal(popular.items[0]?.movieId, 296, 'Pulp Fiction leads Comedy');
+  } finally {
+    first.child.kill('SIGTERM');
+  }
+  await new Promise((r) => first.child.once('exit', r));
+
+  const second = start(env);
+  try {
+    await second.url;
+    assert.doesNotMatch(second.log(), /importing/, 'the second start finds the data already imported');
+  } finally {
+    second.child.kill('SIGTERM');
+  }
+  await new Promise((r) => second.child.once('exit', r));
+});
