@@ -6,6 +6,7 @@ import { ImportError } from '../store/duckdb/import.ts';
 import { UserError } from '../util/errors.ts';
 import { registerCatalogue } from './commands/catalogue.ts';
 import { registerData } from './commands/data.ts';
+import { registerEval } from './commands/eval.ts';
 import { registerRecommend } from './commands/recommend.ts';
 import { registerRules } from './commands/rules.ts';
 import { registerServe } from './commands/serve.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerCatalogue(program);
   registerRecommend(program);
   registerRules(program);
+  registerEval(program);
   registerServe(program);
   return program;
 }

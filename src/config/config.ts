@@ -8,6 +8,8 @@ type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silen
 export interface ConfigInput {
   /** Where releases are fetched and the store lives. */
   dataDir: string;
+  /** Where `cinerec eval` writes its reports (JSON, Markdown, SVG charts) and the API reads them. */
+  reportsDir: string;
   /** Release used by `npm start` when the store is empty. */
   dataset: string;
   store: {
@@ -34,9 +36,10 @@ export type Config = Omit<ConfigInput, 'store'> & { store: ConfigInput['store'] 
 export const CONFIG_SCHEMA: JSONSchemaType<ConfigInput> = {
   type: 'object',
   additionalProperties: false,
-  required: ['dataDir', 'dataset', 'store', 'server', 'popularity', 'recommend'],
+  required: ['dataDir', 'reportsDir', 'dataset', 'store', 'server', 'popularity', 'recommend'],
   properties: {
     dataDir: { type: 'string', minLength: 1 },
+    reportsDir: { type: 'string', minLength: 1 },
     dataset: { type: 'string', minLength: 1 },
     store: {
       type: 'object',
@@ -88,6 +91,7 @@ export interface Secrets {
 
 export const DEFAULTS: ConfigInput = {
   dataDir: './data',
+  reportsDir: './reports',
   dataset: 'ml-latest-small',
   store: { memoryLimit: '2GB' },
   server: { host: '127.0.0.1', port: 8080, bodyLimit: 1024 * 1024, logLevel: 'info' },
@@ -127,6 +131,7 @@ export function setPath(target: Record<string, Json>, path: string, raw: string)
 // Environment variables and the setting each one overrides.
 export const ENV_VARS: Readonly<Record<string, string>> = {
   CINEREC_DATA_DIR: 'dataDir',
+  CINEREC_REPORTS_DIR: 'reportsDir',
   CINEREC_DATASET: 'dataset',
   CINEREC_STORE: 'store.path',
   CINEREC_MEMORY_LIMIT: 'store.memoryLimit',
@@ -196,6 +201,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const resolved: Config = {
     ...config,
     dataDir,
+    reportsDir: abs(config.reportsDir),
     store: { ...config.store, path: config.store.path ? abs(config.store.path) : join(dataDir, 'cinerec.duckdb') },
   };
   return { config: resolved, secrets: { adminToken: env.CINEREC_ADMIN_TOKEN?.trim() || null }, file: used };

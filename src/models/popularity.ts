@@ -1,5 +1,4 @@
-import type { Catalogue } from '../data/catalogue.ts';
-import type { MovieStats } from '../store/types.ts';
+import type { Interactions } from '../data/interactions.ts';
 
 export interface PopularityParams {
   /** m is this quantile of the vote counts of rated movies... */
@@ -33,22 +32,29 @@ export function weightedRating(v: number, R: number, m: number, C: number): numb
   return v + m === 0 ? C : (v / (v + m)) * R + (m / (v + m)) * C;
 }
 
-export function fitPopularity(catalogue: Catalogue, stats: MovieStats, params: PopularityParams): PopularityModel {
-  const n = catalogue.size;
-  const votes = new Int32Array(n);
-  const mean = new Float32Array(n);
-  for (let j = 0; j < stats.movieId.length; j++) {
-    const i = catalogue.indexOf(stats.movieId[j]!);
-    if (i < 0) continue;
-    votes[i] = stats.count[j]!;
-    mean[i] = stats.mean[j]!;
-  }
-  const counts = Float64Array.from(stats.count).sort();
-  const m = params.minVotes ?? quantile(counts, params.minVotesQuantile);
-  const C = stats.globalMean;
+/** Fits from per-item vote counts and mean ratings (indexed by catalogue position) and the global mean. */
+export function fitPopularity(
+  votes: Int32Array,
+  mean: Float32Array,
+  globalMean: number,
+  params: PopularityParams,
+): PopularityModel {
+  const n = votes.length;
+  const rated = Float64Array.from(votes.filter((v) => v > 0)).sort();
+  const m = params.minVotes ?? quantile(rated, params.minVotesQuantile);
+  const C = globalMean;
   const score = new Float32Array(n);
   for (let i = 0; i < n; i++) score[i] = weightedRating(votes[i]!, mean[i]!, m, C);
   return { m, C, votes, mean, score };
+}
+
+export function fitPopularityFromInteractions(interactions: Interactions, params: PopularityParams): PopularityModel {
+  const votes = interactions.itemCounts();
+  const sums = new Float64Array(interactions.nItems);
+  for (let k = 0; k < interactions.nnz; k++) sums[interactions.items[k]!]! += interactions.ratings[k]!;
+  const mean = new Float32Array(interactions.nItems);
+  for (let i = 0; i < mean.length; i++) mean[i] = votes[i]! > 0 ? sums[i]! / votes[i]! : 0;
+  return fitPopularity(votes, mean, interactions.meanRating(), params);
 }
 
 /** Scores for a movie added after fitting: no votes yet, so the prior C. */

@@ -1,7 +1,7 @@
-import type { Catalogue } from '../data/catalogue.ts';
 import { topK } from '../math/topk.ts';
+import { historyOf } from './history.ts';
 import type { RuleSet } from './rules.ts';
-import type { Strategy, ViewerContext } from './strategy.ts';
+import type { Strategy, TrainingData, ViewerContext } from './strategy.ts';
 
 export interface RankedItem {
   index: number;
@@ -18,38 +18,45 @@ export interface RankRequest {
   /** Movie ids never to return (e.g. already shown). */
   exclude?: readonly number[];
   now?: Date;
+  /** Skip reasons (the evaluator does not read them). */
+  explain?: boolean;
 }
 
 /**
- * Strategy scores → exclusions → promote/block rules → top k → reasons.
- * One scratch buffer is reused across calls: strategies score synchronously.
+ * Strategy scores → the viewer's history and exclusions removed → promote/block rules → top k →
+ * reasons. One scratch buffer is reused across calls: strategies score synchronously.
  */
 export class RankingPipeline {
   private scratch = new Float32Array(0);
 
   constructor(
-    private readonly catalogue: Catalogue,
+    private readonly data: () => TrainingData,
     private readonly rules: () => RuleSet,
   ) {}
 
   rank(strategy: Strategy, req: RankRequest): RankedItem[] {
-    const n = this.catalogue.size;
+    const data = this.data();
+    const catalogue = data.catalogue;
+    const n = catalogue.size;
     if (this.scratch.length < n) this.scratch = new Float32Array(Math.ceil(n * 1.25));
     const scores = this.scratch.subarray(0, n);
     scores.fill(0);
-    const { tiers } = strategy.score(req.ctx, scores) ?? {};
+    const query = { ctx: req.ctx, history: historyOf(req.ctx, data) };
+    const { tiers } = strategy.score(query, scores) ?? {};
+    const seen = query.history.items;
+    for (let k = 0; k < seen.length; k++) scores[seen[k]!] = Number.NEGATIVE_INFINITY;
     for (const id of req.exclude ?? []) {
-      const i = this.catalogue.indexOf(id);
+      const i = catalogue.indexOf(id);
       if (i >= 0) scores[i] = Number.NEGATIVE_INFINITY;
     }
-    const promoted = this.rules().apply(scores, this.catalogue, req.now ?? new Date());
+    const promoted = this.rules().apply(scores, catalogue, req.now ?? new Date());
     const best = topK(scores, req.k, tiers);
     const out: RankedItem[] = [];
     for (const i of best) {
-      const reason = strategy.explain?.(req.ctx, i);
+      const reason = req.explain === false ? undefined : strategy.explain?.(query, i);
       out.push({
         index: i,
-        movieId: this.catalogue.movies[i]!.movieId,
+        movieId: catalogue.movies[i]!.movieId,
         score: scores[i]!,
         promoted: promoted.has(i),
         tier: tiers ? tiers[i]! : 0,

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { Catalogue, type GenreCount } from '../data/catalogue.ts';
-import { fitPopularity, type PopularityModel } from '../models/popularity.ts';
+import { Interactions } from '../data/interactions.ts';
+import type { PopularityModel } from '../models/popularity.ts';
 import type {
   DatasetInfo,
   Movie,
@@ -15,6 +16,7 @@ import { NotFoundError, ValidationError } from '../util/errors.ts';
 import { RankingPipeline } from './pipeline.ts';
 import { RuleSet } from './rules.ts';
 import { PopularStrategy } from './strategies/popular.ts';
+import type { TrainingData } from './strategy.ts';
 
 export interface MovieSummary {
   movieId: number;
@@ -104,30 +106,44 @@ function summary(m: Movie): MovieSummary {
  */
 export class Cinerec {
   private rules: RuleSet;
-  private popularity: PopularityModel;
   private ranks: Int32Array;
   readonly pipeline: RankingPipeline;
-  readonly popular: PopularStrategy;
 
   private constructor(
     readonly store: Store,
     readonly config: Config,
-    readonly catalogue: Catalogue,
-    popularity: PopularityModel,
+    readonly data: TrainingData,
+    readonly popular: PopularStrategy,
     rules: RuleSet,
   ) {
-    this.popularity = popularity;
-    this.ranks = rankOf(popularity.score);
+    this.ranks = rankOf(popular.model().score);
     this.rules = rules;
-    this.pipeline = new RankingPipeline(catalogue, () => this.rules);
-    this.popular = new PopularStrategy(catalogue, () => this.popularity);
+    this.pipeline = new RankingPipeline(
+      () => this.data,
+      () => this.rules,
+    );
   }
 
   static async load(store: Store, config: Config): Promise<Cinerec> {
     const catalogue = new Catalogue(await store.listMovies());
-    const popularity = fitPopularity(catalogue, await store.movieStats(), config.popularity);
-    const rules = new RuleSet(await store.listRules());
-    return new Cinerec(store, config, catalogue, popularity, rules);
+    const interactions = Interactions.build(await store.ratingColumns(), catalogue);
+    const dataset = await store.dataset();
+    const data: TrainingData = {
+      catalogue,
+      interactions,
+      scale: dataset?.scale ?? { min: 0.5, max: 5, step: 0.5 },
+    };
+    const popular = new PopularStrategy(config.popularity);
+    popular.fit(data);
+    return new Cinerec(store, config, data, popular, new RuleSet(await store.listRules()));
+  }
+
+  get catalogue(): Catalogue {
+    return this.data.catalogue;
+  }
+
+  private get popularity(): PopularityModel {
+    return this.popular.model();
   }
 
   async close(): Promise<void> {

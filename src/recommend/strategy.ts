@@ -1,3 +1,7 @@
+import type { Catalogue } from '../data/catalogue.ts';
+import type { Interactions } from '../data/interactions.ts';
+import type { RatingScale } from '../store/types.ts';
+
 /** The one contract every recommender implements; the server and the evaluator both call it. */
 
 export interface RatedMovie {
@@ -7,7 +11,7 @@ export interface RatedMovie {
 
 /** What is known about the viewer. Every field is optional: an empty context is a cold start. */
 export interface ViewerContext {
-  /** A known user in the store. */
+  /** A known user in the training data. */
   userId?: number;
   /** Anonymous ratings. */
   ratings?: readonly RatedMovie[];
@@ -19,6 +23,27 @@ export interface ViewerContext {
   genreMatch?: 'any' | 'all';
 }
 
+/** What a strategy is fitted on: interactions indexed by catalogue position. */
+export interface TrainingData {
+  catalogue: Catalogue;
+  interactions: Interactions;
+  scale: RatingScale;
+}
+
+/**
+ * The viewer's history as catalogue indices, resolved once per request from the context: the
+ * known user's training row, plus anonymous ratings, plus watched movies (rating NaN).
+ */
+export interface History {
+  items: Int32Array;
+  ratings: Float32Array;
+}
+
+export interface Query {
+  ctx: ViewerContext;
+  history: History;
+}
+
 export interface ScoreResult {
   /** Optional rank tiers: a higher tier always ranks first (e.g. genres matched). */
   tiers?: Uint8Array;
@@ -27,12 +52,22 @@ export interface ScoreResult {
 export interface Strategy {
   readonly name: string;
   readonly description: string;
+  fit(data: TrainingData): void | Promise<void>;
   /**
    * Writes a score for every catalogue index into `scores` (length = catalogue size).
-   * -Infinity marks an item that must not be recommended (seen, filtered out).
+   * -Infinity marks an item that must not be recommended. The pipeline removes the history itself.
    * Must be synchronous: the caller reuses one scratch buffer.
    */
-  score(ctx: ViewerContext, scores: Float32Array): ScoreResult | undefined;
-  /** A short human reason for one recommended index, e.g. "popular in Comedy". */
-  explain?(ctx: ViewerContext, index: number): string | undefined;
+  score(query: Query, scores: Float32Array): ScoreResult | undefined;
+  /** A short human reason for one recommended index, e.g. "because you liked Toy Story". */
+  explain?(query: Query, index: number): string | undefined;
+}
+
+/** Predicts explicit ratings (for RMSE/MAE). */
+export interface RatingModel {
+  readonly name: string;
+  readonly description: string;
+  fit(data: TrainingData): void | Promise<void>;
+  /** Predicted rating of a catalogue item by a training user (dense index, or -1 if unknown). */
+  predict(user: number, item: number): number;
 }

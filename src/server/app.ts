@@ -11,6 +11,7 @@ import type { Config, Secrets } from '../config/config.ts';
 import type { Cinerec } from '../recommend/service.ts';
 import { BEARER_SCHEME, registerAdminAuth } from './auth.ts';
 import { registerErrorHandlers } from './errors.ts';
+import { evaluationRoutes } from './routes/evaluations.ts';
 import { movieRoutes } from './routes/movies.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { ruleRoutes } from './routes/rules.ts';
@@ -69,6 +70,7 @@ export async function buildServer(cinerec: Cinerec, options: ServerOptions): Pro
         { name: 'recommendations', description: 'ranked lists' },
         { name: 'rules', description: 'block and promote rules (writes need the admin token)' },
         { name: 'system', description: 'health and dataset information' },
+        { name: 'evaluations', description: 'offline evaluation reports written by `cinerec eval`' },
       ],
       components: {
         securitySchemes: {
@@ -91,6 +93,7 @@ export async function buildServer(cinerec: Cinerec, options: ServerOptions): Pro
   await app.register(movieRoutes, { cinerec, prefix: '/v1' });
   await app.register(recommendationRoutes, { cinerec, prefix: '/v1' });
   await app.register(ruleRoutes, { cinerec, prefix: '/v1' });
+  await app.register(evaluationRoutes, { cinerec, prefix: '/v1' });
 
   await app.ready();
   return app;

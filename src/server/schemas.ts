@@ -174,3 +174,105 @@ export const Health = Type.Object(
   },
   { description: 'the service is up' },
 );
+
+const ReportId = Type.String({
+  pattern: '^[A-Za-z0-9._-]+$',
+  maxLength: 200,
+  description: 'letters, digits, ".", "_" or "-", e.g. 2026-11-25T11-40-05Z-ranking-3f9a',
+});
+
+export const EvaluationParams = Type.Object({ id: ReportId });
+
+export const EvaluationChartParams = Type.Object({
+  id: ReportId,
+  metric: Type.String({
+    pattern: '^[A-Za-z0-9._-]+$',
+    maxLength: 200,
+    description: 'a metric name from the report, e.g. ndcg or rmse',
+  }),
+});
+
+const MetricInterval = Type.Object(
+  {
+    mean: Type.Number(),
+    low: Type.Number({ description: 'lower bound of the 95% confidence interval' }),
+    high: Type.Number({ description: 'upper bound of the 95% confidence interval' }),
+    n: Type.Integer({ description: 'values behind the interval: users, or runs when there are several' }),
+  },
+  { description: 'mean with its 95% confidence interval' },
+);
+
+const EvaluationRun = Type.Object({
+  split: Type.String({ examples: ['stratified:0.75 seed 1'] }),
+  seed: Type.Integer(),
+  evaluated: Type.Integer({ description: 'users scored (ranking) or test ratings predicted (rating)' }),
+  metrics: Type.Record(Type.String(), Type.Number()),
+  fitSeconds: Type.Number(),
+  predictSeconds: Type.Number(),
+});
+
+const StrategyResult = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  params: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Boolean()])),
+  metrics: Type.Record(Type.String(), MetricInterval, { description: 'per metric name, over users or runs' }),
+  runs: Type.Array(EvaluationRun),
+  fitSeconds: Type.Number(),
+  predictSeconds: Type.Number(),
+});
+
+const EvaluationKind = Type.Enum(['ranking', 'rating'], {
+  description: 'ranking: top-k lists against held-out movies; rating: predicted against held-out ratings',
+});
+
+export const EvaluationReport = Type.Object(
+  {
+    id: Type.String(),
+    kind: EvaluationKind,
+    createdAt: Type.String({ format: 'date-time' }),
+    dataset: Type.Object({
+      name: Type.String(),
+      users: Type.Integer(),
+      movies: Type.Integer(),
+      ratings: Type.Integer(),
+    }),
+    protocol: Type.Object({
+      split: Type.String(),
+      seeds: Type.Array(Type.Integer()),
+      k: Type.Optional(Type.Integer({ description: 'list length (ranking only)' })),
+      relevance: Type.Optional(
+        Type.Union([
+          Type.Object({ kind: Type.Literal('all') }),
+          Type.Object({ kind: Type.Literal('min-rating'), minRating: Type.Number() }),
+        ]),
+      ),
+      strongGeneralization: Type.Optional(Type.Object({ users: Type.Integer(), foldIn: Type.Integer() })),
+    }),
+    metricOrder: Type.Array(Type.String(), { description: 'metric names in display order' }),
+    strategies: Type.Array(StrategyResult),
+    elapsedSeconds: Type.Number(),
+  },
+  { description: 'an evaluation report, as written by `cinerec eval`' },
+);
+
+export const EvaluationSummary = Type.Object({
+  id: Type.String(),
+  kind: EvaluationKind,
+  createdAt: Type.String({ format: 'date-time' }),
+  dataset: Type.String(),
+  split: Type.String(),
+  k: Type.Optional(Type.Integer()),
+  strategies: Type.Array(Type.String()),
+  headline: Type.Object(
+    {
+      metric: Type.String({ examples: ['ndcg', 'rmse'] }),
+      values: Type.Record(Type.String(), Type.Number(), { description: 'mean per strategy' }),
+    },
+    { description: 'the headline metric per strategy' },
+  ),
+});
+
+export const EvaluationList = Type.Object(
+  { items: Type.Array(EvaluationSummary, { description: 'newest first' }) },
+  { description: 'stored evaluation reports' },
+);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Catalogue } from '../../src/data/catalogue.ts';
+import { Interactions } from '../../src/data/interactions.ts';
 import { RankingPipeline } from '../../src/recommend/pipeline.ts';
 import { RuleSet } from '../../src/recommend/rules.ts';
-import type { Strategy } from '../../src/recommend/strategy.ts';
+import type { Strategy, TrainingData } from '../../src/recommend/strategy.ts';
 import type { Movie, Rule } from '../../src/store/types.ts';
 
 const movies: Movie[] = [1, 2, 3, 4, 5].map((movieId) => ({
@@ -17,10 +18,22 @@ const movies: Movie[] = [1, 2, 3, 4, 5].map((movieId) => ({
   source: 'import',
 }));
 const catalogue = new Catalogue(movies);
+const empty = {
+  userId: new Int32Array(0),
+  movieId: new Int32Array(0),
+  rating: new Float32Array(0),
+  timestamp: new Float64Array(0),
+};
+const data: TrainingData = {
+  catalogue,
+  interactions: Interactions.build(empty, catalogue),
+  scale: { min: 0.5, max: 5, step: 0.5 },
+};
 // Scores 5, 4, 3, 2, -1 for movies 1..5.
 const fixed: Strategy = {
   name: 'fixed',
   description: 'fixed scores',
+  fit() {},
   score(_ctx, scores) {
     scores.set([5, 4, 3, 2, -1]);
     return undefined;
@@ -37,7 +50,10 @@ const rule = (movieId: number, action: Rule['action'], boost = 1, until: string 
 const now = new Date('2026-06-01T00:00:00Z');
 
 function ids(rules: Rule[], k = 5, exclude: number[] = []) {
-  const pipeline = new RankingPipeline(catalogue, () => new RuleSet(rules));
+  const pipeline = new RankingPipeline(
+    () => data,
+    () => new RuleSet(rules),
+  );
   return pipeline.rank(fixed, { ctx: {}, k, exclude, now }).map((r) => [r.movieId, r.promoted] as const);
 }
 
@@ -58,7 +74,10 @@ test('a promoted title is boosted by its factor and marked promoted', () => {
 });
 
 test('a boost lifts a negative score too', () => {
-  const pipeline = new RankingPipeline(catalogue, () => new RuleSet([rule(5, 'promote', 4)]));
+  const pipeline = new RankingPipeline(
+    () => data,
+    () => new RuleSet([rule(5, 'promote', 4)]),
+  );
   const list = pipeline.rank(fixed, { ctx: {}, k: 5, now });
   assert.equal(list.find((r) => r.movieId === 5)!.score, -0.25);
 });

@@ -1,6 +1,11 @@
 import type { Catalogue } from '../../data/catalogue.ts';
-import type { PopularityModel } from '../../models/popularity.ts';
-import type { ScoreResult, Strategy, ViewerContext } from '../strategy.ts';
+import {
+  extendPopularity,
+  fitPopularityFromInteractions,
+  type PopularityModel,
+  type PopularityParams,
+} from '../../models/popularity.ts';
+import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
 
 function popcount(x: number): number {
   x -= (x >>> 1) & 0x55555555;
@@ -16,16 +21,29 @@ export class PopularStrategy implements Strategy {
   readonly name = 'popular';
   readonly description = 'most popular by Bayesian weighted rating, optionally within genres';
   private tiers = new Uint8Array(0);
+  private catalogue: Catalogue | null = null;
+  private fitted: PopularityModel | null = null;
 
-  constructor(
-    private readonly catalogue: Catalogue,
-    private readonly model: () => PopularityModel,
-  ) {}
+  constructor(private readonly params: PopularityParams) {}
 
-  score(ctx: ViewerContext, scores: Float32Array): ScoreResult | undefined {
+  fit(data: TrainingData): void {
+    this.catalogue = data.catalogue;
+    this.fitted = fitPopularityFromInteractions(data.interactions, this.params);
+  }
+
+  /** The fitted model, grown to the catalogue when live movies were added since fitting. */
+  model(): PopularityModel {
+    if (!this.fitted || !this.catalogue) throw new Error('popular: fit() before use');
+    if (this.fitted.score.length < this.catalogue.size)
+      this.fitted = extendPopularity(this.fitted, this.catalogue.size);
+    return this.fitted;
+  }
+
+  score({ ctx }: Query, scores: Float32Array): ScoreResult | undefined {
     const model = this.model();
-    const n = this.catalogue.size;
-    const wanted = ctx.genres && ctx.genres.length > 0 ? this.catalogue.maskOf(ctx.genres) : 0;
+    const catalogue = this.catalogue!;
+    const n = catalogue.size;
+    const wanted = ctx.genres && ctx.genres.length > 0 ? catalogue.maskOf(ctx.genres) : 0;
     const all = ctx.genreMatch === 'all';
     const needed = popcount(wanted);
     if (wanted !== 0 && this.tiers.length < n) this.tiers = new Uint8Array(Math.ceil(n * 1.25));
@@ -33,18 +51,18 @@ export class PopularStrategy implements Strategy {
     for (let i = 0; i < n; i++) {
       scores[i] = model.score[i] ?? model.C;
       if (wanted === 0) continue;
-      const hits = popcount(this.catalogue.genreMask(i) & wanted);
+      const hits = popcount(catalogue.genreMask(i) & wanted);
       tiers[i] = hits;
       if (hits === 0 || (all && hits < needed)) scores[i] = Number.NEGATIVE_INFINITY;
     }
     return wanted !== 0 && !all ? { tiers } : undefined;
   }
 
-  explain(ctx: ViewerContext, index: number): string | undefined {
+  explain({ ctx }: Query, index: number): string | undefined {
     const model = this.model();
     const votes = model.votes[index] ?? 0;
     const mean = model.mean[index] ?? 0;
-    const movie = this.catalogue.movies[index]!;
+    const movie = this.catalogue!.movies[index]!;
     const matched = (ctx.genres ?? []).filter((g) => movie.genres.some((x) => x.toLowerCase() === g.toLowerCase()));
     const base =
       votes > 0 ? `rated ${mean.toFixed(2)} by ${votes} viewer${votes === 1 ? '' : 's'}` : 'new title (no ratings yet)';

@@ -1,0 +1,174 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { Catalogue } from '../../data/catalogue.ts';
+import { type EvalData, evaluateRanking, evaluateRating } from '../../evaluation/evaluator.ts';
+import { newReportId, writeReport } from '../../evaluation/report.ts';
+import { type EvaluationReport, METRICS } from '../../evaluation/report-types.ts';
+import { parseSplit, type StrongGeneralization } from '../../evaluation/splits.ts';
+import { parseParams, RATING_MODELS, resolveNames, STRATEGIES } from '../../recommend/registry.ts';
+import { ValidationError } from '../../util/errors.ts';
+import { terminalProgress } from '../../util/progress.ts';
+import { configFor, openStore, output } from '../context.ts';
+import { table } from '../format.ts';
+import { collect, list, positiveInt } from '../parse.ts';
+
+interface EvalOptions {
+  strategies?: string[];
+  split?: string;
+  k: number;
+  seeds: number[];
+  rating?: boolean;
+  folds?: number;
+  minRating?: number;
+  strong?: StrongGeneralization;
+  param: string[];
+}
+
+function seeds(value: string): number[] {
+  const out = value.split(',').map((s) => Number(s.trim()));
+  if (out.length === 0 || out.some((s) => !Number.isSafeInteger(s) || s < 0)) {
+    throw new InvalidArgumentError(`--seeds must be whole numbers separated by commas (e.g. 1,2,3), not "${value}"`);
+  }
+  return [...new Set(out)];
+}
+
+function strong(value: string): StrongGeneralization {
+  const m = /^(0?\.\d+):(0?\.\d+)$/.exec(value.trim());
+  if (!m)
+    throw new InvalidArgumentError(`--strong expects <share of users>:<fold-in share>, e.g. 0.2:0.8, not "${value}"`);
+  return { users: Number(m[1]), foldIn: Number(m[2]) };
+}
+
+function minRating(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new InvalidArgumentError(`--min-rating must be a number, not "${value}"`);
+  return n;
+}
+
+function fmt(metric: string, x: number): string {
+  if (metric === 'rmse' || metric === 'mae') return x.toFixed(4);
+  if (metric === 'novelty' || metric === 'popularity') return x.toFixed(2);
+  return x.toFixed(3);
+}
+
+function render(report: EvaluationReport, files: { json: string; markdown: string }): string {
+  const k = report.protocol.k;
+  const headers = [
+    'strategy',
+    ...report.metricOrder.map((m) => (METRICS[m]?.label ?? m).replace('@k', k ? `@${k}` : '')),
+    'fit s',
+    report.kind === 'ranking' ? 'recommend s' : 'predict s',
+  ];
+  const several = report.strategies[0] ? report.strategies[0].runs.length > 1 : false;
+  const rows = report.strategies.map((s) => [
+    s.name,
+    ...report.metricOrder.map((m) => {
+      const iv = s.metrics[m]!;
+      const half = (iv.high - iv.low) / 2;
+      return half > 0 ? `${fmt(m, iv.mean)} ±${fmt(m, half)}` : fmt(m, iv.mean);
+    }),
+    s.fitSeconds.toFixed(2),
+    s.predictSeconds.toFixed(2),
+  ]);
+  return [
+    `${report.kind === 'ranking' ? 'top-k' : 'rating'} evaluation on ${report.dataset.name}: ${report.protocol.split}, seeds ${report.protocol.seeds.join(',')}${k ? `, k = ${k}` : ''}` +
+      `${report.protocol.relevance?.kind === 'min-rating' ? `, relevant = rating ≥ ${report.protocol.relevance.minRating}` : ''}` +
+      `${report.protocol.strongGeneralization ? `, strong generalisation ${report.protocol.strongGeneralization.users}:${report.protocol.strongGeneralization.foldIn}` : ''}`,
+    `± is the half-width of the 95% confidence interval ${several ? 'over runs (seeds/folds)' : 'over users'}; times are totals over runs`,
+    table(headers, rows),
+    '',
+    `report: ${files.markdown}`,
+    `json:   ${files.json}`,
+    `elapsed ${report.elapsedSeconds.toFixed(1)} s`,
+  ].join('\n');
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description(
+      'offline evaluation: top-k ranking metrics, or RMSE/MAE with --rating; writes a report under ./reports',
+    )
+    .option(
+      '--strategies <names>',
+      `comma-separated; ranking: ${Object.keys(STRATEGIES).join(', ')}; rating: ${Object.keys(RATING_MODELS).join(', ')}`,
+      list,
+    )
+    .option(
+      '--split <protocol>',
+      'stratified:0.75 (default), temporal:0.8, temporal:n=5, loo, kfold:5, time:2015-01-01',
+    )
+    .option('--k <n>', 'list length for ranking metrics', positiveInt('--k', 1000), 10)
+    .option('--seeds <list>', 'seeds, one run each (e.g. 1,2,3)', seeds, [1])
+    .option('--min-rating <r>', 'relevant = held-out items rated at least r (default: every held-out item)', minRating)
+    .option(
+      '--strong <users:foldIn>',
+      'strong generalisation: hold out this share of users, fold in this share of their ratings',
+      strong,
+    )
+    .option('--rating', 'rating prediction (RMSE, MAE) instead of ranking')
+    .option(
+      '--folds <n>',
+      'with --rating: k-fold over ratings (same as --split kfold:<n>)',
+      positiveInt('--folds', 100),
+    )
+    .option('--param <name.key=value>', 'strategy parameter, e.g. ease.lambda=500 (repeatable)', collect, [])
+    .action(async (opts: EvalOptions, cmd: Command) => {
+      const registry = opts.rating ? RATING_MODELS : STRATEGIES;
+      const names = resolveNames(
+        opts.strategies ?? (opts.rating ? ['global-mean', 'bias'] : ['most-popular', 'itemknn', 'ease']),
+        registry,
+        '--strategies',
+      );
+      const params = parseParams(opts.param, registry);
+      if (opts.folds !== undefined && opts.split !== undefined)
+        throw new ValidationError('give --folds or --split, not both', '--folds');
+      const split = parseSplit(
+        opts.split ?? (opts.folds !== undefined ? `kfold:${opts.folds}` : opts.rating ? 'kfold:5' : 'stratified:0.75'),
+      );
+      const { config } = configFor(cmd);
+      const store = await openStore(config);
+      let data: EvalData;
+      try {
+        const dataset = await store.dataset();
+        if (!dataset)
+          throw new ValidationError(
+            `the store ${config.store.path} holds no data: run \`cinerec data import <dir>\` first`,
+          );
+        const counts = await store.counts();
+        data = {
+          rows: await store.ratingColumns(),
+          catalogue: new Catalogue(await store.listMovies()),
+          scale: dataset.scale,
+          dataset: { name: dataset.name, users: counts.users, movies: counts.movies, ratings: counts.ratings },
+        };
+      } finally {
+        await store.close();
+      }
+      const progress = terminalProgress();
+      const report = opts.rating
+        ? await evaluateRating(data, config, {
+            id: newReportId('rating'),
+            models: names,
+            params,
+            split,
+            seeds: opts.seeds,
+            progress,
+          })
+        : await evaluateRanking(data, config, {
+            id: newReportId('ranking'),
+            strategies: names,
+            params,
+            split,
+            seeds: opts.seeds,
+            k: opts.k,
+            relevance:
+              opts.minRating !== undefined ? { kind: 'min-rating', minRating: opts.minRating } : { kind: 'all' },
+            ...(opts.strong ? { strong: opts.strong } : {}),
+            progress,
+          });
+      const files = await writeReport(config.reportsDir, report);
+      output(cmd, report, (r) => render(r, files));
+    });
+}

@@ -1,0 +1,319 @@
+import type { Config } from '../config/config.ts';
+import type { Catalogue } from '../data/catalogue.ts';
+import { Interactions } from '../data/interactions.ts';
+import { RankingPipeline } from '../recommend/pipeline.ts';
+import { type Params, RATING_MODELS, STRATEGIES } from '../recommend/registry.ts';
+import { RuleSet } from '../recommend/rules.ts';
+import type { RatedMovie, TrainingData, ViewerContext } from '../recommend/strategy.ts';
+import type { RatingColumns, RatingScale } from '../store/types.ts';
+import { type Progress, silentProgress } from '../util/progress.ts';
+import {
+  catalogueCoverage,
+  intraListDiversity,
+  mae,
+  meanInterval,
+  meanPopularityPercentile,
+  novelty,
+  popularityPercentiles,
+  rankingMetrics,
+  rmse,
+} from './metrics.ts';
+import type { EvaluationReport, EvaluationRun, MetricInterval, StrategyResult } from './report-types.ts';
+import { formatSplit, makeSplits, type Split, type SplitSpec, type StrongGeneralization } from './splits.ts';
+
+export interface EvalData {
+  rows: RatingColumns;
+  catalogue: Catalogue;
+  scale: RatingScale;
+  dataset: { name: string; users: number; movies: number; ratings: number };
+}
+
+export interface RankingEvalOptions {
+  strategies: string[];
+  params?: Map<string, Params>;
+  split: SplitSpec;
+  seeds: number[];
+  k: number;
+  relevance: { kind: 'all' } | { kind: 'min-rating'; minRating: number };
+  strong?: StrongGeneralization;
+  progress?: Progress;
+  /** Report id and time; the caller names the report. */
+  id: string;
+  now?: Date;
+}
+
+export interface RatingEvalOptions {
+  models: string[];
+  params?: Map<string, Params>;
+  split: SplitSpec;
+  seeds: number[];
+  progress?: Progress;
+  id: string;
+  now?: Date;
+}
+
+export const RANKING_METRICS = [
+  'ndcg',
+  'precision',
+  'recall',
+  'map',
+  'mrr',
+  'hitRate',
+  'coverage',
+  'novelty',
+  'diversity',
+  'popularity',
+] as const;
+
+const seconds = (from: number) => (performance.now() - from) / 1000;
+
+function paramsOf(name: string, defaults: Params, overrides?: Map<string, Params>): Params {
+  return { ...defaults, ...(overrides?.get(name) ?? {}) };
+}
+
+/** One interval per metric: over users when there is one run, over run means when there are several. */
+function aggregate(runs: EvaluationRun[], perUser: Map<string, number[]> | null, metricNames: readonly string[]) {
+  const metrics: Record<string, MetricInterval> = {};
+  for (const m of metricNames) {
+    const values = runs.length === 1 && perUser?.has(m) ? perUser.get(m)! : runs.map((r) => r.metrics[m]!);
+    metrics[m] = meanInterval(values);
+  }
+  return metrics;
+}
+
+interface TestUser {
+  userId: number;
+  ctx: ViewerContext;
+  relevant: Set<number>;
+}
+
+function testUsers(rows: RatingColumns, split: Split, relevance: RankingEvalOptions['relevance']): TestUser[] {
+  const relevant = new Map<number, Set<number>>();
+  for (const r of split.test) {
+    if (relevance.kind === 'min-rating' && rows.rating[r]! < relevance.minRating) continue;
+    const u = rows.userId[r]!;
+    let set = relevant.get(u);
+    if (!set) {
+      set = new Set();
+      relevant.set(u, set);
+    }
+    set.add(rows.movieId[r]!);
+  }
+  // Strong generalisation: held-out users are anonymous, known only through their fold-in ratings.
+  const foldIn = new Map<number, RatedMovie[]>();
+  for (const r of split.foldIn ?? []) {
+    const u = rows.userId[r]!;
+    let list = foldIn.get(u);
+    if (!list) {
+      list = [];
+      foldIn.set(u, list);
+    }
+    list.push({ movieId: rows.movieId[r]!, rating: rows.rating[r]! });
+  }
+  return [...relevant.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([userId, rel]) => {
+      const anon = foldIn.get(userId);
+      return { userId, relevant: rel, ctx: anon ? { ratings: anon } : { userId } };
+    });
+}
+
+/** Top-k evaluation of ranking strategies; what is evaluated is the served pipeline (rules empty). */
+export async function evaluateRanking(
+  data: EvalData,
+  config: Config,
+  options: RankingEvalOptions,
+): Promise<EvaluationReport> {
+  const started = performance.now();
+  const progress = options.progress ?? silentProgress;
+  const { catalogue, rows } = data;
+  const splits = options.seeds.flatMap((seed) =>
+    makeSplits(rows, options.split, seed, options.strong).map((s) => ({ seed, split: s })),
+  );
+  const prepared = splits.map(({ seed, split }) => {
+    const train: TrainingData = {
+      catalogue,
+      interactions: Interactions.build(rows, catalogue, split.train),
+      scale: data.scale,
+    };
+    return { seed, split, train, users: testUsers(rows, split, options.relevance) };
+  });
+  const total = prepared.reduce((s, p) => s + p.users.length, 0) * options.strategies.length;
+  progress.start(total, 'evaluate');
+  let done = 0;
+  const results: StrategyResult[] = [];
+  try {
+    for (const name of options.strategies) {
+      const entry = STRATEGIES[name]!;
+      const params = paramsOf(name, entry.defaults, options.params);
+      const runs: EvaluationRun[] = [];
+      const perUser = new Map<string, number[]>();
+      let description = entry.description;
+      for (const { seed, split, train, users } of prepared) {
+        const strategy = entry.create(params, config);
+        description = strategy.description;
+        const fitStart = performance.now();
+        await strategy.fit(train);
+        const fitSeconds = seconds(fitStart);
+        const pipeline = new RankingPipeline(
+          () => train,
+          () => new RuleSet([]),
+        );
+        const counts = train.interactions.itemCounts();
+        const nUsers = train.interactions.nUsers;
+        const percentiles = popularityPercentiles(counts);
+        const share = (i: number) => (counts[i]! > 0 ? counts[i]! / nUsers : 1 / (nUsers + 1));
+        const mask = (i: number) => catalogue.genreMask(i);
+        const pct = (i: number) => percentiles[i]!;
+        const sums: Record<string, number> = Object.fromEntries(RANKING_METRICS.map((m) => [m, 0]));
+        const values: Record<string, number[]> = Object.fromEntries(RANKING_METRICS.map((m) => [m, []]));
+        const recommended = new Uint8Array(catalogue.size);
+        let distinct = 0;
+        const predictStart = performance.now();
+        for (const user of users) {
+          const list = pipeline.rank(strategy, { ctx: user.ctx, k: options.k, explain: false });
+          const ids = list.map((r) => r.movieId);
+          const idx = list.map((r) => r.index);
+          for (const i of idx) {
+            if (!recommended[i]) {
+              recommended[i] = 1;
+              distinct++;
+            }
+          }
+          const m = rankingMetrics(ids, user.relevant, options.k);
+          const row: Record<string, number> = {
+            ndcg: m.ndcg,
+            precision: m.precision,
+            recall: m.recall,
+            map: m.map,
+            mrr: m.mrr,
+            hitRate: m.hitRate,
+            novelty: novelty(idx, share),
+            diversity: intraListDiversity(idx, mask),
+            popularity: meanPopularityPercentile(idx, pct),
+          };
+          for (const [key, v] of Object.entries(row)) {
+            sums[key]! += v;
+            values[key]!.push(v);
+          }
+          progress.update(++done);
+        }
+        const predictSeconds = seconds(predictStart);
+        const n = Math.max(1, users.length);
+        const metrics: Record<string, number> = {};
+        for (const key of RANKING_METRICS) metrics[key] = sums[key]! / n;
+        metrics.coverage = catalogueCoverage(distinct, catalogue.size);
+        runs.push({ split: split.name, seed, evaluated: users.length, metrics, fitSeconds, predictSeconds });
+        if (prepared.length === 1)
+          for (const key of RANKING_METRICS) if (key !== 'coverage') perUser.set(key, values[key]!);
+      }
+      results.push({
+        name,
+        description,
+        params,
+        metrics: aggregate(runs, perUser, RANKING_METRICS),
+        runs,
+        fitSeconds: runs.reduce((s, r) => s + r.fitSeconds, 0),
+        predictSeconds: runs.reduce((s, r) => s + r.predictSeconds, 0),
+      });
+    }
+  } finally {
+    progress.stop();
+  }
+  return {
+    id: options.id,
+    kind: 'ranking',
+    createdAt: (options.now ?? new Date()).toISOString(),
+    dataset: data.dataset,
+    protocol: {
+      split: formatSplit(options.split),
+      seeds: options.seeds,
+      k: options.k,
+      relevance: options.relevance,
+      ...(options.strong ? { strongGeneralization: options.strong } : {}),
+    },
+    metricOrder: [...RANKING_METRICS],
+    strategies: results,
+    elapsedSeconds: seconds(started),
+  };
+}
+
+/** RMSE/MAE of rating predictors on held-out ratings (Surprise's protocol with kfold). */
+export async function evaluateRating(
+  data: EvalData,
+  config: Config,
+  options: RatingEvalOptions,
+): Promise<EvaluationReport> {
+  const started = performance.now();
+  const progress = options.progress ?? silentProgress;
+  const { catalogue, rows } = data;
+  const splits = options.seeds.flatMap((seed) =>
+    makeSplits(rows, options.split, seed).map((s) => ({ seed, split: s })),
+  );
+  progress.start(splits.length * options.models.length, 'evaluate ratings');
+  let done = 0;
+  const results: StrategyResult[] = [];
+  const prepared = splits.map(({ seed, split }) => ({
+    seed,
+    split,
+    train: {
+      catalogue,
+      interactions: Interactions.build(rows, catalogue, split.train),
+      scale: data.scale,
+    } as TrainingData,
+  }));
+  try {
+    for (const name of options.models) {
+      const entry = RATING_MODELS[name]!;
+      const params = paramsOf(name, entry.defaults, options.params);
+      const runs: EvaluationRun[] = [];
+      let description = entry.description;
+      for (const { seed, split, train } of prepared) {
+        const model = entry.create(params, config);
+        description = model.description;
+        const fitStart = performance.now();
+        await model.fit(train);
+        const fitSeconds = seconds(fitStart);
+        const predictStart = performance.now();
+        const predicted = new Float64Array(split.test.length);
+        const actual = new Float64Array(split.test.length);
+        for (let t = 0; t < split.test.length; t++) {
+          const r = split.test[t]!;
+          predicted[t] = model.predict(train.interactions.userOf(rows.userId[r]!), catalogue.indexOf(rows.movieId[r]!));
+          actual[t] = rows.rating[r]!;
+        }
+        const predictSeconds = seconds(predictStart);
+        runs.push({
+          split: split.name,
+          seed,
+          evaluated: split.test.length,
+          metrics: { rmse: rmse(predicted, actual), mae: mae(predicted, actual) },
+          fitSeconds,
+          predictSeconds,
+        });
+        progress.update(++done);
+      }
+      results.push({
+        name,
+        description,
+        params,
+        metrics: aggregate(runs, null, ['rmse', 'mae']),
+        runs,
+        fitSeconds: runs.reduce((s, r) => s + r.fitSeconds, 0),
+        predictSeconds: runs.reduce((s, r) => s + r.predictSeconds, 0),
+      });
+    }
+  } finally {
+    progress.stop();
+  }
+  return {
+    id: options.id,
+    kind: 'rating',
+    createdAt: (options.now ?? new Date()).toISOString(),
+    dataset: data.dataset,
+    protocol: { split: formatSplit(options.split), seeds: options.seeds },
+    metricOrder: ['rmse', 'mae'],
+    strategies: results,
+    elapsedSeconds: seconds(started),
+  };
+}

@@ -1,0 +1,166 @@
+import type { Interactions } from '../data/interactions.ts';
+import { cholesky, choleskyInverse } from '../math/cholesky.ts';
+import { ValidationError } from '../util/errors.ts';
+
+export interface EaseParams {
+  /** L2 regularisation λ (Steck 2019); 300 suits MovieLens-small sized data. */
+  lambda: number;
+  /** Largest dense solve accepted: min(users, items). */
+  maxDense: number;
+}
+
+export const EASE_DEFAULTS: EaseParams = { lambda: 300, maxDense: 20000 };
+
+/**
+ * EASE (Steck 2019): B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹, on binary interactions X.
+ * With fewer users than items the item-item inverse comes from the Woodbury identity
+ * P = (I − Xᵀ K X)/λ, K = (λI + XXᵀ)⁻¹: exact, and a users×users solve instead of items×items.
+ * Scores of unseen items for a history x: s_j = −(xP)_j / P_jj.
+ */
+export class EaseModel {
+  private mode: 'primal' | 'dual' = 'dual';
+  private p: Float64Array = new Float64Array(0); // primal: P (items×items)
+  private k: Float64Array = new Float64Array(0); // dual: K (users×users)
+  private diagP: Float64Array = new Float64Array(0);
+  private x: Interactions | null = null;
+  private nUsers = 0;
+  private nItems = 0;
+  private v = new Float64Array(0);
+  private w = new Float64Array(0);
+
+  constructor(readonly params: EaseParams = EASE_DEFAULTS) {
+    if (!(params.lambda > 0)) throw new ValidationError('ease lambda must be above 0', 'lambda');
+  }
+
+  fit(x: Interactions): void {
+    const { lambda, maxDense } = this.params;
+    this.x = x;
+    this.nUsers = x.nUsers;
+    this.nItems = x.nItems;
+    const dim = Math.min(x.nUsers, x.nItems);
+    if (dim > maxDense) {
+      throw new ValidationError(
+        `EASE needs a dense ${dim}×${dim} solve (min of ${x.nUsers} users and ${x.nItems} items); the limit is ${maxDense} (ease.maxDense)`,
+        'maxDense',
+      );
+    }
+    if (x.nUsers < x.nItems) this.fitDual(lambda);
+    else this.fitPrimal(lambda);
+  }
+
+  private fitDual(lambda: number): void {
+    const x = this.x!;
+    const n = x.nUsers;
+    // XXᵀ: user-user co-occurrence, accumulated through the item columns.
+    const a = new Float64Array(n * n);
+    const csc = x.byItem();
+    for (let i = 0; i < x.nItems; i++) {
+      const from = csc.indptr[i]!;
+      const to = csc.indptr[i + 1]!;
+      for (let p = from; p < to; p++) {
+        const ru = csc.users[p]! * n;
+        for (let q = from; q < to; q++) a[ru + csc.users[q]!]! += 1;
+      }
+    }
+    for (let u = 0; u < n; u++) a[u * n + u]! += lambda;
+    cholesky(a, n);
+    const k = choleskyInverse(a, n);
+    const diagP = new Float64Array(x.nItems);
+    for (let i = 0; i < x.nItems; i++) {
+      const from = csc.indptr[i]!;
+      const to = csc.indptr[i + 1]!;
+      let q = 0;
+      for (let p = from; p < to; p++) {
+        const ru = csc.users[p]! * n;
+        for (let r = from; r < to; r++) q += k[ru + csc.users[r]!]!;
+      }
+      diagP[i] = (1 - q) / lambda;
+    }
+    this.mode = 'dual';
+    this.k = k;
+    this.diagP = diagP;
+    this.v = new Float64Array(n);
+    this.w = new Float64Array(n);
+  }
+
+  private fitPrimal(lambda: number): void {
+    const x = this.x!;
+    const n = x.nItems;
+    const g = new Float64Array(n * n);
+    for (let u = 0; u < x.nUsers; u++) {
+      const from = x.indptr[u]!;
+      const to = x.indptr[u + 1]!;
+      for (let p = from; p < to; p++) {
+        const ri = x.items[p]! * n;
+        for (let q = from; q < to; q++) g[ri + x.items[q]!]! += 1;
+      }
+    }
+    for (let i = 0; i < n; i++) g[i * n + i]! += lambda;
+    cholesky(g, n);
+    this.p = choleskyInverse(g, n);
+    this.diagP = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.diagP[i] = this.p[i * n + i]!;
+    this.mode = 'primal';
+  }
+
+  /** Scores every item for a history (catalogue indices); items beyond the fitted catalogue get 0. */
+  scoreInto(history: Int32Array, out: Float32Array): void {
+    const n = this.nItems;
+    out.fill(0);
+    if (this.mode === 'primal') {
+      const p = this.p;
+      const t = new Float64Array(n);
+      for (let h = 0; h < history.length; h++) {
+        const i = history[h]!;
+        if (i >= n) continue;
+        const ri = i * n;
+        for (let j = 0; j < n; j++) t[j]! += p[ri + j]!;
+      }
+      for (let j = 0; j < n; j++) out[j] = -t[j]! / this.diagP[j]!;
+      return;
+    }
+    const x = this.x!;
+    const csc = x.byItem();
+    const nu = this.nUsers;
+    const v = this.v;
+    const w = this.w;
+    v.fill(0);
+    for (let h = 0; h < history.length; h++) {
+      const i = history[h]!;
+      if (i >= n) continue;
+      for (let p = csc.indptr[i]!; p < csc.indptr[i + 1]!; p++) v[csc.users[p]!]! += 1;
+    }
+    // w = K v (K symmetric).
+    const k = this.k;
+    for (let a = 0; a < nu; a++) {
+      const ra = a * nu;
+      let s = 0;
+      for (let b = 0; b < nu; b++) s += k[ra + b]! * v[b]!;
+      w[a] = s;
+    }
+    // (xP)_j = (x_j − (wX)_j)/λ; for unseen j, s_j = (wX)_j / (λ·P_jj).
+    const lambda = this.params.lambda;
+    const t = new Float64Array(n);
+    for (let u = 0; u < nu; u++) {
+      const wu = w[u]!;
+      if (wu === 0) continue;
+      for (let p = x.indptr[u]!; p < x.indptr[u + 1]!; p++) t[x.items[p]!]! += wu;
+    }
+    for (let j = 0; j < n; j++) out[j] = t[j]! / (lambda * this.diagP[j]!);
+  }
+
+  /** B_ij: how much history item i contributes to item j's score. */
+  weight(i: number, j: number): number {
+    if (i >= this.nItems || j >= this.nItems || i === j) return 0;
+    if (this.mode === 'primal') return -this.p[i * this.nItems + j]! / this.diagP[j]!;
+    const csc = this.x!.byItem();
+    const nu = this.nUsers;
+    let q = 0;
+    for (let p = csc.indptr[i]!; p < csc.indptr[i + 1]!; p++) {
+      const ra = csc.users[p]! * nu;
+      for (let r = csc.indptr[j]!; r < csc.indptr[j + 1]!; r++) q += this.k[ra + csc.users[r]!]!;
+    }
+    // P_ij = −x_iᵀ K x_j / λ for i ≠ j.
+    return q / this.params.lambda / this.diagP[j]!;
+  }
+}

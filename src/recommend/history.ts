@@ -1,0 +1,33 @@
+import type { History, TrainingData, ViewerContext } from './strategy.ts';
+
+const EMPTY: History = { items: new Int32Array(0), ratings: new Float32Array(0) };
+
+/**
+ * Resolves a context to catalogue indices. Later entries win on duplicates (an anonymous rating
+ * overrides the stored one); unknown movie ids are dropped here, the service reports them.
+ */
+export function historyOf(ctx: ViewerContext, data: TrainingData): History {
+  const u = ctx.userId === undefined ? -1 : data.interactions.userOf(ctx.userId);
+  const extra = (ctx.ratings?.length ?? 0) + (ctx.watched?.length ?? 0);
+  if (extra === 0) {
+    if (u < 0) return EMPTY;
+    return { items: data.interactions.rowItems(u), ratings: data.interactions.rowRatings(u) };
+  }
+  const merged = new Map<number, number>();
+  if (u >= 0) {
+    const items = data.interactions.rowItems(u);
+    const ratings = data.interactions.rowRatings(u);
+    for (let k = 0; k < items.length; k++) merged.set(items[k]!, ratings[k]!);
+  }
+  for (const id of ctx.watched ?? []) {
+    const i = data.catalogue.indexOf(id);
+    if (i >= 0 && !merged.has(i)) merged.set(i, Number.NaN);
+  }
+  for (const r of ctx.ratings ?? []) {
+    const i = data.catalogue.indexOf(r.movieId);
+    if (i >= 0) merged.set(i, r.rating);
+  }
+  const items = Int32Array.from([...merged.keys()].sort((a, b) => a - b));
+  const ratings = Float32Array.from(items, (i) => merged.get(i)!);
+  return { items, ratings };
+}

@@ -1,0 +1,92 @@
+import type { Config } from '../config/config.ts';
+import { ValidationError } from '../util/errors.ts';
+import { BiasRatingModel, GlobalMeanModel } from './rating-models.ts';
+import { MostPopularStrategy } from './strategies/most-popular.ts';
+import { EaseStrategy, ItemKnnStrategy } from './strategies/neighbours.ts';
+import { PopularStrategy } from './strategies/popular.ts';
+import { PopularGenreStrategy } from './strategies/popular-genre.ts';
+import { RandomStrategy } from './strategies/random.ts';
+import type { RatingModel, Strategy } from './strategy.ts';
+
+export type Params = Record<string, number>;
+
+interface Entry<T> {
+  description: string;
+  /** Tunable parameters with their defaults. */
+  defaults: Params;
+  create(params: Params, config: Config): T;
+}
+
+/** Every ranking strategy by name: what the evaluator, the CLI and the API can ask for. */
+export const STRATEGIES: Readonly<Record<string, Entry<Strategy>>> = {
+  random: { description: 'uniformly random order', defaults: { seed: 1 }, create: (p) => new RandomStrategy(p.seed) },
+  popular: {
+    description: 'Bayesian weighted rating (the cold-start list)',
+    defaults: { minVotesQuantile: 0.9 },
+    create: (p, c) => new PopularStrategy({ ...c.popularity, minVotesQuantile: p.minVotesQuantile! }),
+  },
+  'most-popular': { description: 'number of ratings', defaults: {}, create: () => new MostPopularStrategy() },
+  'popular-genre': {
+    description: "most popular in the user's genres",
+    defaults: {},
+    create: () => new PopularGenreStrategy(),
+  },
+  itemknn: { description: 'item kNN, cosine, all neighbours', defaults: {}, create: () => new ItemKnnStrategy() },
+  ease: {
+    description: 'EASE closed-form item-item model',
+    defaults: { lambda: 300, maxDense: 20000 },
+    create: (p) => new EaseStrategy({ lambda: p.lambda!, maxDense: p.maxDense! }),
+  },
+};
+
+export const RATING_MODELS: Readonly<Record<string, Entry<RatingModel>>> = {
+  'global-mean': { description: 'global mean rating', defaults: {}, create: () => new GlobalMeanModel() },
+  bias: {
+    description: 'user + item biases (Surprise BaselineOnly)',
+    defaults: { regUser: 15, regItem: 10, epochs: 10 },
+    create: (p) => new BiasRatingModel({ regUser: p.regUser!, regItem: p.regItem!, epochs: p.epochs! }),
+  },
+};
+
+/** "ease.lambda=500" entries → per-name parameter overrides, checked against the known names. */
+export function parseParams(
+  entries: readonly string[],
+  registry: Readonly<Record<string, Entry<unknown>>>,
+): Map<string, Params> {
+  const out = new Map<string, Params>();
+  for (const entry of entries) {
+    const m = /^([a-z-]+)\.([A-Za-z]+)=(.+)$/.exec(entry.trim());
+    if (!m)
+      throw new ValidationError(`--param expects name.key=value (e.g. ease.lambda=500), got "${entry}"`, '--param');
+    const [, name, key, raw] = m;
+    const known = registry[name!];
+    if (!known) throw new ValidationError(`--param: unknown strategy "${name}"`, '--param');
+    if (!(key! in known.defaults)) {
+      throw new ValidationError(
+        `--param: ${name} has no parameter "${key}"${Object.keys(known.defaults).length ? `; it has ${Object.keys(known.defaults).join(', ')}` : ''}`,
+        '--param',
+      );
+    }
+    const value = Number(raw);
+    if (!Number.isFinite(value))
+      throw new ValidationError(`--param ${name}.${key} must be a number, not "${raw}"`, '--param');
+    out.set(name!, { ...(out.get(name!) ?? {}), [key!]: value });
+  }
+  return out;
+}
+
+export function resolveNames(
+  names: readonly string[],
+  registry: Readonly<Record<string, Entry<unknown>>>,
+  field: string,
+): string[] {
+  const unknown = names.filter((n) => !(n in registry));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      `unknown strateg${unknown.length > 1 ? 'ies' : 'y'} ${unknown.map((n) => `"${n}"`).join(', ')}; choose from ${Object.keys(registry).join(', ')}`,
+      field,
+    );
+  }
+  if (names.length === 0) throw new ValidationError(`name at least one of ${Object.keys(registry).join(', ')}`, field);
+  return [...new Set(names)];
+}

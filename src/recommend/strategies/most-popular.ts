@@ -1,0 +1,26 @@
+import type { Catalogue } from '../../data/catalogue.ts';
+import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
+
+/** The classic baseline: items ranked by how many users interacted with them. */
+export class MostPopularStrategy implements Strategy {
+  readonly name = 'most-popular';
+  readonly description = 'items by number of ratings (the classic popularity baseline)';
+  private counts: ArrayLike<number> = new Int32Array(0);
+  private catalogue: Catalogue | null = null;
+
+  fit(data: TrainingData): void {
+    this.catalogue = data.catalogue;
+    this.counts = data.interactions.itemCounts();
+  }
+
+  score(_query: Query, scores: Float32Array): ScoreResult | undefined {
+    const c = this.counts;
+    for (let i = 0; i < scores.length; i++) scores[i] = i < c.length ? c[i]! : 0;
+    return undefined;
+  }
+
+  explain(_query: Query, index: number): string | undefined {
+    const n = this.counts[index] ?? 0;
+    return this.catalogue ? `rated by ${n} viewer${n === 1 ? '' : 's'}` : undefined;
+  }
+}
