@@ -41,6 +41,7 @@ export async function withCinerec<T>(cmd: Command, fn: (c: Cinerec) => Promise<T
       );
     }
     const cinerec = await Cinerec.load(store, config);
+    cinerec.log = (line) => process.stderr.write(`cinerec: ${line}\n`);
     return await fn(cinerec);
   } finally {
     await store.close();

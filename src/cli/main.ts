@@ -5,6 +5,7 @@ import { FormatError } from '../data/formats.ts';
 import { ImportError } from '../store/duckdb/import.ts';
 import { UserError } from '../util/errors.ts';
 import { registerCatalogue } from './commands/catalogue.ts';
+import { registerContent } from './commands/content.ts';
 import { registerData } from './commands/data.ts';
 import { registerEval } from './commands/eval.ts';
 import { registerRecommend } from './commands/recommend.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)');
   registerData(program);
   registerCatalogue(program);
+  registerContent(program);
   registerRecommend(program);
   registerRules(program);
   registerEval(program);

@@ -26,18 +26,70 @@ export interface ConfigInput {
     minVotes?: number;
   };
   recommend: { defaultK: number; maxK: number };
+  /** Fitted models (content model now; versions later). Default: <dataDir>/models. */
+  modelsDir?: string;
+  content: {
+    /** Weight of each feature group: its share of the variance the encoder sees. 0 drops the group. */
+    weights: { genres: number; year: number; tags: number; genome: number; stats: number };
+    tagVocabulary: number;
+    tagMinMovies: number;
+    dimensions: number;
+    clusters: number;
+    restarts: number;
+    seed: number;
+    positiveRating: number;
+  };
 }
 
 /** The configuration after loading: every path absolute. */
-export type Config = Omit<ConfigInput, 'store'> & { store: ConfigInput['store'] & { path: string } };
+export type Config = Omit<ConfigInput, 'store' | 'modelsDir'> & {
+  store: ConfigInput['store'] & { path: string };
+  modelsDir: string;
+};
 
 // A plain JSON Schema checked against ConfigInput at compile time by Ajv's JSONSchemaType; Ajv
 // (already Fastify's validator) loads in a fraction of the time TypeBox needs, and every CLI call pays it.
 export const CONFIG_SCHEMA: JSONSchemaType<ConfigInput> = {
   type: 'object',
   additionalProperties: false,
-  required: ['dataDir', 'reportsDir', 'dataset', 'store', 'server', 'popularity', 'recommend'],
+  required: ['dataDir', 'reportsDir', 'dataset', 'store', 'server', 'popularity', 'recommend', 'content'],
   properties: {
+    modelsDir: { type: 'string', minLength: 1, nullable: true },
+    content: {
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'weights',
+        'tagVocabulary',
+        'tagMinMovies',
+        'dimensions',
+        'clusters',
+        'restarts',
+        'seed',
+        'positiveRating',
+      ],
+      properties: {
+        weights: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['genres', 'year', 'tags', 'genome', 'stats'],
+          properties: {
+            genres: { type: 'number', minimum: 0, maximum: 100 },
+            year: { type: 'number', minimum: 0, maximum: 100 },
+            tags: { type: 'number', minimum: 0, maximum: 100 },
+            genome: { type: 'number', minimum: 0, maximum: 100 },
+            stats: { type: 'number', minimum: 0, maximum: 100 },
+          },
+        },
+        tagVocabulary: { type: 'integer', minimum: 0, maximum: 200000 },
+        tagMinMovies: { type: 'integer', minimum: 1 },
+        dimensions: { type: 'integer', minimum: 2, maximum: 1024 },
+        clusters: { type: 'integer', minimum: 1, maximum: 10000 },
+        restarts: { type: 'integer', minimum: 1, maximum: 100 },
+        seed: { type: 'integer', minimum: 0 },
+        positiveRating: { type: 'number' },
+      },
+    },
     dataDir: { type: 'string', minLength: 1 },
     reportsDir: { type: 'string', minLength: 1 },
     dataset: { type: 'string', minLength: 1 },
@@ -97,6 +149,16 @@ export const DEFAULTS: ConfigInput = {
   server: { host: '127.0.0.1', port: 8080, bodyLimit: 1024 * 1024, logLevel: 'info' },
   popularity: { minVotesQuantile: 0.9 },
   recommend: { defaultK: 10, maxK: 500 },
+  content: {
+    weights: { genres: 1, year: 0.5, tags: 0.5, genome: 2, stats: 0 },
+    tagVocabulary: 5000,
+    tagMinMovies: 2,
+    dimensions: 64,
+    clusters: 100,
+    restarts: 3,
+    seed: 1,
+    positiveRating: 4,
+  },
 };
 
 export class ConfigError extends Error {}
@@ -132,6 +194,7 @@ export function setPath(target: Record<string, Json>, path: string, raw: string)
 export const ENV_VARS: Readonly<Record<string, string>> = {
   CINEREC_DATA_DIR: 'dataDir',
   CINEREC_REPORTS_DIR: 'reportsDir',
+  CINEREC_MODELS_DIR: 'modelsDir',
   CINEREC_DATASET: 'dataset',
   CINEREC_STORE: 'store.path',
   CINEREC_MEMORY_LIMIT: 'store.memoryLimit',
@@ -202,6 +265,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     ...config,
     dataDir,
     reportsDir: abs(config.reportsDir),
+    modelsDir: config.modelsDir ? abs(config.modelsDir) : join(dataDir, 'models'),
     store: { ...config.store, path: config.store.path ? abs(config.store.path) : join(dataDir, 'cinerec.duckdb') },
   };
   return { config: resolved, secrets: { adminToken: env.CINEREC_ADMIN_TOKEN?.trim() || null }, file: used };

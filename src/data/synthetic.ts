@@ -17,7 +17,10 @@ import { type Progress, silentProgress } from '../util/progress.ts';
  * - a user picks movies by popularity, thinned by how much they would like them (people mostly rate
  *   what they chose to watch), so top-N models have something to find;
  * - rating = global mean + user bias + movie bias + dot product + noise, rounded to half stars with
- *   a pull towards whole stars (MovieLens users favour them) and clipped to 0.5–5.
+ *   a pull towards whole stars (MovieLens users favour them) and clipped to 0.5–5;
+ * - optionally a tag genome for the most popular movies: each tag is a direction in taste space
+ *   (some lean to a genre), relevance = logistic(bias + loading · projection + genre bonus + noise),
+ *   mostly low with a few tags near 1 per movie, as in the real genome.
  *
  * Output is streamed: ratings are generated user by user into a byte buffer and written through an
  * fs stream with backpressure. Memory is typed arrays per movie (~50 bytes), per user (4 bytes), per
@@ -49,6 +52,21 @@ export interface SyntheticOptions {
   activityShape?: number;
   /** Ratings every user has at least, default 20 (lowered when ratings / users is smaller). */
   minPerUser?: number;
+  /**
+   * Also write a tag genome (genome-tags.csv, genome-scores.csv) when given: relevance of every tag
+   * to every covered movie, derived from the movies' latent taste and genres. Absent: no genome files.
+   */
+  genome?: SyntheticGenomeOptions;
+}
+
+export interface SyntheticGenomeOptions {
+  /** Genome tags, default 1,128 as in the real releases. */
+  tags?: number;
+  /**
+   * Share of movies that get genome rows, the most popular first; default 0.22 (ml-25m: 13,816 of
+   * 62,423 movies).
+   */
+  coverage?: number;
 }
 
 export interface SyntheticSummary {
@@ -56,6 +74,8 @@ export interface SyntheticSummary {
   movies: number;
   ratings: number;
   tags: number;
+  /** Present when a genome was requested: its tags, covered movies and score rows. */
+  genome?: { tags: number; movies: number; scores: number };
   dir: string;
   seconds: number;
 }
@@ -153,18 +173,30 @@ export async function writeSyntheticMovieLens(
     progress.stop();
   }
   await writeTags(join(dir, 'tags.csv'), movies, o, new Rng(o.seed, 5));
+  // Its own random stream, drawn last: asking for a genome changes none of the other files.
+  const genome = o.genome
+    ? await writeGenome(
+        join(dir, 'genome-tags.csv'),
+        join(dir, 'genome-scores.csv'),
+        movies,
+        o,
+        o.genome,
+        new Rng(o.seed, 6),
+      )
+    : null;
 
   return {
     users: o.users,
     movies: o.movies,
     ratings: o.ratings,
     tags: o.tags,
+    ...(genome ? { genome } : {}),
     dir,
     seconds: (performance.now() - started) / 1000,
   };
 }
 
-type Resolved = Required<SyntheticOptions>;
+type Resolved = Required<Omit<SyntheticOptions, 'genome'>> & { genome: Required<SyntheticGenomeOptions> | null };
 
 function resolveOptions(options: SyntheticOptions): Resolved {
   // Field by field rather than a spread, so an explicit `undefined` also gets the default.
@@ -181,6 +213,9 @@ function resolveOptions(options: SyntheticOptions): Resolved {
     popularityOffset: options.popularityOffset ?? 30,
     activityShape: options.activityShape ?? 1.8,
     minPerUser: options.minPerUser ?? 20,
+    genome: options.genome
+      ? { tags: options.genome.tags ?? 1128, coverage: options.genome.coverage ?? GENOME_COVERAGE }
+      : null,
   };
   const positiveInt = (name: keyof Resolved, value: number, min = 1) => {
     if (!Number.isSafeInteger(value) || value < min) {
@@ -207,6 +242,15 @@ function resolveOptions(options: SyntheticOptions): Resolved {
   }
   if (!(o.popularityExponent >= 0) || !(o.popularityOffset >= 0) || !(o.activityShape > 0)) {
     throw new RangeError('synthetic: popularityExponent and popularityOffset must be ≥ 0, activityShape > 0');
+  }
+  if (o.genome) {
+    const { tags, coverage } = o.genome;
+    if (!Number.isSafeInteger(tags) || tags < 1 || tags > 65_535) {
+      throw new RangeError(`synthetic: genome.tags must be an integer from 1 to 65535, got ${tags}`);
+    }
+    if (!(coverage >= 0 && coverage <= 1)) {
+      throw new RangeError(`synthetic: genome.coverage must be from 0 to 1, got ${coverage}`);
+    }
   }
   return o;
 }
@@ -753,6 +797,174 @@ async function writeTags(path: string, movies: MovieModel, o: Resolved, rng: Rng
     sink.destroy();
     throw err;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tag genome
+
+/** Default share of movies with genome rows: ml-25m scores 13,816 of its 62,423 movies. */
+const GENOME_COVERAGE = 0.22;
+/** Relevance is written in steps of 1/4000 (0.00025), like the values of the real genome-scores.csv. */
+const RELEVANCE_STEPS = 4000;
+/**
+ * Relevance logit = bias_t + loading_t · z + genre bonus + movie offset + noise, z the movie's latent
+ * vector projected on the tag's direction (standardised). The bias keeps most relevances below 0.2,
+ * as in the real genome, while the few tags that fit a movie get close to 1.
+ */
+const GENOME_BIAS = -3.2;
+const GENOME_BIAS_SD = 0.7;
+const GENOME_LOADING = 1.3;
+const GENOME_LOADING_SD = 0.4;
+/** Added when the movie has the tag's genre (genre words like "scary" for Horror). */
+const GENOME_GENRE_BONUS = 2.5;
+/** Share of the generated "tag N" tags that lean towards one genre, by 1 to 3 logits. */
+const GENOME_GENRE_SHARE = 0.3;
+/** Some movies have more of everything (more discussed): a per-movie logit offset. */
+const GENOME_MOVIE_SD = 0.4;
+const GENOME_NOISE_SD = 0.6;
+
+interface GenomeTagModel {
+  names: string[];
+  /** Per tag, stride factors: direction scaled so direction · movie vector has sd 1. */
+  directions: Float64Array;
+  loading: Float64Array;
+  bias: Float64Array;
+  /** Genre bit of the tag's affinity, 0 for none. */
+  genreBit: Uint32Array;
+  bonus: Float64Array;
+}
+
+function genomeTagModel(tags: number, movies: MovieModel, o: Resolved, rng: Rng): GenomeTagModel {
+  const k = movies.factors;
+  const coordSd = Math.sqrt(DOT_SD / Math.sqrt(k));
+  // Names: genre words first (each leaning to its genre), then the generic words, then "tag N".
+  const named: { name: string; genre: number }[] = [];
+  const used = new Set<string>();
+  const addName = (name: string, genre: number) => {
+    if (!used.has(name)) {
+      used.add(name);
+      named.push({ name, genre });
+    }
+  };
+  o.genres.forEach((g, gi) => {
+    for (const word of GENRE_TAGS[g] ?? [g.toLowerCase()]) addName(word, gi);
+  });
+  for (const word of GENERIC_TAGS) addName(word, -1);
+
+  const names: string[] = [];
+  const directions = new Float64Array(tags * k);
+  const loading = new Float64Array(tags);
+  const bias = new Float64Array(tags);
+  const genreBit = new Uint32Array(tags);
+  const bonus = new Float64Array(tags);
+  for (let t = 0; t < tags; t++) {
+    let genre = -1;
+    if (t < named.length) {
+      names.push(named[t]!.name);
+      genre = named[t]!.genre;
+      if (genre >= 0) bonus[t] = GENOME_GENRE_BONUS;
+    } else {
+      let name = `tag ${t + 1}`;
+      while (used.has(name)) name = `${name}+`; // only if a custom genre is called "Tag N"
+      used.add(name);
+      names.push(name);
+      if (rng.next() < GENOME_GENRE_SHARE) {
+        genre = rng.int(o.genres.length);
+        bonus[t] = 1 + 2 * rng.next();
+      }
+    }
+    genreBit[t] = genre >= 0 ? 1 << genre : 0;
+    let norm = 0;
+    for (let f = 0; f < k; f++) {
+      const w = rng.normal();
+      directions[t * k + f] = w;
+      norm += w * w;
+    }
+    const scale = 1 / (coordSd * Math.sqrt(norm));
+    for (let f = 0; f < k; f++) directions[t * k + f]! *= scale;
+    loading[t] = Math.max(0.2, GENOME_LOADING + GENOME_LOADING_SD * rng.normal());
+    bias[t] = GENOME_BIAS + GENOME_BIAS_SD * rng.normal();
+  }
+  return { names, directions, loading, bias, genreBit, bonus };
+}
+
+/**
+ * genome-tags.csv and genome-scores.csv: every tag for every covered movie (the most popular share),
+ * sorted by movieId then tagId like the real files. Streamed row by row as bytes: 14 k movies ×
+ * 1,128 tags is 15.6 M rows. Each movie's relevances are drawn before any of its rows is written,
+ * so buffer boundaries do not move the random draws.
+ */
+async function writeGenome(
+  tagsPath: string,
+  scoresPath: string,
+  movies: MovieModel,
+  o: Resolved,
+  options: Required<SyntheticGenomeOptions>,
+  rng: Rng,
+): Promise<{ tags: number; movies: number; scores: number }> {
+  const T = options.tags;
+  const covered = Math.min(movies.count, Math.round(options.coverage * movies.count));
+  const model = genomeTagModel(T, movies, o, rng);
+  const { directions, loading, bias, genreBit, bonus } = model;
+  const k = movies.factors;
+  const stride = k + 1;
+  const rows = movies.rows;
+
+  const tagsOut = new ByteSink(tagsPath);
+  const scoresOut = new ByteSink(scoresPath);
+  try {
+    await tagsOut.text('tagId,tag\n');
+    for (let t = 0; t < T; t++) await tagsOut.text(`${t + 1},${csvField(model.names[t]!)}\n`);
+    await tagsOut.close();
+
+    // ",<tagId>," and "<relevance>\n" pre-rendered: the row loop only copies bytes.
+    const tagText = new Uint8Array(T * 8);
+    const tagLength = new Uint8Array(T);
+    for (let t = 0; t < T; t++) {
+      tagText[t * 8] = 44;
+      let p = writeUint(tagText, t * 8 + 1, t + 1);
+      tagText[p++] = 44;
+      tagLength[t] = p - t * 8;
+    }
+    const relevanceText = Array.from({ length: RELEVANCE_STEPS + 1 }, (_, q) =>
+      Buffer.from(`${q === RELEVANCE_STEPS ? '1.0' : String(q / RELEVANCE_STEPS)}\n`, 'latin1'),
+    );
+    const idText = new Uint8Array(12);
+    const level = new Uint16Array(T);
+
+    await scoresOut.text('movieId,tagId,relevance\n');
+    for (const r of movies.byId) {
+      if (r >= covered) continue;
+      const row = r * stride + 1;
+      const mask = movies.genreMask[r]!;
+      const offset = GENOME_MOVIE_SD * rng.normal();
+      for (let t = 0; t < T; t++) {
+        let z = 0;
+        for (let f = 0; f < k; f++) z += directions[t * k + f]! * rows[row + f]!;
+        let x = bias[t]! + loading[t]! * z + offset + GENOME_NOISE_SD * rng.normal();
+        if (mask & genreBit[t]!) x += bonus[t]!;
+        const q = Math.round(RELEVANCE_STEPS * logistic(x));
+        level[t] = Math.max(q, 1); // the real genome has no zero relevance
+      }
+      const idLength = writeUint(idText, 0, movies.ids[r]!);
+      for (let t = 0; t < T; t++) {
+        if (scoresOut.pos > CHUNK - ROW_MAX) await scoresOut.flush();
+        const buf = scoresOut.buf;
+        let pos = scoresOut.pos;
+        for (let b = 0; b < idLength; b++) buf[pos++] = idText[b]!;
+        for (let b = t * 8, end = b + tagLength[t]!; b < end; b++) buf[pos++] = tagText[b]!;
+        const rel = relevanceText[level[t]!]!;
+        for (let b = 0; b < rel.length; b++) buf[pos++] = rel[b]!;
+        scoresOut.pos = pos;
+      }
+    }
+    await scoresOut.close();
+  } catch (err) {
+    tagsOut.destroy();
+    scoresOut.destroy();
+    throw err;
+  }
+  return { tags: T, movies: covered, scores: covered * T };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 import type { Config } from '../config/config.ts';
 import type { Catalogue } from '../data/catalogue.ts';
 import { Interactions } from '../data/interactions.ts';
+import type { ContentInputs } from '../features/content-features.ts';
 import { RankingPipeline } from '../recommend/pipeline.ts';
-import { type Params, RATING_MODELS, STRATEGIES } from '../recommend/registry.ts';
+import { defaultsOf, type Params, RATING_MODELS, STRATEGIES } from '../recommend/registry.ts';
 import { RuleSet } from '../recommend/rules.ts';
 import type { RatedMovie, TrainingData, ViewerContext } from '../recommend/strategy.ts';
 import type { RatingColumns, RatingScale } from '../store/types.ts';
@@ -26,6 +27,8 @@ export interface EvalData {
   catalogue: Catalogue;
   scale: RatingScale;
   dataset: { name: string; users: number; movies: number; ratings: number };
+  /** Tags and genome, needed by the content strategies. */
+  content?: ContentInputs;
 }
 
 export interface RankingEvalOptions {
@@ -135,6 +138,7 @@ export async function evaluateRanking(
       catalogue,
       interactions: Interactions.build(rows, catalogue, split.train),
       scale: data.scale,
+      ...(data.content ? { content: data.content } : {}),
     };
     return { seed, split, train, users: testUsers(rows, split, options.relevance) };
   });
@@ -145,7 +149,7 @@ export async function evaluateRanking(
   try {
     for (const name of options.strategies) {
       const entry = STRATEGIES[name]!;
-      const params = paramsOf(name, entry.defaults, options.params);
+      const params = paramsOf(name, defaultsOf(entry, config), options.params);
       const runs: EvaluationRun[] = [];
       const perUser = new Map<string, number[]>();
       let description = entry.description;
@@ -265,7 +269,7 @@ export async function evaluateRating(
   try {
     for (const name of options.models) {
       const entry = RATING_MODELS[name]!;
-      const params = paramsOf(name, entry.defaults, options.params);
+      const params = paramsOf(name, defaultsOf(entry, config), options.params);
       const runs: EvaluationRun[] = [];
       let description = entry.description;
       for (const { seed, split, train } of prepared) {

@@ -1,6 +1,8 @@
 import type { Config } from '../config/config.ts';
 import { ValidationError } from '../util/errors.ts';
+import type { ContentSettings } from './content-index.ts';
 import { BiasRatingModel, GlobalMeanModel } from './rating-models.ts';
+import { ContentClusterStrategy, ContentStrategy } from './strategies/content.ts';
 import { MostPopularStrategy } from './strategies/most-popular.ts';
 import { EaseStrategy, ItemKnnStrategy } from './strategies/neighbours.ts';
 import { PopularStrategy } from './strategies/popular.ts';
@@ -14,7 +16,26 @@ interface Entry<T> {
   description: string;
   /** Tunable parameters with their defaults. */
   defaults: Params;
+  /** Tunable parameters whose defaults are settings of the configuration. */
+  configDefaults?: (config: Config) => Params;
   create(params: Params, config: Config): T;
+}
+
+const CONTENT_DEFAULTS = (c: Config): Params => ({
+  ...c.content.weights,
+  dimensions: c.content.dimensions,
+  clusters: c.content.clusters,
+  positiveRating: c.content.positiveRating,
+});
+
+function contentSettings(p: Params, c: Config): ContentSettings {
+  return {
+    ...c.content,
+    weights: { genres: p.genres!, year: p.year!, tags: p.tags!, genome: p.genome!, stats: p.stats! },
+    dimensions: p.dimensions!,
+    clusters: p.clusters!,
+    positiveRating: p.positiveRating!,
+  };
 }
 
 /** Every ranking strategy by name: what the evaluator, the CLI and the API can ask for. */
@@ -37,7 +58,24 @@ export const STRATEGIES: Readonly<Record<string, Entry<Strategy>>> = {
     defaults: { lambda: 300, maxDense: 20000 },
     create: (p) => new EaseStrategy({ lambda: p.lambda!, maxDense: p.maxDense! }),
   },
+  content: {
+    description: 'content similarity (genres, year, tags, genome) to the positively rated movies',
+    defaults: {},
+    configDefaults: CONTENT_DEFAULTS,
+    create: (p, c) => new ContentStrategy(contentSettings(p, c)),
+  },
+  'content-cluster': {
+    description: 'content similarity within the k-means clusters of the positively rated movies',
+    defaults: {},
+    configDefaults: CONTENT_DEFAULTS,
+    create: (p, c) => new ContentClusterStrategy(contentSettings(p, c)),
+  },
 };
+
+/** A strategy's parameters with their defaults (some come from the configuration). */
+export function defaultsOf<T>(entry: Entry<T>, config: Config): Params {
+  return { ...(entry.configDefaults?.(config) ?? {}), ...entry.defaults };
+}
 
 export const RATING_MODELS: Readonly<Record<string, Entry<RatingModel>>> = {
   'global-mean': { description: 'global mean rating', defaults: {}, create: () => new GlobalMeanModel() },
@@ -52,6 +90,7 @@ export const RATING_MODELS: Readonly<Record<string, Entry<RatingModel>>> = {
 export function parseParams(
   entries: readonly string[],
   registry: Readonly<Record<string, Entry<unknown>>>,
+  config?: Config,
 ): Map<string, Params> {
   const out = new Map<string, Params>();
   for (const entry of entries) {
@@ -61,9 +100,10 @@ export function parseParams(
     const [, name, key, raw] = m;
     const known = registry[name!];
     if (!known) throw new ValidationError(`--param: unknown strategy "${name}"`, '--param');
-    if (!(key! in known.defaults)) {
+    const defaults = config ? defaultsOf(known, config) : known.defaults;
+    if (!(key! in defaults)) {
       throw new ValidationError(
-        `--param: ${name} has no parameter "${key}"${Object.keys(known.defaults).length ? `; it has ${Object.keys(known.defaults).join(', ')}` : ''}`,
+        `--param: ${name} has no parameter "${key}"${Object.keys(defaults).length ? `; it has ${Object.keys(defaults).join(', ')}` : ''}`,
         '--param',
       );
     }

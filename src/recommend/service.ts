@@ -1,6 +1,11 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { Catalogue, type GenreCount } from '../data/catalogue.ts';
 import { Interactions } from '../data/interactions.ts';
+import { parseTitle } from '../data/titles.ts';
+import { type ContentInputs, normalizeTag } from '../features/content-features.ts';
+import { loadContentModel, saveContentModel } from '../models/content.ts';
 import type { PopularityModel } from '../models/popularity.ts';
 import type {
   DatasetInfo,
@@ -12,11 +17,14 @@ import type {
   StoreCounts,
   TagCount,
 } from '../store/types.ts';
-import { NotFoundError, ValidationError } from '../util/errors.ts';
-import { RankingPipeline } from './pipeline.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../util/errors.ts';
+import { Mutex } from '../util/mutex.ts';
+import { ContentIndex, type ContentSettings, type SharedContent } from './content-index.ts';
+import { type RankedItem, RankingPipeline } from './pipeline.ts';
 import { RuleSet } from './rules.ts';
+import { ContentClusterStrategy, ContentStrategy } from './strategies/content.ts';
 import { PopularStrategy } from './strategies/popular.ts';
-import type { TrainingData } from './strategy.ts';
+import type { RatedMovie, TrainingData } from './strategy.ts';
 
 export interface MovieSummary {
   movieId: number;
@@ -43,6 +51,8 @@ export interface MovieDetails extends MovieSummary {
   popularity: Popularity;
   rule: Rule | null;
   source: Movie['source'];
+  /** Content cluster (k-means over content vectors). */
+  cluster: number;
 }
 
 export interface RecommendedMovie extends MovieSummary {
@@ -78,6 +88,75 @@ export interface SearchResult {
   items: (MovieSummary & { votes: number })[];
 }
 
+export type SimilarMethod = 'content' | 'cluster';
+
+export interface SimilarMovie extends MovieSummary {
+  /** Cosine similarity of the content vectors (times a promotion's boost). */
+  score: number;
+  cluster: number;
+  promoted: boolean;
+  shared: SharedContent;
+  reason: string;
+}
+
+export interface SimilarList {
+  movie: MovieSummary & { cluster: number };
+  method: SimilarMethod;
+  items: SimilarMovie[];
+}
+
+export interface WatchedQuery {
+  watched?: readonly number[];
+  ratings?: readonly RatedMovie[];
+  k?: number;
+  exclude?: readonly number[];
+  /** 'content' (default): all movies; 'cluster': only the clusters of the seeds. */
+  method?: SimilarMethod;
+}
+
+export interface RecommendationList {
+  strategy: string;
+  items: RecommendedMovie[];
+  /** E.g. unknown movie ids that were ignored. */
+  warnings: string[];
+}
+
+export interface NewMovieInput {
+  /** "Title (2026)": the year may be in the title or given separately. */
+  title: string;
+  year?: number | null;
+  genres: readonly string[];
+  tags?: readonly string[];
+  /** `where` names the entry in errors, e.g. "genome.csv line 6". */
+  genome?: readonly { tagId: number; relevance: number; where?: string }[];
+  imdbId?: string | null;
+  tmdbId?: number | null;
+}
+
+export interface AddedMovie {
+  movie: MovieDetails;
+  cluster: number;
+  similar: SimilarMovie[];
+}
+
+export interface MovieCluster {
+  cluster: number;
+  size: number;
+  topGenres: { genre: string; share: number }[];
+  topTags: string[];
+  examples: MovieSummary[];
+}
+
+export interface ClusterOverview {
+  k: number;
+  dimensions: number;
+  inertia: number;
+  silhouette: number;
+  daviesBouldin: number;
+  explainedVariance: number;
+  clusters: MovieCluster[];
+}
+
 export interface StoreInfo {
   dataset: DatasetInfo | null;
   counts: StoreCounts;
@@ -108,6 +187,12 @@ export class Cinerec {
   private rules: RuleSet;
   private ranks: Int32Array;
   readonly pipeline: RankingPipeline;
+  private contentLoad: Promise<ContentIndex> | null = null;
+  /** Serialises mutations of the store and the in-memory state. */
+  private readonly writes = new Mutex();
+  private contentStrategies: { content: ContentStrategy; cluster: ContentClusterStrategy } | null = null;
+  /** Where fitting and loading models report progress (stderr in the CLI). */
+  log: (line: string) => void = () => {};
 
   private constructor(
     readonly store: Store,
@@ -140,6 +225,100 @@ export class Cinerec {
 
   get catalogue(): Catalogue {
     return this.data.catalogue;
+  }
+
+  private contentSettings(): ContentSettings {
+    const c = this.config.content;
+    return {
+      weights: c.weights,
+      tagVocabulary: c.tagVocabulary,
+      tagMinMovies: c.tagMinMovies,
+      dimensions: c.dimensions,
+      clusters: c.clusters,
+      restarts: c.restarts,
+      seed: c.seed,
+      positiveRating: c.positiveRating,
+    };
+  }
+
+  private async contentInputs(): Promise<ContentInputs> {
+    return {
+      tags: await this.store.movieTagCounts(),
+      genomeTags: await this.store.genomeTags(),
+      genome: await this.store.genomeColumns(),
+    };
+  }
+
+  /**
+   * The content model, loaded on first use: the saved one when it was fitted on this data with these
+   * settings, else fitted now and saved. Movies added since it was fitted are placed, not refitted.
+   */
+  content(): Promise<ContentIndex> {
+    this.contentLoad ??= (async () => {
+      const settings = this.contentSettings();
+      const dataset = await this.store.dataset();
+      const fingerprint = createHash('sha256')
+        .update(JSON.stringify({ store: this.store.path, dataset, settings, format: 1 }))
+        .digest('hex')
+        .slice(0, 16);
+      const dir = join(this.config.modelsDir, 'content');
+      const inputs = await this.contentInputs();
+      // Rating statistics come from the served ratings when that group is switched on.
+      const stats =
+        settings.weights.stats > 0
+          ? (() => {
+              const x = this.data.interactions;
+              const n = this.catalogue.size;
+              const count = new Int32Array(n);
+              const sum = new Float64Array(n);
+              for (let p = 0; p < x.items.length; p++) {
+                count[x.items[p]!]!++;
+                sum[x.items[p]!]! += x.ratings[p]!;
+              }
+              return {
+                count,
+                mean: Float32Array.from(sum, (v, i) => (count[i]! > 0 ? v / count[i]! : 0)),
+                globalMean: x.meanRating(),
+              };
+            })()
+          : undefined;
+      const saved = loadContentModel(dir, fingerprint);
+      const attached = saved ? ContentIndex.attach(saved, this.catalogue, inputs, stats) : null;
+      if (attached) return attached;
+      const t = performance.now();
+      this.log(`fitting the content model on ${this.catalogue.size} movies`);
+      const fitted = ContentIndex.fit(this.catalogue, inputs, settings, stats);
+      const r = fitted.model.report;
+      this.log(
+        `content model: ${r.inputDim} features → ${r.outputDim} dimensions (${(100 * r.explainedVariance).toFixed(1)}% of variance), ` +
+          `${r.clusters.k} clusters (silhouette ${r.clusters.silhouette.toFixed(3)}), ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
+      saveContentModel(dir, fitted.model, fingerprint);
+      return fitted;
+    })();
+    // A failed load is not cached: the next call tries again.
+    this.contentLoad.catch(() => {
+      this.contentLoad = null;
+    });
+    return this.contentLoad;
+  }
+
+  private async contentStrategy(method: SimilarMethod): Promise<ContentStrategy> {
+    const index = await this.content();
+    if (!this.contentStrategies) {
+      const settings = this.contentSettings();
+      const content = new ContentStrategy(settings, index);
+      const cluster = new ContentClusterStrategy(settings, index);
+      content.fit(this.data);
+      cluster.fit(this.data);
+      this.contentStrategies = { content, cluster };
+    }
+    return method === 'cluster' ? this.contentStrategies.cluster : this.contentStrategies.content;
+  }
+
+  /** Loads every lazily loaded model now (the server does this before it listens). */
+  async warm(): Promise<void> {
+    await this.content();
   }
 
   private get popularity(): PopularityModel {
@@ -203,6 +382,7 @@ export class Cinerec {
   async movie(movieId: number): Promise<MovieDetails> {
     const movie = this.requireMovie(movieId);
     const index = this.catalogue.indexOf(movieId);
+    const content = await this.content();
     return {
       ...summary(movie),
       imdbId: movie.imdbId,
@@ -213,6 +393,7 @@ export class Cinerec {
       popularity: this.popularityOf(index),
       rule: this.rules.get(movieId) ?? null,
       source: movie.source,
+      cluster: content.clusterOf(index),
     };
   }
 
@@ -261,6 +442,238 @@ export class Cinerec {
     };
   }
 
+  /** Nearest neighbours by content (cosine over all movies), or only within the movie's cluster. */
+  async similar(movieId: number, options: { k?: number; method?: SimilarMethod } = {}): Promise<SimilarList> {
+    const movie = this.requireMovie(movieId);
+    const method = options.method ?? 'content';
+    if (method !== 'content' && method !== 'cluster')
+      throw new ValidationError(`method must be "content" or "cluster", not "${String(method)}"`, 'method');
+    const k = this.checkK(options.k);
+    const strategy = await this.contentStrategy(method);
+    const content = await this.content();
+    const index = this.catalogue.indexOf(movieId);
+    const ranked = this.pipeline.rank(strategy, { ctx: { watched: [movieId] }, k, explain: false });
+    return {
+      movie: { ...summary(movie), cluster: content.clusterOf(index) },
+      method,
+      items: ranked.map((r) => this.similarItem(content, index, r)),
+    };
+  }
+
+  private similarItem(content: ContentIndex, seed: number, r: RankedItem): SimilarMovie {
+    const shared = content.shared(seed, r.index);
+    const parts = [
+      shared.genres.length ? `shares ${shared.genres.join(', ')}` : '',
+      shared.tags.length ? `tags ${shared.tags.join(', ')}` : '',
+    ].filter(Boolean);
+    return {
+      ...summary(this.catalogue.movies[r.index]!),
+      score: round4(r.score),
+      cluster: content.clusterOf(r.index),
+      promoted: r.promoted,
+      shared,
+      reason: parts.length ? parts.join('; ') : 'similar in content',
+    };
+  }
+
+  /** Splits ids into known and unknown; all unknown is an error naming them, some unknown a warning. */
+  private knownIds(ids: readonly number[], field: string, warnings: string[]): number[] {
+    const unknown = ids.filter((id) => this.catalogue.indexOf(id) < 0);
+    if (unknown.length === 0) return [...ids];
+    if (unknown.length === ids.length) {
+      throw new ValidationError(
+        `unknown movie id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: none of the given movies is in the catalogue`,
+        field,
+      );
+    }
+    warnings.push(`unknown movie id${unknown.length > 1 ? 's' : ''} ignored: ${unknown.join(', ')}`);
+    return ids.filter((id) => this.catalogue.indexOf(id) >= 0);
+  }
+
+  /** "A few watched movies": unseen movies ranked by content similarity to the watched (or liked) ones. */
+  async recommendFromWatched(query: WatchedQuery): Promise<RecommendationList> {
+    const warnings: string[] = [];
+    const watched = this.knownIds(query.watched ?? [], 'watched', warnings);
+    const rated = query.ratings ?? [];
+    for (const r of rated) {
+      const { min, max } = this.data.scale;
+      if (!(typeof r.rating === 'number' && r.rating >= min && r.rating <= max))
+        throw new ValidationError(`rating of movie ${r.movieId} must be from ${min} to ${max}`, 'ratings');
+    }
+    const ratedIds = this.knownIds(
+      rated.map((r) => r.movieId),
+      'ratings',
+      warnings,
+    );
+    const ratings = rated.filter((r) => ratedIds.includes(r.movieId));
+    if (watched.length === 0 && ratings.length === 0)
+      throw new ValidationError('name at least one watched or rated movie', 'watched');
+    const k = this.checkK(query.k);
+    const method = query.method ?? 'content';
+    const strategy = await this.contentStrategy(method);
+    const ranked = this.pipeline.rank(strategy, {
+      ctx: { watched, ratings },
+      k,
+      ...(query.exclude ? { exclude: query.exclude } : {}),
+    });
+    return {
+      strategy: strategy.name,
+      items: ranked.map((r) => this.recommended(r)),
+      warnings,
+    };
+  }
+
+  private recommended(r: RankedItem): RecommendedMovie {
+    const p = this.popularityOf(r.index);
+    return {
+      ...summary(this.catalogue.movies[r.index]!),
+      score: round4(r.score),
+      votes: p.votes,
+      meanRating: p.meanRating,
+      promoted: r.promoted,
+      ...(r.reason ? { reason: r.reason } : {}),
+    };
+  }
+
+  /** Adds a movie while serving: stored, placed by the fitted content model, visible at once. */
+  addMovie(input: NewMovieInput): Promise<AddedMovie> {
+    // One at a time: the duplicate check and the next id must see the previous addition.
+    return this.writes.run(() => this.addMovieNow(input));
+  }
+
+  private async addMovieNow(input: NewMovieInput): Promise<AddedMovie> {
+    const rawTitle = typeof input.title === 'string' ? input.title.trim() : '';
+    if (rawTitle === '') throw new ValidationError('title must not be empty', 'title');
+    if (rawTitle.length > 500) throw new ValidationError('title must be at most 500 characters', 'title');
+    const parsed = parseTitle(rawTitle);
+    let year = parsed.year;
+    if (input.year !== undefined && input.year !== null) {
+      if (!Number.isInteger(input.year) || input.year < 1870 || input.year > 2100)
+        throw new ValidationError('year must be a whole number from 1870 to 2100', 'year');
+      if (year !== null && year !== input.year)
+        throw new ValidationError(`year ${input.year} contradicts the title's (${year})`, 'year');
+      year = input.year;
+    }
+    const title = parsed.year === null && year !== null ? `${rawTitle} (${year})` : rawTitle;
+    const genres = this.resolveGenres(input.genres ?? [], 'genres');
+    const key = parsed.displayTitle.toLowerCase();
+    const duplicate = this.catalogue.movies.find((m) => m.year === year && m.displayTitle.toLowerCase() === key);
+    if (duplicate) {
+      throw new ConflictError(
+        `"${duplicate.title}" is already in the catalogue as movie ${duplicate.movieId}`,
+        'title',
+      );
+    }
+    const tags: string[] = [];
+    for (const raw of input.tags ?? []) {
+      const tag = normalizeTag(String(raw));
+      if (tag === '') continue;
+      if (tag.length > 100)
+        throw new ValidationError(`tag "${tag.slice(0, 20)}…" is longer than 100 characters`, 'tags');
+      if (!tags.includes(tag)) tags.push(tag);
+    }
+    const genome = await this.checkGenome(input.genome ?? []);
+    if (input.imdbId !== undefined && input.imdbId !== null && !/^tt\d{7,9}$/.test(input.imdbId))
+      throw new ValidationError('imdbId must look like tt0114709', 'imdbId');
+    if (input.tmdbId !== undefined && input.tmdbId !== null && !(Number.isInteger(input.tmdbId) && input.tmdbId > 0))
+      throw new ValidationError('tmdbId must be a positive whole number', 'tmdbId');
+    // Placed before the write so a content failure leaves the store untouched.
+    const content = await this.content();
+    const movieId = this.catalogue.movies.reduce((max, m) => Math.max(max, m.movieId), 0) + 1;
+    const movie = await this.store.addMovie({
+      movie: {
+        movieId,
+        title,
+        displayTitle: parsed.displayTitle,
+        year,
+        genres,
+        imdbId: input.imdbId ?? null,
+        tmdbId: input.tmdbId ?? null,
+      },
+      tags,
+      genome,
+    });
+    const index = this.catalogue.add(movie);
+    const placed = content.add(index, {
+      genres,
+      year,
+      tags: new Map(tags.map((t) => [t, 1])),
+      genome: new Map(genome.map((g) => [g.tagId, g.relevance])),
+      ...(this.config.content.weights.stats > 0
+        ? { ratings: { count: 0, mean: 0, globalMean: this.data.interactions.meanRating() } }
+        : {}),
+    });
+    this.ranks = rankOf(this.popularity.score);
+    const similar = await this.similar(movieId, { k: 5 });
+    return { movie: await this.movie(movieId), cluster: placed.cluster, similar: similar.items };
+  }
+
+  private async checkGenome(
+    genome: readonly { tagId: number; relevance: number; where?: string }[],
+  ): Promise<{ tagId: number; relevance: number }[]> {
+    if (genome.length === 0) return [];
+    const known = new Set((await this.store.genomeTags()).map((t) => t.tagId));
+    if (known.size === 0)
+      throw new ValidationError('this data set has no tag genome: genome relevance cannot be given', 'genome');
+    const seen = new Set<number>();
+    genome.forEach((g, i) => {
+      if (!known.has(g.tagId)) throw new ValidationError(`genome entry ${i + 1}: unknown tag id ${g.tagId}`, 'genome');
+      if (seen.has(g.tagId))
+        throw new ValidationError(`genome entry ${i + 1}: tag id ${g.tagId} given twice`, 'genome');
+      if (!(typeof g.relevance === 'number' && g.relevance >= 0 && g.relevance <= 1))
+        throw new ValidationError(`genome entry ${i + 1}: relevance must be from 0 to 1`, 'genome');
+      seen.add(g.tagId);
+    });
+    return genome.map((g) => ({ tagId: g.tagId, relevance: g.relevance }));
+  }
+
+  /** Every content cluster: size, top genres and tags, the most rated titles. */
+  async movieClusters(examples = 5): Promise<ClusterOverview> {
+    const content = await this.content();
+    const model = content.model;
+    const k = model.clusters;
+    const members: number[][] = Array.from({ length: k }, () => []);
+    const assignment = model.assignment;
+    for (let i = 0; i < assignment.length; i++) members[assignment[i]!]!.push(i);
+    const votes = this.popularity.votes;
+    const report = model.report;
+    return {
+      k,
+      dimensions: model.dimensions,
+      inertia: round4(report.clusters.inertia),
+      silhouette: round4(report.clusters.silhouette),
+      daviesBouldin: round4(report.clusters.daviesBouldin),
+      explainedVariance: round4(report.explainedVariance),
+      clusters: members.map((idx, cluster) => {
+        const genreCount = new Map<string, number>();
+        const tagWeight = new Map<string, number>();
+        for (const i of idx) {
+          for (const g of this.catalogue.movies[i]!.genres) genreCount.set(g, (genreCount.get(g) ?? 0) + 1);
+        }
+        // Tags: the strongest shared content of the cluster's most rated members with their centroid neighbours.
+        const top = [...idx].sort((a, b) => (votes[b] ?? 0) - (votes[a] ?? 0) || a - b);
+        for (let a = 0; a < Math.min(top.length, 20); a++) {
+          for (let b = a + 1; b < Math.min(top.length, 20); b++) {
+            for (const t of content.shared(top[a]!, top[b]!, 5).tags) tagWeight.set(t, (tagWeight.get(t) ?? 0) + 1);
+          }
+        }
+        return {
+          cluster,
+          size: idx.length,
+          topGenres: [...genreCount.entries()]
+            .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+            .slice(0, 3)
+            .map(([genre, n]) => ({ genre, share: round4(n / Math.max(1, idx.length)) })),
+          topTags: [...tagWeight.entries()]
+            .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+            .slice(0, 5)
+            .map(([t]) => t),
+          examples: top.slice(0, examples).map((i) => summary(this.catalogue.movies[i]!)),
+        };
+      }),
+    };
+  }
+
   checkK(k: number | undefined, field = 'k'): number {
     if (k === undefined) return this.config.recommend.defaultK;
     if (!Number.isInteger(k) || k < 1 || k > this.config.recommend.maxK) {
@@ -278,7 +691,11 @@ export class Cinerec {
     }));
   }
 
-  async putRule(input: RuleInput): Promise<Rule> {
+  putRule(input: RuleInput): Promise<Rule> {
+    return this.writes.run(() => this.putRuleNow(input));
+  }
+
+  private async putRuleNow(input: RuleInput): Promise<Rule> {
     this.requireMovie(input.movieId);
     if (input.action !== 'block' && input.action !== 'promote') {
       throw new ValidationError(`action must be "block" or "promote", not "${String(input.action)}"`, 'action');
@@ -307,7 +724,11 @@ export class Cinerec {
     return rule;
   }
 
-  async removeRule(movieId: number): Promise<void> {
+  removeRule(movieId: number): Promise<void> {
+    return this.writes.run(() => this.removeRuleNow(movieId));
+  }
+
+  private async removeRuleNow(movieId: number): Promise<void> {
     if (!(await this.store.removeRule(movieId))) throw new NotFoundError(`no rule for movie ${movieId}`, 'movieId');
     this.rules = new RuleSet(await this.store.listRules());
   }

@@ -1,5 +1,6 @@
 import type { Catalogue } from '../data/catalogue.ts';
 import type { Interactions } from '../data/interactions.ts';
+import type { ContentInputs } from '../features/content-features.ts';
 import type { RatingScale } from '../store/types.ts';
 
 /** The one contract every recommender implements; the server and the evaluator both call it. */
@@ -28,6 +29,8 @@ export interface TrainingData {
   catalogue: Catalogue;
   interactions: Interactions;
   scale: RatingScale;
+  /** Tags and tag-genome relevance, for content strategies. */
+  content?: ContentInputs;
 }
 
 /**

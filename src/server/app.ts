@@ -11,6 +11,7 @@ import type { Config, Secrets } from '../config/config.ts';
 import type { Cinerec } from '../recommend/service.ts';
 import { BEARER_SCHEME, registerAdminAuth } from './auth.ts';
 import { registerErrorHandlers } from './errors.ts';
+import { contentRoutes } from './routes/content.ts';
 import { evaluationRoutes } from './routes/evaluations.ts';
 import { movieRoutes } from './routes/movies.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
@@ -71,6 +72,7 @@ export async function buildServer(cinerec: Cinerec, options: ServerOptions): Pro
         { name: 'rules', description: 'block and promote rules (writes need the admin token)' },
         { name: 'system', description: 'health and dataset information' },
         { name: 'evaluations', description: 'offline evaluation reports written by `cinerec eval`' },
+        { name: 'clusters', description: 'clusters of the fitted models' },
       ],
       components: {
         securitySchemes: {
@@ -94,6 +96,7 @@ export async function buildServer(cinerec: Cinerec, options: ServerOptions): Pro
   await app.register(recommendationRoutes, { cinerec, prefix: '/v1' });
   await app.register(ruleRoutes, { cinerec, prefix: '/v1' });
   await app.register(evaluationRoutes, { cinerec, prefix: '/v1' });
+  await app.register(contentRoutes, { cinerec, prefix: '/v1' });
 
   await app.ready();
   return app;

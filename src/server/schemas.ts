@@ -95,6 +95,7 @@ export const MovieDetails = Type.Object(
     }),
     rule: Nullable(Rule),
     source: Type.Enum(['import', 'live']),
+    cluster: Type.Integer({ description: 'content cluster' }),
   },
   { description: 'movie details' },
 );
@@ -275,4 +276,113 @@ export const EvaluationSummary = Type.Object({
 export const EvaluationList = Type.Object(
   { items: Type.Array(EvaluationSummary, { description: 'newest first' }) },
   { description: 'stored evaluation reports' },
+);
+
+export const SharedContent = Type.Object({
+  genres: Type.Array(Type.String(), { description: 'genres both movies have' }),
+  tags: Type.Array(Type.String(), { description: 'strongest shared tags (genome or users’ tags)' }),
+});
+
+export const SimilarMovie = Type.Object({
+  ...MovieSummary.properties,
+  score: Type.Number({ description: 'cosine similarity of the content vectors (times a promotion’s boost)' }),
+  cluster: Type.Integer({ description: 'content cluster' }),
+  promoted: Type.Boolean(),
+  shared: SharedContent,
+  reason: Type.String({ description: 'why it is similar' }),
+});
+
+export const SimilarMethod = Type.Enum(['content', 'cluster'], {
+  description: 'content: exact cosine over all movies; cluster: only the movie’s k-means cluster (the original method)',
+});
+
+export const SimilarList = Type.Object(
+  {
+    movie: Type.Object({ ...MovieSummary.properties, cluster: Type.Integer() }),
+    method: SimilarMethod,
+    items: Type.Array(SimilarMovie),
+  },
+  { description: 'movies similar in content' },
+);
+
+export const RecommendationList = Type.Object(
+  {
+    strategy: Type.String({ description: 'the strategy that ranked the list' }),
+    items: Type.Array(RecommendedMovie),
+    warnings: Type.Array(Type.String(), { description: 'e.g. unknown movie ids that were ignored' }),
+  },
+  { description: 'recommended movies' },
+);
+
+export const RecommendationRequest = Type.Object(
+  {
+    watched: Type.Optional(
+      Type.Array(MovieId, { maxItems: 1000, description: 'movies the viewer watched (no rating)' }),
+    ),
+    ratings: Type.Optional(
+      Type.Array(Type.Object({ movieId: MovieId, rating: Type.Number() }, { additionalProperties: false }), {
+        maxItems: 1000,
+        description: 'anonymous ratings; those at or above content.positiveRating are the seeds',
+      }),
+    ),
+    genres: Type.Optional(
+      Type.Array(Type.String({ maxLength: 100 }), { maxItems: 32, description: 'cold start: genres to pick from' }),
+    ),
+    match: Type.Optional(Type.Enum(['any', 'all'])),
+    method: Type.Optional(SimilarMethod),
+    k: Type.Optional(Type.Integer({ minimum: 1, description: 'number of movies' })),
+    exclude: Type.Optional(Type.Array(MovieId, { maxItems: 10000, description: 'movie ids never to return' })),
+  },
+  { additionalProperties: false },
+);
+
+export const NewMovieBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 500, description: 'title, with the year: "Arrival (2016)"' }),
+    year: Type.Optional(Type.Integer({ minimum: 1870, maximum: 2100 })),
+    genres: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 32, description: 'known genre names' }),
+    tags: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 200 })),
+    genome: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { tagId: Type.Integer({ minimum: 1 }), relevance: Type.Number({ minimum: 0, maximum: 1 }) },
+          { additionalProperties: false },
+        ),
+        { maxItems: 5000, description: 'tag-genome relevance by genome tag id' },
+      ),
+    ),
+    imdbId: Type.Optional(Type.String({ pattern: '^tt\\d{7,9}$' })),
+    tmdbId: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const AddedMovie = Type.Object(
+  {
+    movie: MovieDetails,
+    cluster: Type.Integer({ description: 'nearest content cluster' }),
+    similar: Type.Array(SimilarMovie, { description: 'nearest movies by content' }),
+  },
+  { description: 'the added movie, placed by the content model' },
+);
+
+export const MovieClusters = Type.Object(
+  {
+    k: Type.Integer(),
+    dimensions: Type.Integer(),
+    inertia: Type.Number(),
+    silhouette: Type.Number({ description: 'mean silhouette of a seeded sample, -1 to 1' }),
+    daviesBouldin: Type.Number({ description: 'Davies–Bouldin index, lower is better' }),
+    explainedVariance: Type.Number({ description: 'share of the scaled features’ variance the encoder keeps' }),
+    clusters: Type.Array(
+      Type.Object({
+        cluster: Type.Integer(),
+        size: Type.Integer(),
+        topGenres: Type.Array(Type.Object({ genre: Type.String(), share: Type.Number() })),
+        topTags: Type.Array(Type.String()),
+        examples: Type.Array(MovieSummary),
+      }),
+    ),
+  },
+  { description: 'content clusters of movies' },
 );

@@ -82,6 +82,32 @@ export interface TagCount {
   count: number;
 }
 
+/** Tag counts per movie (users' free tags and operators' curated tags), tags lower-cased and trimmed. */
+export interface MovieTagCounts {
+  movieId: Int32Array;
+  tag: string[];
+  count: Int32Array;
+}
+
+export interface GenomeTag {
+  tagId: number;
+  tag: string;
+}
+
+/** Tag-genome relevance, one entry per (movie, tag), sorted by movie then tag. */
+export interface GenomeColumns {
+  movieId: Int32Array;
+  tagId: Int32Array;
+  relevance: Float32Array;
+}
+
+/** A movie added while serving, with what its content vector is built from. */
+export interface NewMovie {
+  movie: Omit<Movie, 'source'>;
+  tags: string[];
+  genome: { tagId: number; relevance: number }[];
+}
+
 export interface RatingBucket {
   rating: number;
   count: number;
@@ -101,6 +127,11 @@ export interface Store {
   topTags(movieId: number, limit: number): Promise<TagCount[]>;
   movieStats(): Promise<MovieStats>;
   ratingColumns(): Promise<RatingColumns>;
+  movieTagCounts(): Promise<MovieTagCounts>;
+  genomeTags(): Promise<GenomeTag[]>;
+  genomeColumns(): Promise<GenomeColumns>;
+  /** Adds a live movie with its tags and genome relevance in one transaction. */
+  addMovie(input: NewMovie): Promise<Movie>;
 
   listRules(): Promise<Rule[]>;
   putRule(rule: Omit<Rule, 'createdAt'>): Promise<Rule>;

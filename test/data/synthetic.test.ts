@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { detectFormat } from '../../src/data/formats.ts';
 import { type SyntheticOptions, writeSyntheticMovieLens } from '../../src/data/synthetic.ts';
+import { Rng } from '../../src/math/random.ts';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.ts';
 import type { Progress } from '../../src/util/progress.ts';
 
@@ -296,5 +298,227 @@ describe('writeSyntheticMovieLens', () => {
     assert.equal(rows.length, 1_000);
     assert.equal(new Set(rows.map((r) => `${r.user},${r.movie}`)).size, 1_000);
     assert.equal(new Set(rows.map((r) => r.user)).size, 40);
+  });
+});
+
+describe('writeSyntheticMovieLens with a tag genome', () => {
+  const GENOME_FILES = ['genome-tags.csv', 'genome-scores.csv'];
+  const TAGS = 300;
+  const GENOME: SyntheticOptions = { ...OPTIONS, genome: { tags: TAGS, coverage: 0.3 } };
+  let root: string;
+  let dir: string;
+  /** Tag names by tagId − 1. */
+  let tagNames: string[];
+  /** movieId → genres field of movies.csv. */
+  let genres: Map<number, string>;
+  /** movieId → relevance by tagId − 1, in file order. */
+  let relevance: Map<number, Float64Array>;
+
+  before(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'cinerec-synthetic-genome-'));
+    dir = path.join(root, 'a');
+    const summary = await writeSyntheticMovieLens(dir, GENOME);
+    assert.deepEqual(summary.genome, { tags: TAGS, movies: 900, scores: 900 * TAGS });
+
+    const [tagsHeader, ...tagRows] = await lines(dir, 'genome-tags.csv');
+    assert.equal(tagsHeader, 'tagId,tag');
+    tagNames = tagRows.map((l, i) => {
+      const fields = csvFields(l);
+      assert.equal(fields.length, 2, l);
+      assert.equal(Number(fields[0]), i + 1, 'tagIds 1..T in order');
+      return fields[1]!;
+    });
+    genres = new Map((await lines(dir, 'movies.csv')).slice(1).map((l) => [Number(csvFields(l)[0]), csvFields(l)[2]!]));
+
+    const [scoresHeader, ...scoreRows] = await lines(dir, 'genome-scores.csv');
+    assert.equal(scoresHeader, 'movieId,tagId,relevance');
+    relevance = new Map();
+    let previous = 0;
+    for (const [i, l] of scoreRows.entries()) {
+      assert.match(l, /^\d+,\d+,(0\.\d{1,5}|1\.0)$/);
+      const [movie, tag, value] = l.split(',').map(Number) as [number, number, number];
+      // Sorted by movieId, then every tag of the movie in tagId order.
+      assert.equal(tag, (i % TAGS) + 1, `row ${i + 2}: tagId`);
+      if (tag === 1) {
+        assert.ok(movie > previous, `row ${i + 2}: movieIds ascend`);
+        previous = movie;
+        relevance.set(movie, new Float64Array(TAGS));
+      } else {
+        assert.equal(movie, previous, `row ${i + 2}: one movie's tags together`);
+      }
+      relevance.get(movie)![tag - 1] = value;
+    }
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('writes unique tag names, every tag for the covered movies, relevance in (0, 1] skewed low', () => {
+    assert.equal(tagNames.length, TAGS);
+    assert.equal(new Set(tagNames).size, TAGS, 'unique names');
+    for (const name of ['scary', 'funny', 'bleak, but worth it', 'says "bazinga"', `tag ${TAGS}`]) {
+      assert.ok(tagNames.includes(name), `tag ${name}`);
+    }
+    assert.equal(relevance.size, 900);
+    const values: number[] = [];
+    for (const [movie, row] of relevance) {
+      assert.ok(genres.has(movie), `unknown movie ${movie}`);
+      for (const v of row) {
+        assert.ok(v > 0 && v <= 1, `relevance ${v}`);
+        values.push(v);
+      }
+    }
+    values.sort((a, b) => a - b);
+    const share = (p: (v: number) => boolean) => values.filter(p).length / values.length;
+    assert.ok(values[values.length >> 1]! < 0.1, `median relevance ${values[values.length >> 1]}`);
+    assert.ok(share((v) => v < 0.2) > 0.7, `${share((v) => v < 0.2)} below 0.2`);
+    assert.ok(share((v) => v > 0.9) > 0.0005, `${share((v) => v > 0.9)} above 0.9`);
+  });
+
+  it('covers the most popular movies', async () => {
+    const perMovie = new Map<number, number>();
+    for (const r of await ratings(dir)) perMovie.set(r.movie, (perMovie.get(r.movie) ?? 0) + 1);
+    let covered = 0;
+    let other = 0;
+    for (const [movie, n] of perMovie) {
+      if (relevance.has(movie)) covered += n;
+      else other += n;
+    }
+    // 30 % of the movies, the popular end of a Zipf law: most of the ratings.
+    assert.ok(covered > 2 * other, `covered movies hold ${covered} ratings, the others ${other}`);
+  });
+
+  it('is byte-identical per seed, differs for another seed, and leaves the other files as they were', async () => {
+    const plain = path.join(root, 'plain');
+    const again = path.join(root, 'again');
+    const other = path.join(root, 'other');
+    await writeSyntheticMovieLens(plain, OPTIONS);
+    await writeSyntheticMovieLens(again, GENOME);
+    await writeSyntheticMovieLens(other, { ...GENOME, seed: 8 });
+    for (const file of GENOME_FILES) {
+      const a = await readFile(path.join(dir, file));
+      assert.ok(a.equals(await readFile(path.join(again, file))), `${file} identical`);
+      if (file === 'genome-scores.csv') assert.ok(!a.equals(await readFile(path.join(other, file))), `${file} differs`);
+    }
+    for (const file of FILES) {
+      assert.ok(
+        (await readFile(path.join(dir, file))).equals(await readFile(path.join(plain, file))),
+        `${file} unchanged`,
+      );
+    }
+    assert.deepEqual(
+      GENOME_FILES.filter((f) => existsSync(path.join(plain, f))),
+      [],
+      'no genome files without the option',
+    );
+  });
+
+  it('gives movies with the same genres more similar genome rows than random pairs, through taste too', () => {
+    // Pearson correlation of two movies' relevance, each tag centred on its mean over the movies so
+    // that tags which are relevant to everything do not make every pair look alike.
+    const movies = [...relevance.keys()];
+    const centred = new Map<number, Float64Array>();
+    const mean = new Float64Array(TAGS);
+    for (const row of relevance.values()) for (let t = 0; t < TAGS; t++) mean[t]! += row[t]! / relevance.size;
+    for (const [movie, row] of relevance)
+      centred.set(
+        movie,
+        row.map((v, t) => v - mean[t]!),
+      );
+    const correlation = (a: number, b: number, columns: readonly number[]) => {
+      const x = centred.get(a)!;
+      const y = centred.get(b)!;
+      let xy = 0;
+      let xx = 0;
+      let yy = 0;
+      for (const c of columns) {
+        xy += x[c]! * y[c]!;
+        xx += x[c]! ** 2;
+        yy += y[c]! ** 2;
+      }
+      return xy / Math.sqrt(xx * yy);
+    };
+    const sameGenres: [number, number][] = [];
+    for (let i = 0; i < movies.length; i++) {
+      for (let j = i + 1; j < movies.length; j++) {
+        if (genres.get(movies[i]!) === genres.get(movies[j]!)) sameGenres.push([movies[i]!, movies[j]!]);
+      }
+    }
+    const random: [number, number][] = [];
+    const rng = new Rng(1);
+    while (random.length < 5_000) {
+      const a = movies[rng.int(movies.length)]!;
+      const b = movies[rng.int(movies.length)]!;
+      if (a !== b) random.push([a, b]);
+    }
+    const meanCorrelation = (pairs: [number, number][], columns: readonly number[]) =>
+      pairs.reduce((s, [a, b]) => s + correlation(a, b, columns), 0) / pairs.length;
+    assert.ok(sameGenres.length > 1_000, `${sameGenres.length} pairs with the same genres`);
+
+    const all = Array.from({ length: TAGS }, (_, t) => t);
+    const same = meanCorrelation(sameGenres, all);
+    const baseline = meanCorrelation(random, all);
+    assert.ok(Math.abs(baseline) < 0.03, `random pairs correlate by ${baseline}`);
+    assert.ok(same > baseline + 0.1, `same genres ${same} vs random ${baseline}`);
+
+    // Generic words lean to no genre: only the latent taste vectors (which the genres are drawn
+    // from) can make them agree more for movies with the same genres.
+    const generic = ['atmospheric', 'classic', 'quirky', 'twist ending', 'slow', 'boring', 'overrated', 'must see'].map(
+      (name) => tagNames.indexOf(name),
+    );
+    assert.ok(!generic.includes(-1));
+    const sameGeneric = meanCorrelation(sameGenres, generic);
+    const baselineGeneric = meanCorrelation(random, generic);
+    assert.ok(sameGeneric > baselineGeneric + 0.05, `generic tags: same genres ${sameGeneric} vs ${baselineGeneric}`);
+
+    // Genre words are most relevant to movies of their genre.
+    for (const [word, genre] of [
+      ['scary', 'Horror'],
+      ['funny', 'Comedy'],
+      ['emotional', 'Drama'],
+      ['action packed', 'Action'],
+    ] as const) {
+      const t = tagNames.indexOf(word);
+      const inGenre = movies.filter((m) => genres.get(m)!.split('|').includes(genre));
+      const others = movies.filter((m) => !genres.get(m)!.split('|').includes(genre));
+      const avg = (ms: number[]) => ms.reduce((s, m) => s + relevance.get(m)![t]!, 0) / ms.length;
+      assert.ok(avg(inGenre) > avg(others) + 0.1, `${word}: ${avg(inGenre)} for ${genre}, ${avg(others)} otherwise`);
+    }
+  });
+
+  it('defaults to 1,128 tags over 22 % of the movies, and imports into DuckDB', async () => {
+    const small = path.join(root, 'defaults');
+    const summary = await writeSyntheticMovieLens(small, {
+      users: 100,
+      movies: 500,
+      ratings: 5_000,
+      seed: 3,
+      genome: {},
+    });
+    assert.deepEqual(summary.genome, { tags: 1_128, movies: 110, scores: 110 * 1_128 });
+    assert.equal((await lines(small, 'genome-tags.csv')).length, 1_129);
+    assert.equal((await lines(small, 'genome-scores.csv')).length, 110 * 1_128 + 1);
+    const store = await DuckDbStore.open(path.join(root, 'genome.duckdb'), { memoryLimit: '1GB' });
+    try {
+      const report = await store.importDataset(detectFormat(small));
+      assert.equal(report.skippedCount, 0);
+      assert.equal(report.counts.genomeTags, 1_128);
+      assert.equal(report.counts.genomeMovies, 110);
+      assert.equal((await store.genomeColumns()).movieId.length, 110 * 1_128);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects a bad genome', async () => {
+    for (const genome of [
+      { tags: 0 },
+      { tags: 1.5 },
+      { coverage: -0.1 },
+      { coverage: 1.5 },
+      { coverage: Number.NaN },
+    ]) {
+      await assert.rejects(writeSyntheticMovieLens(path.join(root, 'bad'), { ...OPTIONS, genome }), RangeError);
+    }
   });
 });

@@ -33,6 +33,7 @@ export function registerCatalogue(program: Command): void {
             `published title: ${d.title}`,
             `genres: ${d.genres.join(', ') || '(none)'}`,
             `popularity: score ${d.popularity.score.toFixed(3)}, ${d.popularity.votes} ratings${d.popularity.meanRating !== null ? `, mean ${d.popularity.meanRating.toFixed(2)}` : ''}, rank #${d.popularity.rank}`,
+            `content cluster: ${d.cluster}`,
             `top tags: ${d.topTags.map((t) => (t.count > 1 ? `${t.tag} (${t.count})` : t.tag)).join(', ') || '(none)'}`,
             ...(d.imdbUrl ? [`IMDb: ${d.imdbUrl}`] : []),
             ...(d.tmdbUrl ? [`TMDb: ${d.tmdbUrl}`] : []),

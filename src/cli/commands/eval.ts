@@ -121,13 +121,13 @@ export function registerEval(program: Command): void {
         registry,
         '--strategies',
       );
-      const params = parseParams(opts.param, registry);
+      const { config } = configFor(cmd);
+      const params = parseParams(opts.param, registry, config);
       if (opts.folds !== undefined && opts.split !== undefined)
         throw new ValidationError('give --folds or --split, not both', '--folds');
       const split = parseSplit(
         opts.split ?? (opts.folds !== undefined ? `kfold:${opts.folds}` : opts.rating ? 'kfold:5' : 'stratified:0.75'),
       );
-      const { config } = configFor(cmd);
       const store = await openStore(config);
       let data: EvalData;
       try {
@@ -142,6 +142,15 @@ export function registerEval(program: Command): void {
           catalogue: new Catalogue(await store.listMovies()),
           scale: dataset.scale,
           dataset: { name: dataset.name, users: counts.users, movies: counts.movies, ratings: counts.ratings },
+          ...(names.some((n) => n.startsWith('content'))
+            ? {
+                content: {
+                  tags: await store.movieTagCounts(),
+                  genomeTags: await store.genomeTags(),
+                  genome: await store.genomeColumns(),
+                },
+              }
+            : {}),
         };
       } finally {
         await store.close();

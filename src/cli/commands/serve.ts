@@ -27,6 +27,8 @@ async function serve(cmd: Command, opts: ServeOptions, bootstrap: boolean): Prom
       );
     }
     const cinerec = await Cinerec.load(store, config);
+    cinerec.log = log;
+    await cinerec.warm();
     // Loaded on demand so the other commands start without Fastify.
     const { startServer } = await import('../../server/app.ts');
     const { server, url } = await startServer(cinerec, config, secrets);

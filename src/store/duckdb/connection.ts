@@ -1,4 +1,5 @@
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { Mutex } from '../../util/mutex.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -43,8 +44,17 @@ export class Db {
     return rows[0] ?? null;
   }
 
-  /** Runs fn inside a transaction; any error rolls everything back. */
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+  private readonly writer = new Mutex();
+
+  /**
+   * Runs fn inside a transaction; any error rolls everything back. Transactions on this one connection are
+   * queued, so two concurrent writers never nest or share a transaction.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    return this.writer.run(() => this.transactionNow(fn));
+  }
+
+  private async transactionNow<T>(fn: () => Promise<T>): Promise<T> {
     await this.conn.run('BEGIN TRANSACTION');
     try {
       const result = await fn();

@@ -4,8 +4,12 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import type { ImportPlan } from '../../data/formats.ts';
 import type {
   DatasetInfo,
+  GenomeColumns,
+  GenomeTag,
   Movie,
   MovieStats,
+  MovieTagCounts,
+  NewMovie,
   RatingBucket,
   RatingColumns,
   Rule,
@@ -164,9 +168,10 @@ export class DuckDbStore implements Store {
 
   async topTags(movieId: number, limit: number): Promise<TagCount[]> {
     const rows = await this.db.all<{ tag: string; n: bigint }>(
-      `SELECT any_value(tag) AS tag, count(*) AS n FROM tags WHERE movie_id = ?
+      `SELECT any_value(tag) AS tag, count(*) AS n
+       FROM (SELECT tag FROM tags WHERE movie_id = ? UNION ALL SELECT tag FROM curated_tags WHERE movie_id = ?)
        GROUP BY lower(trim(tag)) ORDER BY n DESC, tag LIMIT ?`,
-      [movieId, limit],
+      [movieId, movieId, limit],
     );
     return rows.map((r) => ({ tag: r.tag, count: num(r.n) }));
   }
@@ -223,6 +228,81 @@ export class DuckDbStore implements Store {
       offset += rows;
     }
     return cols;
+  }
+
+  async movieTagCounts(): Promise<MovieTagCounts> {
+    const rows = await this.db.all<{ movie_id: number; tag: string; n: bigint }>(
+      `SELECT movie_id, lower(trim(tag)) AS tag, count(*) AS n
+       FROM (SELECT movie_id, tag FROM tags UNION ALL SELECT movie_id, tag FROM curated_tags)
+       WHERE trim(tag) <> '' GROUP BY ALL ORDER BY movie_id, tag`,
+    );
+    const out: MovieTagCounts = {
+      movieId: new Int32Array(rows.length),
+      tag: new Array<string>(rows.length),
+      count: new Int32Array(rows.length),
+    };
+    rows.forEach((r, i) => {
+      out.movieId[i] = r.movie_id;
+      out.tag[i] = r.tag;
+      out.count[i] = num(r.n);
+    });
+    return out;
+  }
+
+  async genomeTags(): Promise<GenomeTag[]> {
+    return (
+      await this.db.all<{ tag_id: number; tag: string }>('SELECT tag_id, tag FROM genome_tags ORDER BY tag_id')
+    ).map((r) => ({ tagId: r.tag_id, tag: r.tag }));
+  }
+
+  async genomeColumns(): Promise<GenomeColumns> {
+    const n = num((await this.db.one('SELECT count(*) AS n FROM genome_scores'))?.n);
+    const cols: GenomeColumns = {
+      movieId: new Int32Array(n),
+      tagId: new Int32Array(n),
+      relevance: new Float32Array(n),
+    };
+    // 15 M rows in ml-25m: streamed into typed arrays, as ratings are.
+    const result = await this.db.conn.stream(
+      'SELECT movie_id, tag_id, relevance FROM genome_scores ORDER BY movie_id, tag_id',
+    );
+    let offset = 0;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const m = chunk.getColumnVector(0);
+      const t = chunk.getColumnVector(1);
+      const r = chunk.getColumnVector(2);
+      for (let i = 0; i < chunk.rowCount; i++) {
+        cols.movieId[offset + i] = m.getItem(i) as number;
+        cols.tagId[offset + i] = t.getItem(i) as number;
+        cols.relevance[offset + i] = r.getItem(i) as number;
+      }
+      offset += chunk.rowCount;
+    }
+    return cols;
+  }
+
+  async addMovie(input: NewMovie): Promise<Movie> {
+    const m = input.movie;
+    await this.db.transaction(async () => {
+      await this.db.run(
+        `INSERT INTO movies (movie_id, title, display_title, year, genres, imdb_id, tmdb_id, source)
+         VALUES (?, ?, ?, ?, list_filter(string_split(?, '|'), g -> g <> ''), ?, ?, 'live')`,
+        [m.movieId, m.title, m.displayTitle, m.year, m.genres.join('|'), m.imdbId, m.tmdbId],
+      );
+      for (const tag of input.tags) {
+        await this.db.run('INSERT INTO curated_tags (movie_id, tag) VALUES (?, ?)', [m.movieId, tag]);
+      }
+      for (const g of input.genome) {
+        await this.db.run('INSERT INTO genome_scores (movie_id, tag_id, relevance) VALUES (?, ?, ?)', [
+          m.movieId,
+          g.tagId,
+          g.relevance,
+        ]);
+      }
+    });
+    return (await this.getMovie(m.movieId))!;
   }
 
   async listRules(): Promise<Rule[]> {

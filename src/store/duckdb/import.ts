@@ -470,7 +470,7 @@ async function violations(
 }
 
 async function replaceData(db: Db, plan: ImportPlan, staged: Map<SourceKind, Staged>): Promise<void> {
-  for (const table of ['ratings', 'tags', 'genome_scores', 'genome_tags', 'users', 'movies']) {
+  for (const table of ['ratings', 'tags', 'curated_tags', 'genome_scores', 'genome_tags', 'users', 'movies']) {
     await db.run(`DELETE FROM ${table}`);
   }
   await insertMovies(db, plan, staged);

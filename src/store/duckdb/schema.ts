@@ -60,6 +60,13 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    description: 'tags given by operators to movies added while serving',
+    sql: [
+      `CREATE TABLE curated_tags (movie_id INTEGER NOT NULL, tag VARCHAR NOT NULL, added_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,161 @@
+import type { Catalogue } from '../data/catalogue.ts';
+import {
+  type ContentInputs,
+  contentByIndex,
+  FeatureEncoder,
+  type FeatureParams,
+  fitFeatureSpace,
+  type MovieContent,
+  type RatingStats,
+} from '../features/content-features.ts';
+import { ContentModel, type ContentModelParams, type RawRow } from '../models/content.ts';
+
+export interface ContentSettings extends FeatureParams, ContentModelParams {
+  /** A known user's training ratings at or above this are the "watched" seeds. */
+  positiveRating: number;
+}
+
+export interface SharedContent {
+  genres: string[];
+  /** Strongest shared tags: genome tags both movies are highly relevant to, or tag terms both carry. */
+  tags: string[];
+}
+
+function rawRow(r: { indices: number[]; values: number[]; present: Uint8Array }): RawRow {
+  return { indices: Int32Array.from(r.indices), values: Float32Array.from(r.values), present: r.present };
+}
+
+/**
+ * The content model aligned with the catalogue: row i is catalogue index i. Keeps the raw rows for
+ * explanations and places movies the model has not seen (added live) with the fitted objects.
+ */
+export class ContentIndex {
+  private readonly raw: RawRow[];
+
+  private constructor(
+    readonly model: ContentModel,
+    readonly features: FeatureEncoder,
+    raw: RawRow[],
+    private readonly catalogue: Catalogue,
+  ) {
+    this.raw = raw;
+  }
+
+  /** Raw rows for every catalogue movie from the store's tags and genome. */
+  private static rawRows(
+    catalogue: Catalogue,
+    features: FeatureEncoder,
+    byIndex: { tags: Map<string, number>[]; genome: Map<number, number>[] },
+    stats?: RatingStats,
+  ): RawRow[] {
+    return catalogue.movies.map((m, i) =>
+      rawRow(
+        features.row({
+          genres: m.genres,
+          year: m.year,
+          tags: byIndex.tags[i]!,
+          genome: byIndex.genome[i]!,
+          ...(stats
+            ? { ratings: { count: stats.count[i] ?? 0, mean: stats.mean[i] ?? 0, globalMean: stats.globalMean } }
+            : {}),
+        }),
+      ),
+    );
+  }
+
+  static fit(
+    catalogue: Catalogue,
+    inputs: ContentInputs,
+    settings: ContentSettings,
+    stats?: RatingStats,
+  ): ContentIndex {
+    const byIndex = contentByIndex(catalogue, inputs);
+    const hasGenome = inputs.genome.movieId.length > 0;
+    const space = fitFeatureSpace(catalogue, byIndex.tags, inputs.genomeTags, hasGenome, settings);
+    const features = new FeatureEncoder(space);
+    const rows = features.rows(catalogue, byIndex.tags, byIndex.genome, stats);
+    const movieIds = Int32Array.from(catalogue.movies, (m) => m.movieId);
+    const model = ContentModel.fit(rows, movieIds, space, settings);
+    return new ContentIndex(model, features, ContentIndex.rawRows(catalogue, features, byIndex, stats), catalogue);
+  }
+
+  /**
+   * Wraps a saved model. Returns null when the model's movies are not the catalogue's first rows in
+   * order (the data changed under it): the caller refits.
+   */
+  static attach(
+    model: ContentModel,
+    catalogue: Catalogue,
+    inputs: ContentInputs,
+    stats?: RatingStats,
+  ): ContentIndex | null {
+    const ids = model.movieIds;
+    if (ids.length > catalogue.size) return null;
+    for (let i = 0; i < ids.length; i++) if (catalogue.movies[i]!.movieId !== ids[i]) return null;
+    const features = new FeatureEncoder(model.space);
+    const raw = ContentIndex.rawRows(catalogue, features, contentByIndex(catalogue, inputs), stats);
+    const index = new ContentIndex(model, features, raw, catalogue);
+    for (let i = ids.length; i < catalogue.size; i++) model.append(catalogue.movies[i]!.movieId, raw[i]!);
+    return index;
+  }
+
+  /** Places a movie just added to the catalogue (it must be the catalogue's last index). */
+  add(index: number, content: MovieContent): { cluster: number } {
+    if (index !== this.model.size || index !== this.raw.length)
+      throw new Error(`content index: movie index ${index} is not the next row ${this.model.size}`);
+    const row = rawRow(this.features.row(content));
+    this.raw.push(row);
+    const placed = this.model.append(this.catalogue.movies[index]!.movieId, row);
+    return { cluster: placed.cluster };
+  }
+
+  get size(): number {
+    return this.model.size;
+  }
+
+  clusterOf(index: number): number {
+    return index < this.model.size ? this.model.assignment[index]! : -1;
+  }
+
+  /** Shared genres and the strongest shared tags of two movies, for reasons. */
+  shared(a: number, b: number, maxTags = 3): SharedContent {
+    const ma = this.catalogue.movies[a]!;
+    const mb = this.catalogue.movies[b]!;
+    const genres = ma.genres.filter((g) => mb.genres.includes(g));
+    const ra = this.raw[a];
+    const rb = this.raw[b];
+    const tags: { name: string; w: number }[] = [];
+    if (ra && rb) {
+      const space = this.model.space;
+      const tagGroup = this.features.groupOf('tags');
+      const genomeGroup = this.features.groupOf('genome');
+      // Merge the two sorted index lists.
+      let p = 0;
+      let q = 0;
+      while (p < ra.indices.length && q < rb.indices.length) {
+        const i = ra.indices[p]!;
+        const j = rb.indices[q]!;
+        if (i < j) p++;
+        else if (j < i) q++;
+        else {
+          const va = ra.values[p]!;
+          const vb = rb.values[q]!;
+          if (tagGroup && i >= tagGroup.start && i < tagGroup.end) {
+            tags.push({ name: space.tagTerms[i - tagGroup.start]!, w: 1 + va * vb });
+          } else if (genomeGroup && i >= genomeGroup.start && i < genomeGroup.end && va >= 0.5 && vb >= 0.5) {
+            tags.push({ name: space.genomeTagNames[i - genomeGroup.start]!, w: Math.min(va, vb) });
+          }
+          p++;
+          q++;
+        }
+      }
+    }
+    tags.sort((x, y) => y.w - x.w || (x.name < y.name ? -1 : 1));
+    const names: string[] = [];
+    for (const t of tags) {
+      if (!names.includes(t.name)) names.push(t.name);
+      if (names.length >= maxTags) break;
+    }
+    return { genres, tags: names };
+  }
+}

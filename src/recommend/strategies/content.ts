@@ -1,0 +1,148 @@
+import type { Catalogue } from '../../data/catalogue.ts';
+import type { RatingStats } from '../../features/content-features.ts';
+import { ContentIndex, type ContentSettings } from '../content-index.ts';
+import type { History, Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
+
+/**
+ * The seeds of a query: watched movies, and rated movies at or above the positive threshold. A
+ * history with no such rating falls back to the ratings at or above its own mean.
+ */
+export function seedsOf(history: History, positiveRating: number): Int32Array {
+  const { items, ratings } = history;
+  let n = 0;
+  for (let k = 0; k < items.length; k++) if (Number.isNaN(ratings[k]!) || ratings[k]! >= positiveRating) n++;
+  if (n > 0) {
+    const out = new Int32Array(n);
+    let o = 0;
+    for (let k = 0; k < items.length; k++)
+      if (Number.isNaN(ratings[k]!) || ratings[k]! >= positiveRating) out[o++] = items[k]!;
+    return out;
+  }
+  let sum = 0;
+  for (let k = 0; k < ratings.length; k++) sum += ratings[k]!;
+  const mean = sum / Math.max(1, ratings.length);
+  return Int32Array.from(items.filter((_, k) => ratings[k]! >= mean));
+}
+
+function statsOf(data: TrainingData): RatingStats {
+  const x = data.interactions;
+  const n = data.catalogue.size;
+  const count = new Int32Array(n);
+  const sum = new Float64Array(n);
+  for (let p = 0; p < x.items.length; p++) {
+    count[x.items[p]!]!++;
+    sum[x.items[p]!]! += x.ratings[p]!;
+  }
+  return {
+    count,
+    mean: Float32Array.from(sum, (s, i) => (count[i]! > 0 ? s / count[i]! : 0)),
+    globalMean: x.meanRating(),
+  };
+}
+
+/**
+ * "A few watched movies": ranks every movie by cosine similarity of its content vector to the mean
+ * of the seeds' unit vectors, i.e. by its average cosine similarity to the seeds.
+ */
+export class ContentStrategy implements Strategy {
+  readonly name: string = 'content';
+  readonly description: string = 'content similarity (genres, tags, genome) to the watched or liked movies';
+  protected index: ContentIndex | null;
+  protected catalogue: Catalogue | null = null;
+  private q = new Float32Array(0);
+  protected seeds: Int32Array = new Int32Array(0);
+
+  constructor(
+    protected readonly settings: ContentSettings,
+    prefitted?: ContentIndex,
+  ) {
+    this.index = prefitted ?? null;
+  }
+
+  fit(data: TrainingData): void {
+    this.catalogue = data.catalogue;
+    if (this.index) return;
+    if (!data.content) throw new Error(`${this.name}: the training data carries no tags or genome`);
+    const stats = this.settings.weights.stats > 0 ? statsOf(data) : undefined;
+    this.index = ContentIndex.fit(data.catalogue, data.content, this.settings, stats);
+  }
+
+  get content(): ContentIndex {
+    if (!this.index) throw new Error(`${this.name}: fit() before use`);
+    return this.index;
+  }
+
+  score({ history }: Query, scores: Float32Array): ScoreResult | undefined {
+    const model = this.content.model;
+    const seeds = seedsOf(history, this.settings.positiveRating);
+    this.seeds = seeds;
+    if (seeds.length === 0) {
+      scores.fill(Number.NEGATIVE_INFINITY);
+      return undefined;
+    }
+    const d = model.dimensions;
+    if (this.q.length !== d) this.q = new Float32Array(d);
+    const q = this.q;
+    q.fill(0);
+    const v = model.vectors;
+    for (const s of seeds) {
+      if (s >= model.size) continue;
+      for (let k = 0; k < d; k++) q[k]! += v[s * d + k]!;
+    }
+    for (let k = 0; k < d; k++) q[k]! /= seeds.length;
+    model.scoreAgainst(q, scores);
+    // Rows the model has not placed (should not happen: the service places every added movie).
+    for (let i = model.size; i < scores.length; i++) scores[i] = Number.NEGATIVE_INFINITY;
+    return undefined;
+  }
+
+  /** The seed most similar to a recommended movie. */
+  closestSeed(index: number, seeds: Int32Array = this.seeds): number {
+    const model = this.content.model;
+    let best = -1;
+    let bestSim = Number.NEGATIVE_INFINITY;
+    for (const s of seeds) {
+      if (s >= model.size) continue;
+      const sim = model.similarity(s, index);
+      if (sim > bestSim) {
+        bestSim = sim;
+        best = s;
+      }
+    }
+    return best;
+  }
+
+  explain(_query: Query, index: number): string | undefined {
+    const seed = this.closestSeed(index);
+    if (seed < 0) return undefined;
+    const m = this.catalogue!.movies[seed]!;
+    const shared = this.content.shared(seed, index);
+    const what = [
+      shared.genres.length > 0 ? shared.genres.join(', ') : '',
+      shared.tags.length > 0 ? `tags ${shared.tags.join(', ')}` : '',
+    ].filter(Boolean);
+    return `because you watched ${m.displayTitle}${m.year ? ` (${m.year})` : ''}${what.length ? `: ${what.join('; ')}` : ''}`;
+  }
+}
+
+/** The original design's method: candidates only from the k-means clusters of the seeds. */
+export class ContentClusterStrategy extends ContentStrategy {
+  override readonly name = 'content-cluster';
+  override readonly description = 'content similarity restricted to the clusters of the watched or liked movies';
+  private allowed = new Uint8Array(0);
+
+  override score(query: Query, scores: Float32Array): ScoreResult | undefined {
+    super.score(query, scores);
+    const content = this.content;
+    const k = content.model.clusters;
+    if (this.allowed.length !== k) this.allowed = new Uint8Array(k);
+    this.allowed.fill(0);
+    for (const s of this.seeds) {
+      const c = content.clusterOf(s);
+      if (c >= 0) this.allowed[c] = 1;
+    }
+    const assignment = content.model.assignment;
+    for (let i = 0; i < assignment.length; i++) if (!this.allowed[assignment[i]!]) scores[i] = Number.NEGATIVE_INFINITY;
+    return undefined;
+  }
+}

@@ -1,0 +1,120 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Cinerec } from '../../recommend/service.ts';
+import {
+  AddedMovie,
+  MovieClusters,
+  MovieId,
+  NewMovieBody,
+  problemResponses,
+  RecommendationList,
+  RecommendationRequest,
+  SimilarList,
+  SimilarMethod,
+} from '../schemas.ts';
+
+/** Similar movies, recommendations from a viewer context, live movie addition, content clusters. */
+export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
+  const { defaultK, maxK } = cinerec.config.recommend;
+
+  app.get(
+    '/movies/:id/similar',
+    {
+      schema: {
+        tags: ['movies'],
+        summary: 'Movies similar in content',
+        description:
+          'Nearest neighbours by cosine similarity of content vectors (genres, year, tags, tag genome), exact over ' +
+          'all movies, or only within the movie’s k-means cluster with method=cluster. Rules apply. Each item says ' +
+          'what the two movies share.',
+        params: Type.Object({ id: MovieId }),
+        querystring: Type.Object({
+          k: Type.Optional(Type.Integer({ minimum: 1, maximum: maxK, default: defaultK })),
+          method: Type.Optional(SimilarMethod),
+        }),
+        response: { 200: SimilarList, ...problemResponses(400, 404) },
+      },
+    },
+    async (request) =>
+      cinerec.similar(request.params.id, {
+        k: request.query.k,
+        ...(request.query.method ? { method: request.query.method } : {}),
+      }),
+  );
+
+  app.post(
+    '/recommendations',
+    {
+      config: { admin: false },
+      schema: {
+        tags: ['recommendations'],
+        summary: 'Recommendations for a viewer context',
+        description:
+          'With watched movies or ratings: unseen movies ranked by content similarity to the watched movies and the ' +
+          'ratings at or above content.positiveRating (the mean of their unit vectors), with a reason naming the ' +
+          'closest one. Unknown movie ids are ignored with a warning when at least one id is known, and are a 400 ' +
+          'naming them otherwise. With genres only: the cold-start popular list.',
+        body: RecommendationRequest,
+        response: { 200: RecommendationList, ...problemResponses(400) },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      if (b.k !== undefined) cinerec.checkK(b.k);
+      if ((b.watched?.length ?? 0) > 0 || (b.ratings?.length ?? 0) > 0) {
+        if ((b.genres?.length ?? 0) > 0) cinerec.resolveGenres(b.genres ?? []);
+        return cinerec.recommendFromWatched({
+          ...(b.watched ? { watched: b.watched } : {}),
+          ...(b.ratings ? { ratings: b.ratings } : {}),
+          ...(b.k ? { k: b.k } : {}),
+          ...(b.exclude ? { exclude: b.exclude } : {}),
+          ...(b.method ? { method: b.method } : {}),
+        });
+      }
+      const popular = cinerec.popularList({
+        genres: b.genres ?? [],
+        ...(b.match ? { match: b.match } : {}),
+        ...(b.k ? { k: b.k } : {}),
+        ...(b.exclude ? { exclude: b.exclude } : {}),
+      });
+      return { strategy: popular.strategy, items: popular.items, warnings: [] };
+    },
+  );
+
+  app.post(
+    '/movies',
+    {
+      schema: {
+        tags: ['movies'],
+        summary: 'Add a movie while serving',
+        description:
+          'Validated, stored, placed by the fitted content model (scaler, encoder, nearest cluster) without ' +
+          'retraining; it appears at once in similar-movie results, genre lists (with the prior popularity C) and ' +
+          'search, and survives a restart. Needs the admin token.',
+        body: NewMovieBody,
+        response: { 201: AddedMovie, ...problemResponses(400, 409) },
+      },
+    },
+    async (request, reply) => {
+      const added = await cinerec.addMovie(request.body);
+      reply.code(201).header('location', `/v1/movies/${added.movie.movieId}`);
+      return added;
+    },
+  );
+
+  app.get(
+    '/clusters/movies',
+    {
+      schema: {
+        tags: ['clusters'],
+        summary: 'Content clusters of movies',
+        description: 'Per cluster: size, top genres, top shared tags, the most rated titles; and clustering quality.',
+        querystring: Type.Object({
+          examples: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 5 })),
+        }),
+        response: { 200: MovieClusters },
+      },
+    },
+    async (request) => cinerec.movieClusters(request.query.examples),
+  );
+};
