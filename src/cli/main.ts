@@ -11,6 +11,7 @@ import { registerEval } from './commands/eval.ts';
 import { registerRecommend } from './commands/recommend.ts';
 import { registerRules } from './commands/rules.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerUsers } from './commands/users.ts';
 import { collect } from './parse.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerContent(program);
   registerRecommend(program);
   registerRules(program);
+  registerUsers(program);
   registerEval(program);
   registerServe(program);
   return program;

@@ -39,6 +39,17 @@ export interface ConfigInput {
     seed: number;
     positiveRating: number;
   };
+  router: {
+    /** Fewer ratings than this → the few-ratings blend. */
+    minRatings: number;
+    /** Fewer positive ratings than this → the blend as well. */
+    minPositive: number;
+    positiveRating: number;
+    /** Weight of content similarity in the few-ratings blend (the rest is popularity). */
+    contentWeight: number;
+    /** Strategy for viewers with a rich history. */
+    personalised: string;
+  };
 }
 
 /** The configuration after loading: every path absolute. */
@@ -52,8 +63,20 @@ export type Config = Omit<ConfigInput, 'store' | 'modelsDir'> & {
 export const CONFIG_SCHEMA: JSONSchemaType<ConfigInput> = {
   type: 'object',
   additionalProperties: false,
-  required: ['dataDir', 'reportsDir', 'dataset', 'store', 'server', 'popularity', 'recommend', 'content'],
+  required: ['dataDir', 'reportsDir', 'dataset', 'store', 'server', 'popularity', 'recommend', 'content', 'router'],
   properties: {
+    router: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['minRatings', 'minPositive', 'positiveRating', 'contentWeight', 'personalised'],
+      properties: {
+        minRatings: { type: 'integer', minimum: 0 },
+        minPositive: { type: 'integer', minimum: 0 },
+        positiveRating: { type: 'number' },
+        contentWeight: { type: 'number', minimum: 0, maximum: 1 },
+        personalised: { type: 'string', minLength: 1 },
+      },
+    },
     modelsDir: { type: 'string', minLength: 1, nullable: true },
     content: {
       type: 'object',
@@ -159,6 +182,7 @@ export const DEFAULTS: ConfigInput = {
     seed: 1,
     positiveRating: 4,
   },
+  router: { minRatings: 5, minPositive: 3, positiveRating: 4, contentWeight: 0.2, personalised: 'ease' },
 };
 
 export class ConfigError extends Error {}

@@ -84,21 +84,31 @@ export interface MovieContent {
   year: number | null;
   /** Tag term → number of times it was given. */
   tags: ReadonlyMap<string, number>;
-  /** Genome tag id → relevance. */
-  genome: ReadonlyMap<number, number>;
+  /** Tag-genome relevance: parallel arrays, ascending tag ids (empty when the movie has no genome). */
+  genome: GenomeRow;
   ratings?: { count: number; mean: number; globalMean: number };
 }
 
+export interface GenomeRow {
+  tagIds: ArrayLike<number>;
+  relevance: ArrayLike<number>;
+}
+
+const NO_GENOME: GenomeRow = { tagIds: new Int32Array(0), relevance: new Float32Array(0) };
+
 export const normalizeTag = (tag: string): string => tag.trim().toLowerCase().replace(/\s+/g, ' ');
 
-/** Per catalogue index: tag term counts and genome relevance, from the store's columns. */
+/**
+ * Per catalogue index: tag term counts, and the genome as views into the store's columns (sorted by
+ * movie, then tag), so 15 M genome scores are never copied into per-movie objects.
+ */
 export function contentByIndex(
   catalogue: Catalogue,
   inputs: ContentInputs,
-): { tags: Map<string, number>[]; genome: Map<number, number>[] } {
+): { tags: Map<string, number>[]; genome: GenomeRow[] } {
   const n = catalogue.size;
   const tags = Array.from({ length: n }, () => new Map<string, number>());
-  const genome = Array.from({ length: n }, () => new Map<number, number>());
+  const genome = new Array<GenomeRow>(n).fill(NO_GENOME);
   const t = inputs.tags;
   for (let r = 0; r < t.movieId.length; r++) {
     const i = catalogue.indexOf(t.movieId[r]!);
@@ -107,14 +117,14 @@ export function contentByIndex(
     if (term !== '') tags[i]!.set(term, (tags[i]!.get(term) ?? 0) + t.count[r]!);
   }
   const g = inputs.genome;
-  let last = -1;
-  let idx = -1;
-  for (let r = 0; r < g.movieId.length; r++) {
-    if (g.movieId[r] !== last) {
-      last = g.movieId[r]!;
-      idx = catalogue.indexOf(last);
-    }
-    if (idx >= 0) genome[idx]!.set(g.tagId[r]!, g.relevance[r]!);
+  let from = 0;
+  while (from < g.movieId.length) {
+    const id = g.movieId[from]!;
+    let to = from + 1;
+    while (to < g.movieId.length && g.movieId[to] === id) to++;
+    const i = catalogue.indexOf(id);
+    if (i >= 0) genome[i] = { tagIds: g.tagId.subarray(from, to), relevance: g.relevance.subarray(from, to) };
+    from = to;
   }
   return { tags, genome };
 }
@@ -166,7 +176,8 @@ export function fitFeatureSpace(
 export class FeatureEncoder {
   private readonly genreCol = new Map<string, number>();
   private readonly termCol = new Map<string, number>();
-  private readonly genomeCol = new Map<number, number>();
+  /** Genome tag id → column offset in the group, or -1. */
+  private readonly genomeCol: Int32Array;
   private readonly group = new Map<GroupName, { index: number; g: FeatureGroup }>();
 
   constructor(readonly space: FeatureSpace) {
@@ -179,8 +190,9 @@ export class FeatureEncoder {
     space.tagTerms.forEach((t, i) => {
       this.termCol.set(t, i);
     });
+    this.genomeCol = new Int32Array(Math.max(0, ...space.genomeTagIds) + 1).fill(-1);
     space.genomeTagIds.forEach((id, i) => {
-      this.genomeCol.set(id, i);
+      this.genomeCol[id] = i;
     });
   }
 
@@ -188,104 +200,146 @@ export class FeatureEncoder {
     return this.group.get(name)?.g;
   }
 
-  /** Sparse row of one movie: sorted column indices, values, and group presence. */
-  row(movie: MovieContent): { indices: number[]; values: number[]; present: Uint8Array } {
-    const indices: number[] = [];
-    const values: number[] = [];
-    const present = new Uint8Array(this.space.groups.length);
-    const put = (name: GroupName, offset: number, value: number) => {
-      const e = this.group.get(name);
-      if (!e) return;
-      present[e.index] = 1;
+  /** Most cells a movie's row can have. */
+  private capacity(movie: MovieContent): number {
+    return movie.genres.length + 1 + movie.tags.size + movie.genome.tagIds.length + 2;
+  }
+
+  /**
+   * Writes one movie's sparse row (ascending columns) at `at` and its group presence at `presentAt`;
+   * returns the position after the row.
+   */
+  private write(
+    movie: MovieContent,
+    indices: Int32Array,
+    values: Float32Array,
+    at: number,
+    present: Uint8Array,
+    presentAt: number,
+  ): number {
+    let o = at;
+    const put = (g: { index: number; g: FeatureGroup } | undefined, offset: number, value: number) => {
+      if (!g) return;
+      present[presentAt + g.index] = 1;
       if (value !== 0) {
-        indices.push(e.g.start + offset);
-        values.push(value);
+        indices[o] = g.g.start + offset;
+        values[o++] = value;
       }
-    };
-    const mark = (name: GroupName) => {
-      const e = this.group.get(name);
-      if (e) present[e.index] = 1;
     };
 
     // Genres are always known: "no genres" is itself information.
-    mark('genres');
-    const genreOffsets = movie.genres
-      .map((g) => this.genreCol.get(g.toLowerCase()))
-      .filter((c): c is number => c !== undefined)
-      .sort((a, b) => a - b);
-    for (const c of new Set(genreOffsets)) put('genres', c, 1);
+    const genres = this.group.get('genres');
+    if (genres) present[presentAt + genres.index] = 1;
+    const genreOffsets = [
+      ...new Set(
+        movie.genres.map((g) => this.genreCol.get(g.toLowerCase())).filter((c): c is number => c !== undefined),
+      ),
+    ].sort((a, b) => a - b);
+    for (const c of genreOffsets) put(genres, c, 1);
 
-    if (movie.year !== null) put('year', 0, movie.year);
+    if (movie.year !== null) put(this.group.get('year'), 0, movie.year);
 
     // TF-IDF with sublinear term frequency, rows L2-normalised: a tag given 50 times is not 50 times as telling.
-    const tagCells: [number, number][] = [];
-    for (const [term, count] of movie.tags) {
-      const c = this.termCol.get(term);
-      if (c !== undefined) tagCells.push([c, (1 + Math.log(count)) * this.space.tagIdf[c]!]);
-    }
-    if (tagCells.length > 0) {
-      tagCells.sort((a, b) => a[0] - b[0]);
-      const norm = Math.hypot(...tagCells.map(([, v]) => v));
-      for (const [c, v] of tagCells) put('tags', c, v / norm);
-    }
-
-    if (movie.genome.size > 0 && this.group.has('genome')) {
+    const tagGroup = this.group.get('tags');
+    if (tagGroup && movie.tags.size > 0) {
       const cells: [number, number][] = [];
-      for (const [tagId, rel] of movie.genome) {
-        const c = this.genomeCol.get(tagId);
-        if (c !== undefined) cells.push([c, rel]);
+      for (const [term, count] of movie.tags) {
+        const c = this.termCol.get(term);
+        if (c !== undefined) cells.push([c, (1 + Math.log(count)) * this.space.tagIdf[c]!]);
       }
-      cells.sort((a, b) => a[0] - b[0]);
-      mark('genome');
-      for (const [c, v] of cells) put('genome', c, v);
+      if (cells.length > 0) {
+        cells.sort((a, b) => a[0] - b[0]);
+        let sq = 0;
+        for (const [, v] of cells) sq += v * v;
+        const norm = Math.sqrt(sq);
+        for (const [c, v] of cells) put(tagGroup, c, v / norm);
+      }
     }
 
-    if (movie.ratings && this.group.has('stats')) {
-      mark('stats');
-      const { count, mean, globalMean } = movie.ratings;
-      put('stats', 0, Math.log1p(count));
-      put('stats', 1, (count * (count > 0 ? mean : 0) + STATS_PRIOR * globalMean) / (count + STATS_PRIOR));
+    const genomeGroup = this.group.get('genome');
+    const gr = movie.genome;
+    if (genomeGroup && gr.tagIds.length > 0) {
+      present[presentAt + genomeGroup.index] = 1;
+      const start = o;
+      let sorted = true;
+      let last = -1;
+      for (let k = 0; k < gr.tagIds.length; k++) {
+        const id = gr.tagIds[k]!;
+        const c = id < this.genomeCol.length ? this.genomeCol[id]! : -1;
+        const v = gr.relevance[k]!;
+        if (c < 0 || v === 0) continue;
+        if (c <= last) sorted = false;
+        last = c;
+        indices[o] = genomeGroup.g.start + c;
+        values[o++] = v;
+      }
+      if (!sorted) {
+        const order = Array.from({ length: o - start }, (_, k) => start + k).sort((a, b) => indices[a]! - indices[b]!);
+        const idx = order.map((p) => indices[p]!);
+        const val = order.map((p) => values[p]!);
+        indices.set(idx, start);
+        values.set(val, start);
+      }
     }
-    return { indices, values, present };
+
+    const statsGroup = this.group.get('stats');
+    if (movie.ratings && statsGroup) {
+      present[presentAt + statsGroup.index] = 1;
+      const { count, mean, globalMean } = movie.ratings;
+      put(statsGroup, 0, Math.log1p(count));
+      put(statsGroup, 1, (count * (count > 0 ? mean : 0) + STATS_PRIOR * globalMean) / (count + STATS_PRIOR));
+    }
+    return o;
   }
 
-  /** Rows for every catalogue index. */
+  /** Sparse row of one movie: sorted column indices, values, and group presence. */
+  row(movie: MovieContent): { indices: Int32Array; values: Float32Array; present: Uint8Array } {
+    const cap = this.capacity(movie);
+    const indices = new Int32Array(cap);
+    const values = new Float32Array(cap);
+    const present = new Uint8Array(this.space.groups.length);
+    const end = this.write(movie, indices, values, 0, present, 0);
+    return { indices: indices.slice(0, end), values: values.slice(0, end), present };
+  }
+
+  /** Rows for every catalogue index, written straight into typed arrays. */
   rows(
     catalogue: Catalogue,
     tagsByIndex: readonly ReadonlyMap<string, number>[],
-    genomeByIndex: readonly ReadonlyMap<number, number>[],
+    genomeByIndex: readonly GenomeRow[],
     stats?: RatingStats,
   ): FeatureRows {
     const n = catalogue.size;
     const groups = this.space.groups.length;
-    const indptr = new Int32Array(n + 1);
-    const present = new Uint8Array(n * groups);
-    const idx: number[] = [];
-    const val: number[] = [];
-    for (let i = 0; i < n; i++) {
+    const contentOf = (i: number): MovieContent => {
       const m = catalogue.movies[i]!;
-      const r = this.row({
+      return {
         genres: m.genres,
         year: m.year,
         tags: tagsByIndex[i] ?? new Map(),
-        genome: genomeByIndex[i] ?? new Map(),
+        genome: genomeByIndex[i] ?? NO_GENOME,
         ...(stats
           ? { ratings: { count: stats.count[i] ?? 0, mean: stats.mean[i] ?? 0, globalMean: stats.globalMean } }
           : {}),
-      });
-      for (let k = 0; k < r.indices.length; k++) {
-        idx.push(r.indices[k]!);
-        val.push(r.values[k]!);
-      }
-      indptr[i + 1] = idx.length;
-      present.set(r.present, i * groups);
+      };
+    };
+    let cap = 0;
+    for (let i = 0; i < n; i++) cap += this.capacity(contentOf(i));
+    const indices = new Int32Array(cap);
+    const values = new Float32Array(cap);
+    const indptr = new Int32Array(n + 1);
+    const present = new Uint8Array(n * groups);
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      o = this.write(contentOf(i), indices, values, o, present, i * groups);
+      indptr[i + 1] = o;
     }
     return {
       rows: n,
       cols: this.space.cols,
       indptr,
-      indices: Int32Array.from(idx),
-      values: Float32Array.from(val),
+      indices: indices.slice(0, o),
+      values: values.slice(0, o),
       present,
     };
   }

@@ -1,5 +1,6 @@
 import type { FeatureGroup, FeatureRows, FeatureSpace } from '../features/content-features.ts';
 import { daviesBouldin, kmeans, nearestCentroid, silhouette } from '../math/kmeans.ts';
+import { DenseRows } from '../math/matvec.ts';
 import { type LinearOperator, randomizedSvd } from '../math/pca.ts';
 import { type Artifact, readArtifact, writeArtifact } from './artifacts.ts';
 
@@ -67,6 +68,8 @@ export interface ContentFitReport {
   outputDim: number;
   /** Share of the scaled data's variance the encoder keeps. */
   explainedVariance: number;
+  /** Per feature group: its output dimensions and the share of its own variance they keep. */
+  groups: { name: string; dimensions: number; explained: number }[];
   clusters: ClusterQuality;
   seconds: { scale: number; encode: number; cluster: number };
 }
@@ -188,6 +191,35 @@ function scaledOperator(rows: FeatureRows, groups: readonly FeatureGroup[], scal
   };
 }
 
+/** The columns of one group as their own CSR matrix (column indices relative to the group). */
+function groupRows(rows: FeatureRows, g: FeatureGroup, gi: number, groups: number): FeatureRows {
+  const n = rows.rows;
+  const indptr = new Int32Array(n + 1);
+  let nnz = 0;
+  for (let i = 0; i < n; i++) {
+    for (let p = rows.indptr[i]!; p < rows.indptr[i + 1]!; p++) {
+      const j = rows.indices[p]!;
+      if (j >= g.start && j < g.end) nnz++;
+    }
+    indptr[i + 1] = nnz;
+  }
+  const indices = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  const present = new Uint8Array(n);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    present[i] = rows.present[i * groups + gi]!;
+    for (let p = rows.indptr[i]!; p < rows.indptr[i + 1]!; p++) {
+      const j = rows.indices[p]!;
+      if (j >= g.start && j < g.end) {
+        indices[o] = j - g.start;
+        values[o++] = rows.values[p]!;
+      }
+    }
+  }
+  return { rows: n, cols: g.end - g.start, indptr, indices, values, present };
+}
+
 function normalizeRows(v: Float32Array, n: number, d: number): void {
   for (let i = 0; i < n; i++) {
     let s = 0;
@@ -239,14 +271,17 @@ export interface ContentModelState {
  */
 export class ContentModel {
   private n: number;
-  private vectorsBuf: Float32Array;
+  /** The served vectors: in WebAssembly memory, scored with the SIMD kernel. */
+  private readonly rowsV: DenseRows;
   private assignmentBuf: Int32Array;
   private movieIdsBuf: Int32Array;
   private readonly z: Float64Array;
 
   constructor(readonly state: ContentModelState) {
     this.n = state.movieIds.length;
-    this.vectorsBuf = state.vectors;
+    const d = state.encoder.outputDim;
+    this.rowsV = DenseRows.create(Math.max(16, Math.ceil(this.n * 1.1)), d);
+    this.rowsV.set(state.vectors.subarray(0, this.n * d), this.n);
     this.assignmentBuf = state.assignment;
     this.movieIdsBuf = state.movieIds;
     this.z = new Float64Array(state.space.cols);
@@ -269,7 +304,7 @@ export class ContentModel {
   }
   /** Live view of n × d vectors. */
   get vectors(): Float32Array {
-    return this.vectorsBuf.subarray(0, this.n * this.dimensions);
+    return this.rowsV.view().subarray(0, this.n * this.dimensions);
   }
   get assignment(): Int32Array {
     return this.assignmentBuf.subarray(0, this.n);
@@ -288,27 +323,38 @@ export class ContentModel {
     t = performance.now();
     // Block-wise PCA: each group is reduced on its own, so a sparse group spread over many directions (tag
     // terms) keeps its structure instead of losing every direction to a denser one (genres) in a joint PCA.
+    const G = space.groups.length;
     const plan = blockPlan(space.groups, Math.max(1, Math.min(params.dimensions, rows.cols)));
     const planned = plan.reduce((a, b) => a + b, 0);
     const components = new Float32Array(planned * rows.cols);
     const variance = new Float64Array(planned);
     let row = 0;
+    const ranges: { from: number; to: number }[] = [];
     plan.forEach((dims, gi) => {
       const g = space.groups[gi]!;
+      const from = row;
       if (dims === g.end - g.start) {
         // Narrow group: its scaled columns as they are (an identity block of the projection).
         for (let j = g.start; j < g.end; j++, row++) components[row * rows.cols + j] = 1;
+        ranges.push({ from, to: row });
         return;
       }
-      const only: Scaler = { mean: scaler.mean, scale: new Float32Array(rows.cols) };
-      only.scale.set(scaler.scale.subarray(g.start, g.end), g.start);
-      const svd = randomizedSvd(scaledOperator(rows, space.groups, only), Math.min(dims, n), {
+      // The group's own columns as a smaller CSR matrix: no pass over the other groups' values.
+      const sub = groupRows(rows, g, gi, G);
+      const local: FeatureGroup = { ...g, start: 0, end: g.end - g.start };
+      const subScaler: Scaler = {
+        mean: scaler.mean.subarray(g.start, g.end),
+        scale: scaler.scale.subarray(g.start, g.end),
+      };
+      const svd = randomizedSvd(scaledOperator(sub, [local], subScaler), Math.min(dims, n), {
         seed: params.seed + gi,
       });
+      const width = g.end - g.start;
       for (let k = 0; k < svd.rank; k++, row++) {
-        components.set(svd.vt.subarray(k * rows.cols, (k + 1) * rows.cols), row * rows.cols);
+        components.set(svd.vt.subarray(k * width, (k + 1) * width), row * rows.cols + g.start);
         variance[row] = (svd.s[k]! * svd.s[k]!) / n;
       }
+      ranges.push({ from, to: row });
     });
     const out = Math.max(1, row);
     const encoder = new PcaEncoder(components.subarray(0, out * rows.cols), rows.cols, out, variance.subarray(0, out));
@@ -327,8 +373,8 @@ export class ContentModel {
       variance[k] = sq / n;
     }
     // Total variance of Z = Σ_g weight² × share of movies with the group (scaler makes each group's total weight²).
-    const G = space.groups.length;
     let total = 0;
+    const groupReport: ContentFitReport['groups'] = [];
     space.groups.forEach((g, gi) => {
       let present = 0;
       for (let i = 0; i < n; i++) present += rows.present[i * G + gi]!;
@@ -337,6 +383,14 @@ export class ContentModel {
       for (let j = g.start; j < g.end; j++) if (scaler.scale[j] !== 0) active++;
       const groupVar = g.scaling === 'block' ? (active > 0 ? g.weight ** 2 : 0) : (g.weight ** 2 * active) / width;
       total += (groupVar * present) / n;
+      let keptG = 0;
+      for (let k = ranges[gi]!.from; k < ranges[gi]!.to; k++) keptG += variance[k]!;
+      const totalG = (groupVar * present) / n;
+      groupReport.push({
+        name: g.name,
+        dimensions: ranges[gi]!.to - ranges[gi]!.from,
+        explained: totalG > 0 ? Math.min(1, keptG / totalG) : 0,
+      });
     });
     let kept = 0;
     for (let k = 0; k < out; k++) kept += variance[k]!;
@@ -354,7 +408,7 @@ export class ContentModel {
         k > 1 && k < n
           ? silhouette(vectors, n, out, km.assignment, k, {
               seed: params.seed,
-              sample: Math.max(200, Math.min(2000, Math.floor(1.5e9 / (n * out)))),
+              sample: Math.max(300, Math.min(1000, Math.floor(3e8 / (n * out)))),
             })
           : 0,
       daviesBouldin: k > 1 && k < n ? daviesBouldin(vectors, n, out, km.assignment, km.centroids, k) : 0,
@@ -375,6 +429,7 @@ export class ContentModel {
         inputDim: rows.cols,
         outputDim: out,
         explainedVariance: total > 0 ? Math.min(1, kept / total) : 0,
+        groups: groupReport,
         clusters: quality,
         seconds: { scale: scaleSeconds, encode: encodeSeconds, cluster: clusterSeconds },
       },
@@ -412,11 +467,8 @@ export class ContentModel {
   /** Places a movie added after fitting: its vector from the stored scaler and encoder, its nearest cluster. */
   append(movieId: number, row: RawRow): { index: number; cluster: number } {
     const d = this.dimensions;
-    if (this.n * d >= this.vectorsBuf.length) {
+    if (this.n >= this.assignmentBuf.length) {
       const cap = Math.max(16, Math.ceil(this.n * 1.25));
-      const v = new Float32Array(cap * d);
-      v.set(this.vectorsBuf.subarray(0, this.n * d));
-      this.vectorsBuf = v;
       const a = new Int32Array(cap);
       a.set(this.assignmentBuf.subarray(0, this.n));
       this.assignmentBuf = a;
@@ -424,9 +476,10 @@ export class ContentModel {
       ids.set(this.movieIdsBuf.subarray(0, this.n));
       this.movieIdsBuf = ids;
     }
-    const index = this.n;
-    this.transform(row, this.vectorsBuf, index * d);
-    const cluster = this.clusterOf(this.vectorsBuf, index * d);
+    const v = new Float32Array(d);
+    this.transform(row, v, 0);
+    const index = this.rowsV.append(v);
+    const cluster = this.clusterOf(v, 0);
     this.assignmentBuf[index] = cluster;
     this.movieIdsBuf[index] = movieId;
     this.n++;
@@ -435,19 +488,11 @@ export class ContentModel {
 
   /** scores[i] = cos(vector i, q) for every row; q is a unit (or any) vector of length d. */
   scoreAgainst(q: Float32Array, scores: Float32Array): void {
-    const v = this.vectorsBuf;
-    const d = this.dimensions;
-    const n = this.n;
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      const o = i * d;
-      for (let k = 0; k < d; k++) s += v[o + k]! * q[k]!;
-      scores[i] = s;
-    }
+    this.rowsV.multiply(q, scores);
   }
 
   similarity(a: number, b: number): number {
-    const v = this.vectorsBuf;
+    const v = this.rowsV.view();
     const d = this.dimensions;
     let s = 0;
     for (let k = 0; k < d; k++) s += v[a * d + k]! * v[b * d + k]!;

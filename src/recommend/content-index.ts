@@ -4,6 +4,7 @@ import {
   contentByIndex,
   FeatureEncoder,
   type FeatureParams,
+  type FeatureRows,
   fitFeatureSpace,
   type MovieContent,
   type RatingStats,
@@ -21,8 +22,19 @@ export interface SharedContent {
   tags: string[];
 }
 
-function rawRow(r: { indices: number[]; values: number[]; present: Uint8Array }): RawRow {
-  return { indices: Int32Array.from(r.indices), values: Float32Array.from(r.values), present: r.present };
+/** Views of each movie's row in the CSR matrix: no copy of the (possibly 15 M-value) genome. */
+function rowViews(rows: FeatureRows, groups: number): RawRow[] {
+  const out = new Array<RawRow>(rows.rows);
+  for (let i = 0; i < rows.rows; i++) {
+    const from = rows.indptr[i]!;
+    const to = rows.indptr[i + 1]!;
+    out[i] = {
+      indices: rows.indices.subarray(from, to),
+      values: rows.values.subarray(from, to),
+      present: rows.present.subarray(i * groups, (i + 1) * groups),
+    };
+  }
+  return out;
 }
 
 /**
@@ -41,28 +53,6 @@ export class ContentIndex {
     this.raw = raw;
   }
 
-  /** Raw rows for every catalogue movie from the store's tags and genome. */
-  private static rawRows(
-    catalogue: Catalogue,
-    features: FeatureEncoder,
-    byIndex: { tags: Map<string, number>[]; genome: Map<number, number>[] },
-    stats?: RatingStats,
-  ): RawRow[] {
-    return catalogue.movies.map((m, i) =>
-      rawRow(
-        features.row({
-          genres: m.genres,
-          year: m.year,
-          tags: byIndex.tags[i]!,
-          genome: byIndex.genome[i]!,
-          ...(stats
-            ? { ratings: { count: stats.count[i] ?? 0, mean: stats.mean[i] ?? 0, globalMean: stats.globalMean } }
-            : {}),
-        }),
-      ),
-    );
-  }
-
   static fit(
     catalogue: Catalogue,
     inputs: ContentInputs,
@@ -76,7 +66,7 @@ export class ContentIndex {
     const rows = features.rows(catalogue, byIndex.tags, byIndex.genome, stats);
     const movieIds = Int32Array.from(catalogue.movies, (m) => m.movieId);
     const model = ContentModel.fit(rows, movieIds, space, settings);
-    return new ContentIndex(model, features, ContentIndex.rawRows(catalogue, features, byIndex, stats), catalogue);
+    return new ContentIndex(model, features, rowViews(rows, space.groups.length), catalogue);
   }
 
   /**
@@ -93,7 +83,9 @@ export class ContentIndex {
     if (ids.length > catalogue.size) return null;
     for (let i = 0; i < ids.length; i++) if (catalogue.movies[i]!.movieId !== ids[i]) return null;
     const features = new FeatureEncoder(model.space);
-    const raw = ContentIndex.rawRows(catalogue, features, contentByIndex(catalogue, inputs), stats);
+    const byIndex = contentByIndex(catalogue, inputs);
+    const rows = features.rows(catalogue, byIndex.tags, byIndex.genome, stats);
+    const raw = rowViews(rows, model.space.groups.length);
     const index = new ContentIndex(model, features, raw, catalogue);
     for (let i = ids.length; i < catalogue.size; i++) model.append(catalogue.movies[i]!.movieId, raw[i]!);
     return index;
@@ -103,7 +95,7 @@ export class ContentIndex {
   add(index: number, content: MovieContent): { cluster: number } {
     if (index !== this.model.size || index !== this.raw.length)
       throw new Error(`content index: movie index ${index} is not the next row ${this.model.size}`);
-    const row = rawRow(this.features.row(content));
+    const row: RawRow = this.features.row(content);
     this.raw.push(row);
     const placed = this.model.append(this.catalogue.movies[index]!.movieId, row);
     return { cluster: placed.cluster };

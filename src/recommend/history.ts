@@ -7,17 +7,15 @@ const EMPTY: History = { items: new Int32Array(0), ratings: new Float32Array(0) 
  * overrides the stored one); unknown movie ids are dropped here, the service reports them.
  */
 export function historyOf(ctx: ViewerContext, data: TrainingData): History {
-  const u = ctx.userId === undefined ? -1 : data.interactions.userOf(ctx.userId);
+  const live = ctx.userId === undefined ? undefined : data.live?.get(ctx.userId);
+  const u = ctx.userId === undefined || live ? -1 : data.interactions.userOf(ctx.userId);
+  const stored: History | null =
+    live ?? (u >= 0 ? { items: data.interactions.rowItems(u), ratings: data.interactions.rowRatings(u) } : null);
   const extra = (ctx.ratings?.length ?? 0) + (ctx.watched?.length ?? 0);
-  if (extra === 0) {
-    if (u < 0) return EMPTY;
-    return { items: data.interactions.rowItems(u), ratings: data.interactions.rowRatings(u) };
-  }
+  if (extra === 0) return stored ?? EMPTY;
   const merged = new Map<number, number>();
-  if (u >= 0) {
-    const items = data.interactions.rowItems(u);
-    const ratings = data.interactions.rowRatings(u);
-    for (let k = 0; k < items.length; k++) merged.set(items[k]!, ratings[k]!);
+  if (stored) {
+    for (let k = 0; k < stored.items.length; k++) merged.set(stored.items[k]!, stored.ratings[k]!);
   }
   for (const id of ctx.watched ?? []) {
     const i = data.catalogue.indexOf(id);

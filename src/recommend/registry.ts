@@ -2,6 +2,8 @@ import type { Config } from '../config/config.ts';
 import { ValidationError } from '../util/errors.ts';
 import type { ContentSettings } from './content-index.ts';
 import { BiasRatingModel, GlobalMeanModel } from './rating-models.ts';
+import { RouterStrategy } from './router.ts';
+import { BlendStrategy } from './strategies/blend.ts';
 import { ContentClusterStrategy, ContentStrategy } from './strategies/content.ts';
 import { MostPopularStrategy } from './strategies/most-popular.ts';
 import { EaseStrategy, ItemKnnStrategy } from './strategies/neighbours.ts';
@@ -64,6 +66,23 @@ export const STRATEGIES: Readonly<Record<string, Entry<Strategy>>> = {
     configDefaults: CONTENT_DEFAULTS,
     create: (p, c) => new ContentStrategy(contentSettings(p, c)),
   },
+  'content-popular': {
+    description: 'content similarity to the liked movies blended with popularity (the few-ratings path)',
+    defaults: {},
+    configDefaults: (c) => ({ ...CONTENT_DEFAULTS(c), contentWeight: c.router.contentWeight }),
+    create: (p, c) => new BlendStrategy(new ContentStrategy(contentSettings(p, c)), p.contentWeight!),
+  },
+  router: {
+    description: 'the scenario router: cold start, watched, few ratings (content + popularity) or personalised',
+    defaults: {},
+    configDefaults: (c) => ({
+      minRatings: c.router.minRatings,
+      minPositive: c.router.minPositive,
+      positiveRating: c.router.positiveRating,
+      contentWeight: c.router.contentWeight,
+    }),
+    create: (p, c) => createRouter(c, { ...c.router, ...p } as Config['router']),
+  },
   'content-cluster': {
     description: 'content similarity within the k-means clusters of the positively rated movies',
     defaults: {},
@@ -71,6 +90,29 @@ export const STRATEGIES: Readonly<Record<string, Entry<Strategy>>> = {
     create: (p, c) => new ContentClusterStrategy(contentSettings(p, c)),
   },
 };
+
+/** The router over fresh strategies; `personalised` must name another registered strategy. */
+export function createRouter(config: Config, settings: Config['router']): RouterStrategy {
+  const name = settings.personalised;
+  const entry = STRATEGIES[name];
+  if (!entry || name === 'router')
+    throw new ValidationError(
+      `router.personalised: unknown strategy "${name}"; choose from ${Object.keys(STRATEGIES)
+        .filter((n) => n !== 'router')
+        .join(', ')}`,
+      'router.personalised',
+    );
+  const content = new ContentStrategy(contentSettings(CONTENT_DEFAULTS(config), config));
+  return new RouterStrategy(
+    {
+      coldStart: new PopularStrategy(config.popularity),
+      watched: content,
+      fewRatings: new BlendStrategy(content, settings.contentWeight),
+      personalised: entry.create(defaultsOf(entry, config), config),
+    },
+    settings,
+  );
+}
 
 /** A strategy's parameters with their defaults (some come from the configuration). */
 export function defaultsOf<T>(entry: Entry<T>, config: Config): Params {

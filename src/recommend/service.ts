@@ -20,11 +20,16 @@ import type {
 import { ConflictError, NotFoundError, ValidationError } from '../util/errors.ts';
 import { Mutex } from '../util/mutex.ts';
 import { ContentIndex, type ContentSettings, type SharedContent } from './content-index.ts';
+import { historyOf } from './history.ts';
+import { LiveUsers } from './live-users.ts';
 import { type RankedItem, RankingPipeline } from './pipeline.ts';
+import { defaultsOf, STRATEGIES } from './registry.ts';
+import { RouterStrategy, type Scenario } from './router.ts';
 import { RuleSet } from './rules.ts';
+import { BlendStrategy } from './strategies/blend.ts';
 import { ContentClusterStrategy, ContentStrategy } from './strategies/content.ts';
 import { PopularStrategy } from './strategies/popular.ts';
-import type { RatedMovie, TrainingData } from './strategy.ts';
+import type { History, RatedMovie, Strategy, TrainingData } from './strategy.ts';
 
 export interface MovieSummary {
   movieId: number;
@@ -105,20 +110,42 @@ export interface SimilarList {
   items: SimilarMovie[];
 }
 
-export interface WatchedQuery {
+export interface RecommendRequest {
+  userId?: number;
   watched?: readonly number[];
   ratings?: readonly RatedMovie[];
+  genres?: readonly string[];
+  match?: 'any' | 'all';
   k?: number;
   exclude?: readonly number[];
-  /** 'content' (default): all movies; 'cluster': only the clusters of the seeds. */
-  method?: SimilarMethod;
+  /** Override the router's choice, for comparison (a registered strategy name). */
+  strategy?: string;
 }
 
-export interface RecommendationList {
+export interface RoutedList {
+  scenario: Scenario | 'override';
   strategy: string;
+  /** Why this scenario or strategy. */
+  reason: string;
   items: RecommendedMovie[];
-  /** E.g. unknown movie ids that were ignored. */
   warnings: string[];
+}
+
+export interface UserRatingInput {
+  movieId: number;
+  rating: number;
+}
+
+export interface UserView {
+  userId: number;
+  ratings: number;
+  positive: number;
+  meanRating: number | null;
+  /** The router's scenario for this user now. */
+  scenario: Scenario;
+  /** Served from ratings added since the last training (folded in). */
+  live: boolean;
+  history: (MovieSummary & { rating: number; timestamp: number })[];
 }
 
 export interface NewMovieInput {
@@ -154,6 +181,8 @@ export interface ClusterOverview {
   silhouette: number;
   daviesBouldin: number;
   explainedVariance: number;
+  /** Per feature group: output dimensions and the share of its variance kept. */
+  groups: { name: string; dimensions: number; explained: number }[];
   clusters: MovieCluster[];
 }
 
@@ -190,6 +219,9 @@ export class Cinerec {
   private contentLoad: Promise<ContentIndex> | null = null;
   /** Serialises mutations of the store and the in-memory state. */
   private readonly writes = new Mutex();
+  private routerLoad: Promise<RouterStrategy> | null = null;
+  /** Strategies fitted on demand (the router's parts and ?strategy= overrides), by name. */
+  private readonly fitted = new Map<string, Promise<Strategy>>();
   private contentStrategies: { content: ContentStrategy; cluster: ContentClusterStrategy } | null = null;
   /** Where fitting and loading models report progress (stderr in the CLI). */
   log: (line: string) => void = () => {};
@@ -217,6 +249,7 @@ export class Cinerec {
       catalogue,
       interactions,
       scale: dataset?.scale ?? { min: 0.5, max: 5, step: 0.5 },
+      live: new LiveUsers(),
     };
     const popular = new PopularStrategy(config.popularity);
     popular.fit(data);
@@ -290,7 +323,7 @@ export class Cinerec {
       const fitted = ContentIndex.fit(this.catalogue, inputs, settings, stats);
       const r = fitted.model.report;
       this.log(
-        `content model: ${r.inputDim} features → ${r.outputDim} dimensions (${(100 * r.explainedVariance).toFixed(1)}% of variance), ` +
+        `content model: ${r.inputDim} features → ${r.outputDim} dimensions (${r.groups.map((g) => `${g.name} ${g.dimensions}: ${(100 * g.explained).toFixed(0)}%`).join(', ')} of each group's variance), ` +
           `${r.clusters.k} clusters (silhouette ${r.clusters.silhouette.toFixed(3)}), ${((performance.now() - t) / 1000).toFixed(1)} s`,
       );
       saveContentModel(dir, fitted.model, fingerprint);
@@ -319,6 +352,7 @@ export class Cinerec {
   /** Loads every lazily loaded model now (the server does this before it listens). */
   async warm(): Promise<void> {
     await this.content();
+    await this.router();
   }
 
   private get popularity(): PopularityModel {
@@ -490,39 +524,6 @@ export class Cinerec {
     return ids.filter((id) => this.catalogue.indexOf(id) >= 0);
   }
 
-  /** "A few watched movies": unseen movies ranked by content similarity to the watched (or liked) ones. */
-  async recommendFromWatched(query: WatchedQuery): Promise<RecommendationList> {
-    const warnings: string[] = [];
-    const watched = this.knownIds(query.watched ?? [], 'watched', warnings);
-    const rated = query.ratings ?? [];
-    for (const r of rated) {
-      const { min, max } = this.data.scale;
-      if (!(typeof r.rating === 'number' && r.rating >= min && r.rating <= max))
-        throw new ValidationError(`rating of movie ${r.movieId} must be from ${min} to ${max}`, 'ratings');
-    }
-    const ratedIds = this.knownIds(
-      rated.map((r) => r.movieId),
-      'ratings',
-      warnings,
-    );
-    const ratings = rated.filter((r) => ratedIds.includes(r.movieId));
-    if (watched.length === 0 && ratings.length === 0)
-      throw new ValidationError('name at least one watched or rated movie', 'watched');
-    const k = this.checkK(query.k);
-    const method = query.method ?? 'content';
-    const strategy = await this.contentStrategy(method);
-    const ranked = this.pipeline.rank(strategy, {
-      ctx: { watched, ratings },
-      k,
-      ...(query.exclude ? { exclude: query.exclude } : {}),
-    });
-    return {
-      strategy: strategy.name,
-      items: ranked.map((r) => this.recommended(r)),
-      warnings,
-    };
-  }
-
   private recommended(r: RankedItem): RecommendedMovie {
     const p = this.popularityOf(r.index);
     return {
@@ -598,7 +599,10 @@ export class Cinerec {
       genres,
       year,
       tags: new Map(tags.map((t) => [t, 1])),
-      genome: new Map(genome.map((g) => [g.tagId, g.relevance])),
+      genome: {
+        tagIds: Int32Array.from(genome, (g) => g.tagId),
+        relevance: Float32Array.from(genome, (g) => g.relevance),
+      },
       ...(this.config.content.weights.stats > 0
         ? { ratings: { count: 0, mean: 0, globalMean: this.data.interactions.meanRating() } }
         : {}),
@@ -644,6 +648,7 @@ export class Cinerec {
       silhouette: round4(report.clusters.silhouette),
       daviesBouldin: round4(report.clusters.daviesBouldin),
       explainedVariance: round4(report.explainedVariance),
+      groups: (report.groups ?? []).map((g) => ({ ...g, explained: round4(g.explained) })),
       clusters: members.map((idx, cluster) => {
         const genreCount = new Map<string, number>();
         const tagWeight = new Map<string, number>();
@@ -671,6 +676,191 @@ export class Cinerec {
           examples: top.slice(0, examples).map((i) => summary(this.catalogue.movies[i]!)),
         };
       }),
+    };
+  }
+
+  /** A registered strategy fitted on the served data, shared by the router and overrides. */
+  private strategy(name: string): Promise<Strategy> {
+    let p = this.fitted.get(name);
+    if (!p) {
+      p = (async () => {
+        if (name === 'popular') return this.popular;
+        if (name === 'content' || name === 'content-cluster')
+          return this.contentStrategy(name === 'content' ? 'content' : 'cluster');
+        if (name === 'content-popular') {
+          const blend = new BlendStrategy(await this.contentStrategy('content'), this.config.router.contentWeight);
+          blend.fit(this.data);
+          return blend;
+        }
+        const entry = STRATEGIES[name];
+        if (!entry || name === 'router')
+          throw new ValidationError(
+            `unknown strategy "${name}"; choose from ${Object.keys(STRATEGIES)
+              .filter((n) => n !== 'router')
+              .join(', ')}`,
+            'strategy',
+          );
+        const t = performance.now();
+        const strategy = entry.create(defaultsOf(entry, this.config), this.config);
+        await strategy.fit(this.data);
+        this.log(`fitted ${name} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+        return strategy;
+      })();
+      this.fitted.set(name, p);
+      p.catch(() => this.fitted.delete(name));
+    }
+    return p;
+  }
+
+  /** The scenario router over the served strategies. */
+  router(): Promise<RouterStrategy> {
+    this.routerLoad ??= (async () => {
+      const r = this.config.router;
+      return new RouterStrategy(
+        {
+          coldStart: this.popular,
+          watched: await this.strategy('content'),
+          fewRatings: await this.strategy('content-popular'),
+          personalised: await this.strategy(r.personalised),
+        },
+        r,
+      );
+    })();
+    this.routerLoad.catch(() => {
+      this.routerLoad = null;
+    });
+    return this.routerLoad;
+  }
+
+  private requireUser(userId: number, field = 'userId'): void {
+    if (this.data.live?.has(userId) || this.data.interactions.userOf(userId) >= 0) return;
+    throw new NotFoundError(`no user with id ${userId}`, field);
+  }
+
+  /**
+   * One entry for every viewer: the router decides from what is known (a user's history, anonymous
+   * ratings, watched movies, genres) unless `strategy` overrides it.
+   */
+  async recommend(req: RecommendRequest): Promise<RoutedList> {
+    const warnings: string[] = [];
+    const k = this.checkK(req.k);
+    if (req.userId !== undefined) this.requireUser(req.userId);
+    const watched = this.knownIds(req.watched ?? [], 'watched', warnings);
+    const rated = req.ratings ?? [];
+    this.checkRatings(rated, 'ratings');
+    const ratedIds = this.knownIds(
+      rated.map((r) => r.movieId),
+      'ratings',
+      warnings,
+    );
+    const ratings = rated.filter((r) => ratedIds.includes(r.movieId));
+    const genres = this.resolveGenres(req.genres ?? []);
+    const ctx = {
+      ...(req.userId !== undefined ? { userId: req.userId } : {}),
+      ...(watched.length ? { watched } : {}),
+      ...(ratings.length ? { ratings } : {}),
+      ...(genres.length ? { genres, genreMatch: req.match ?? 'any' } : {}),
+    };
+    const router = await this.router();
+    let strategy: Strategy;
+    let scenario: RoutedList['scenario'];
+    let reason: string;
+    let name: string;
+    if (req.strategy !== undefined) {
+      strategy = await this.strategy(req.strategy);
+      scenario = 'override';
+      reason = `strategy ${req.strategy} requested`;
+      name = strategy.name;
+    } else {
+      const d = router.decide({ ctx, history: historyOf(ctx, this.data) });
+      strategy = router;
+      scenario = d.scenario;
+      reason = d.reason;
+      name = d.strategy.name;
+    }
+    const ranked = this.pipeline.rank(strategy, { ctx, k, ...(req.exclude ? { exclude: req.exclude } : {}) });
+    return { scenario, strategy: name, reason, items: ranked.map((r) => this.recommended(r)), warnings };
+  }
+
+  private checkRatings(ratings: readonly UserRatingInput[], field: string): void {
+    const { min, max, step } = this.data.scale;
+    const seen = new Set<number>();
+    for (const r of ratings) {
+      if (!Number.isInteger(r.movieId) || r.movieId < 1)
+        throw new ValidationError(`movie id ${String(r.movieId)} must be a positive whole number`, field);
+      const onGrid = Math.abs((r.rating - min) / step - Math.round((r.rating - min) / step)) < 1e-9;
+      if (!(typeof r.rating === 'number' && r.rating >= min && r.rating <= max && onGrid))
+        throw new ValidationError(
+          `rating of movie ${r.movieId} must be from ${min} to ${max} in steps of ${step}, not ${String(r.rating)}`,
+          field,
+        );
+      if (seen.has(r.movieId)) throw new ValidationError(`movie ${r.movieId} is rated twice`, field);
+      seen.add(r.movieId);
+    }
+  }
+
+  /** The user's whole history now (training row or live overlay). */
+  private historyOfUser(userId: number): History {
+    return historyOf({ userId }, this.data);
+  }
+
+  private applyRatings(userId: number, ratings: readonly UserRatingInput[]): void {
+    const merged = new Map<number, number>();
+    const h = this.historyOfUser(userId);
+    for (let k = 0; k < h.items.length; k++) merged.set(h.items[k]!, h.ratings[k]!);
+    for (const r of ratings) merged.set(this.catalogue.indexOf(r.movieId), r.rating);
+    const items = Int32Array.from([...merged.keys()].sort((a, b) => a - b));
+    this.data.live!.set(userId, { items, ratings: Float32Array.from(items, (i) => merged.get(i)!) });
+  }
+
+  /** Creates a user with ratings; the next recommendation for them reflects the ratings. */
+  addUser(ratings: readonly UserRatingInput[]): Promise<UserView> {
+    return this.writes.run(async () => {
+      this.checkRatings(ratings, 'ratings');
+      const unknown = ratings.filter((r) => this.catalogue.indexOf(r.movieId) < 0).map((r) => r.movieId);
+      if (unknown.length)
+        throw new ValidationError(`unknown movie id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, 'ratings');
+      const userId = await this.store.addUser(ratings);
+      this.data.live!.set(userId, { items: new Int32Array(0), ratings: new Float32Array(0) });
+      this.applyRatings(userId, ratings);
+      return this.user(userId);
+    });
+  }
+
+  /** Adds or changes ratings of an existing user. */
+  rate(userId: number, ratings: readonly UserRatingInput[]): Promise<UserView> {
+    return this.writes.run(async () => {
+      this.requireUser(userId);
+      if (ratings.length === 0) throw new ValidationError('give at least one rating', 'ratings');
+      this.checkRatings(ratings, 'ratings');
+      const unknown = ratings.filter((r) => this.catalogue.indexOf(r.movieId) < 0).map((r) => r.movieId);
+      if (unknown.length)
+        throw new ValidationError(`unknown movie id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, 'ratings');
+      await this.store.putRatings(userId, ratings);
+      this.applyRatings(userId, ratings);
+      return this.user(userId);
+    });
+  }
+
+  /** A user's history (latest first), counts and the scenario the router would choose. */
+  async user(userId: number, historyLimit = 50): Promise<UserView> {
+    this.requireUser(userId);
+    const rows = await this.store.userRatings(userId);
+    const positive = rows.filter((r) => r.rating >= this.config.router.positiveRating).length;
+    const router = await this.router();
+    const decision = router.decide({ ctx: { userId }, history: this.historyOfUser(userId) });
+    return {
+      userId,
+      ratings: rows.length,
+      positive,
+      meanRating: rows.length ? round4(rows.reduce((a, r) => a + r.rating, 0) / rows.length) : null,
+      scenario: decision.scenario,
+      live: this.data.live?.has(userId) ?? false,
+      history: rows
+        .slice()
+        .sort((a, b) => b.timestamp - a.timestamp || a.movieId - b.movieId)
+        .slice(0, historyLimit)
+        .map((r) => ({ ...summary(this.catalogue.get(r.movieId)!), rating: r.rating, timestamp: r.timestamp })),
     };
   }
 

@@ -2,6 +2,7 @@ import type { Catalogue } from '../data/catalogue.ts';
 import type { Interactions } from '../data/interactions.ts';
 import type { ContentInputs } from '../features/content-features.ts';
 import type { RatingScale } from '../store/types.ts';
+import type { LiveUsers } from './live-users.ts';
 
 /** The one contract every recommender implements; the server and the evaluator both call it. */
 
@@ -31,6 +32,8 @@ export interface TrainingData {
   scale: RatingScale;
   /** Tags and tag-genome relevance, for content strategies. */
   content?: ContentInputs;
+  /** Users created or changed since the interactions were built (served, not yet trained on). */
+  live?: LiveUsers;
 }
 
 /**

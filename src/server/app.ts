@@ -17,6 +17,7 @@ import { movieRoutes } from './routes/movies.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { healthRoute, systemRoutes } from './routes/system.ts';
+import { userRoutes } from './routes/users.ts';
 
 export interface ServerOptions {
   /** Bearer token for mutating routes; null disables mutations (403). */
@@ -73,6 +74,7 @@ export async function buildServer(cinerec: Cinerec, options: ServerOptions): Pro
         { name: 'system', description: 'health and dataset information' },
         { name: 'evaluations', description: 'offline evaluation reports written by `cinerec eval`' },
         { name: 'clusters', description: 'clusters of the fitted models' },
+        { name: 'users', description: 'viewers created and rated while serving (writes need the admin token)' },
       ],
       components: {
         securitySchemes: {
@@ -97,6 +99,7 @@ export async function buildServer(cinerec: Cinerec, options: ServerOptions): Pro
   await app.register(ruleRoutes, { cinerec, prefix: '/v1' });
   await app.register(evaluationRoutes, { cinerec, prefix: '/v1' });
   await app.register(contentRoutes, { cinerec, prefix: '/v1' });
+  await app.register(userRoutes, { cinerec, prefix: '/v1' });
 
   await app.ready();
   return app;

@@ -307,6 +307,10 @@ export const SimilarList = Type.Object(
 
 export const RecommendationList = Type.Object(
   {
+    scenario: Type.Enum(['cold-start', 'watched', 'few-ratings', 'personalised', 'override'], {
+      description: 'what the router decided from what is known about the viewer (override: ?strategy= given)',
+    }),
+    reason: Type.String({ description: 'why this scenario' }),
     strategy: Type.String({ description: 'the strategy that ranked the list' }),
     items: Type.Array(RecommendedMovie),
     warnings: Type.Array(Type.String(), { description: 'e.g. unknown movie ids that were ignored' }),
@@ -316,6 +320,10 @@ export const RecommendationList = Type.Object(
 
 export const RecommendationRequest = Type.Object(
   {
+    userId: Type.Optional(Type.Integer({ minimum: 1, description: 'a known user: their history counts' })),
+    strategy: Type.Optional(
+      Type.String({ maxLength: 50, description: 'override the router for comparison, e.g. ease, itemknn, content' }),
+    ),
     watched: Type.Optional(
       Type.Array(MovieId, { maxItems: 1000, description: 'movies the viewer watched (no rating)' }),
     ),
@@ -374,6 +382,9 @@ export const MovieClusters = Type.Object(
     silhouette: Type.Number({ description: 'mean silhouette of a seeded sample, -1 to 1' }),
     daviesBouldin: Type.Number({ description: 'Davies–Bouldin index, lower is better' }),
     explainedVariance: Type.Number({ description: 'share of the scaled features’ variance the encoder keeps' }),
+    groups: Type.Array(Type.Object({ name: Type.String(), dimensions: Type.Integer(), explained: Type.Number() }), {
+      description: 'per feature group: output dimensions and the share of its own variance kept',
+    }),
     clusters: Type.Array(
       Type.Object({
         cluster: Type.Integer(),
@@ -385,4 +396,32 @@ export const MovieClusters = Type.Object(
     ),
   },
   { description: 'content clusters of movies' },
+);
+
+export const UserRating = Type.Object(
+  {
+    movieId: MovieId,
+    rating: Type.Number({ description: 'on the data set’s scale, e.g. 0.5–5 in half stars' }),
+  },
+  { additionalProperties: false },
+);
+
+export const RatingsBody = Type.Object(
+  { ratings: Type.Array(UserRating, { minItems: 1, maxItems: 10000 }) },
+  { additionalProperties: false },
+);
+
+export const UserView = Type.Object(
+  {
+    userId: Type.Integer(),
+    ratings: Type.Integer({ description: 'number of ratings' }),
+    positive: Type.Integer({ description: 'ratings at or above router.positiveRating' }),
+    meanRating: Nullable(Type.Number()),
+    scenario: Type.Enum(['cold-start', 'watched', 'few-ratings', 'personalised']),
+    live: Type.Boolean({ description: 'changed since the last training: served by fold-in' }),
+    history: Type.Array(Type.Object({ ...MovieSummary.properties, rating: Type.Number(), timestamp: Type.Integer() }), {
+      description: 'latest first',
+    }),
+  },
+  { description: 'a user' },
 );

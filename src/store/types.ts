@@ -133,6 +133,15 @@ export interface Store {
   /** Adds a live movie with its tags and genome relevance in one transaction. */
   addMovie(input: NewMovie): Promise<Movie>;
 
+  /** A user's ratings, by movie id. */
+  userRatings(userId: number): Promise<Rating[]>;
+  /** Whether the user exists (rated, tagged, or listed). */
+  hasUser(userId: number): Promise<boolean>;
+  /** Creates a live user (next free id) with ratings, in one transaction; returns the id. */
+  addUser(ratings: readonly { movieId: number; rating: number }[], at?: Date): Promise<number>;
+  /** Adds or replaces ratings of an existing user, in one transaction. */
+  putRatings(userId: number, ratings: readonly { movieId: number; rating: number }[], at?: Date): Promise<void>;
+
   listRules(): Promise<Rule[]>;
   putRule(rule: Omit<Rule, 'createdAt'>): Promise<Rule>;
   /** Returns false when there was no rule for the movie. */

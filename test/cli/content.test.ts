@@ -13,7 +13,7 @@ import type {
   ClusterOverview,
   MovieDetails,
   PopularList,
-  RecommendationList,
+  RoutedList,
   SimilarList,
 } from '../../src/recommend/service.ts';
 import { cli, json } from '../helpers/cli.ts';
@@ -142,7 +142,7 @@ describe('content model CLI', { concurrency: true }, () => {
     });
 
     test('recommend --watched: unwatched movies with "because you watched" reasons', async () => {
-      const r = json<RecommendationList>(await run('recommend', '--watched', '1,2', '--json'));
+      const r = json<RoutedList>(await run('recommend', '--watched', '1,2', '--json'));
       assert.equal(r.strategy, 'content');
       assert.deepEqual(r.warnings, []);
       const ids = r.items.map((m) => m.movieId);
@@ -155,7 +155,7 @@ describe('content model CLI', { concurrency: true }, () => {
         r.items[0]!.reason!,
         /^because you watched Toy Story \(1995\): Adventure, Animation, Children, Comedy/,
       );
-      const crime = json<RecommendationList>(await run('recommend', '--watched', '4', '--method', 'cluster', '--json'));
+      const crime = json<RoutedList>(await run('recommend', '--watched', '4', '--method', 'cluster', '--json'));
       assert.equal(crime.strategy, 'content-cluster');
       assert.deepEqual(
         crime.items.map((m) => m.movieId),
@@ -167,7 +167,10 @@ describe('content model CLI', { concurrency: true }, () => {
       );
       const human = await run('recommend', '--watched', '1', '--k', '2');
       assert.equal(human.code, 0, human.stderr);
-      assert.match(human.stdout, /^similar in content to what you watched \(content\)$/m);
+      assert.match(
+        human.stdout,
+        /^scenario watched: 1 watched movie and no ratings: movies similar in content \(content\)$/m,
+      );
       assert.match(human.stdout, /^1\s+3\s+Shrek \(2001\).*because you watched Toy Story \(1995\)/m);
     });
 
@@ -175,7 +178,7 @@ describe('content model CLI', { concurrency: true }, () => {
       const some = await run('recommend', '--watched', '1,99', '--json');
       assert.equal(some.code, 0, some.stderr);
       assert.match(some.stderr, /warning: unknown movie id ignored: 99/);
-      const r = JSON.parse(some.stdout) as RecommendationList;
+      const r = JSON.parse(some.stdout) as RoutedList;
       assert.deepEqual(r.warnings, ['unknown movie id ignored: 99']);
       assert.equal(r.items[0]!.movieId, 3);
       const none = await run('recommend', '--watched', '98,99', '--json');
@@ -198,7 +201,7 @@ describe('content model CLI', { concurrency: true }, () => {
           cluster.items.map((m) => m.movieId),
           [2],
         );
-        const watched = json<RecommendationList>(await run('recommend', '--watched', '1', '--json'));
+        const watched = json<RoutedList>(await run('recommend', '--watched', '1', '--json'));
         assert.ok(!watched.items.some((m) => m.movieId === 3), 'Shrek is blocked');
         assert.equal(watched.items[0]!.movieId, 2);
       } finally {
@@ -454,7 +457,7 @@ describe('content model CLI', { concurrency: true }, () => {
 
     test('recommend --watched 1,2355,3114 --k 10: none of the three, every reason "because you watched"', async () => {
       const watched = [1, 2355, 3114];
-      const rec = json<RecommendationList>(
+      const rec = json<RoutedList>(
         await cli(['recommend', '--watched', watched.join(','), '--k', '10', '--json'], realEnv),
       );
       assert.equal(rec.items.length, 10);

@@ -116,11 +116,11 @@ describe('content features', () => {
         ['quirky', 2],
         ['unseen', 5],
       ]),
-      genome: new Map([[9, 0.5]]),
+      genome: { tagIds: [9], relevance: [0.5] },
     });
     // Unknown genre and term are ignored; genome tag 9 is column 6.
-    assert.deepEqual(r.indices, [1, 2, 4, 6]);
-    assert.deepEqual(r.values, [1, 2026, 1, 0.5]);
+    assert.deepEqual(Array.from(r.indices), [1, 2, 4, 6]);
+    assert.deepEqual(Array.from(r.values), [1, 2026, 1, 0.5]);
     assert.deepEqual(Array.from(r.present), [1, 1, 1, 1]);
   });
 

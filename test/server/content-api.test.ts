@@ -16,7 +16,7 @@ import type {
   AddedMovie,
   ClusterOverview,
   MovieDetails,
-  RecommendationList,
+  RoutedList,
   SimilarList,
 } from '../../src/recommend/service.ts';
 import { Cinerec } from '../../src/recommend/service.ts';
@@ -175,7 +175,7 @@ describe('GET /v1/movies/:id/similar', () => {
 
 describe('POST /v1/recommendations', () => {
   const recommend = (body: unknown, headers: Record<string, string> = {}) =>
-    call<RecommendationList>('POST', '/v1/recommendations', body, headers);
+    call<RoutedList>('POST', '/v1/recommendations', body, headers);
 
   it('watched: unwatched movies by content, with "because you watched" reasons, and no admin token', async () => {
     const r = ok(await recommend({ watched: [1, 2] }));
@@ -257,7 +257,7 @@ describe('rules apply to the content routes', () => {
         cluster.items.map((m) => m.movieId),
         [2],
       );
-      const rec = ok(await call<RecommendationList>('POST', '/v1/recommendations', { watched: [1] }));
+      const rec = ok(await call<RoutedList>('POST', '/v1/recommendations', { watched: [1] }));
       assert.ok(!rec.items.some((m) => m.movieId === 3), 'Shrek blocked in recommendations');
     } finally {
       ok(await call('DELETE', '/v1/rules/3', undefined, admin), 204);
@@ -336,7 +336,7 @@ describe('POST /v1/movies', () => {
       similar.items.some((m) => m.movieId === 7),
       `Up is among Toy Story's 3 nearest: ${similar.items.map((m) => m.movieId).join(', ')}`,
     );
-    const rec = ok(await call<RecommendationList>('POST', '/v1/recommendations', { watched: [3], k: 3 }));
+    const rec = ok(await call<RoutedList>('POST', '/v1/recommendations', { watched: [3], k: 3 }));
     assert.ok(
       rec.items.some((m) => m.movieId === 7),
       'Up is recommended to a Shrek watcher',

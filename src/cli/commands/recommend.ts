@@ -1,10 +1,17 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import type { RoutedList } from '../../recommend/service.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { output, withCinerec } from '../context.ts';
 import { table, yearTitle } from '../format.ts';
 import { list, positiveInt } from '../parse.ts';
 import { similarMethod } from './content.ts';
+
+function match(value: string): 'any' | 'all' {
+  if (value !== 'any' && value !== 'all')
+    throw new InvalidArgumentError(`--match must be "any" or "all", not "${value}"`);
+  return value;
+}
 
 function ids(value: string, previous: number[] = []): number[] {
   const out = value
@@ -17,66 +24,77 @@ function ids(value: string, previous: number[] = []): number[] {
   return [...previous, ...out.map(Number)];
 }
 
-function match(value: string): 'any' | 'all' {
-  if (value !== 'any' && value !== 'all')
-    throw new InvalidArgumentError(`--match must be "any" or "all", not "${value}"`);
-  return value;
+/** "1:5,32:4.5" → ratings; shared by `recommend --ratings` and `users add/rate`. */
+export function ratingList(value: string, previous: { movieId: number; rating: number }[] = []) {
+  const out = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((pair) => {
+      const m = /^(\d+)\s*:\s*(\d+(?:\.\d+)?)$/.exec(pair);
+      if (!m) throw new InvalidArgumentError(`ratings must look like 1:5,32:4.5 (movieId:rating), not "${pair}"`);
+      return { movieId: Number(m[1]), rating: Number(m[2]) };
+    });
+  if (out.length === 0) throw new InvalidArgumentError('ratings must name at least one movieId:rating');
+  return [...previous, ...out];
+}
+
+function userId(value: string): number {
+  return positiveInt('--user')(value);
+}
+
+export function renderRouted(r: RoutedList): string {
+  return [
+    `${r.scenario === 'override' ? 'strategy override' : `scenario ${r.scenario}`}: ${r.reason} (${r.strategy})`,
+    table(
+      ['#', 'id', 'title', 'genres', 'score', 'why'],
+      r.items.map((m, i) => [
+        i + 1,
+        m.movieId,
+        yearTitle(m),
+        m.genres.join('|'),
+        m.score.toFixed(3),
+        `${m.reason ?? ''}${m.promoted ? ' (promoted)' : ''}`,
+      ]),
+    ),
+  ].join('\n');
+}
+
+interface RecommendOptions {
+  genres?: string[];
+  match: 'any' | 'all';
+  k?: number;
+  watched?: number[];
+  ratings?: { movieId: number; rating: number }[];
+  user?: number;
+  method: 'content' | 'cluster';
+  strategy?: string;
 }
 
 export function registerRecommend(program: Command): void {
   program
     .command('recommend')
     .description(
-      'recommend movies; --watched: similar in content to movies you watched; --genres: the most popular titles of those genres (cold start)',
+      'recommend movies; the router picks the path from what you give: --user (a known user), --ratings (anonymous), --watched (content), --genres (cold start)',
     )
+    .option('--user <id>', 'a known user: their history decides the scenario', userId)
+    .option('--ratings <list>', 'anonymous ratings, e.g. 1:5,32:4.5', ratingList)
     .option('--watched <ids>', 'movie ids you watched, e.g. 1,2,3', ids)
+    .option('--genres <names>', 'comma-separated genres, e.g. Comedy,Romance', list)
+    .option('--match <mode>', 'any: at least one genre (more matches rank first); all: every genre', match, 'any')
     .option(
       '--method <m>',
       'with --watched: content (all movies) or cluster (their k-means clusters)',
       similarMethod,
       'content',
     )
-    .option('--genres <names>', 'comma-separated genres, e.g. Comedy,Romance', list)
-    .option('--match <mode>', 'any: at least one genre (more matches rank first); all: every genre', match, 'any')
+    .option('--strategy <name>', 'override the router, e.g. ease, itemknn, content, popular')
     .option('--k <n>', 'how many movies', positiveInt('--k', 10000))
-    .action(
-      async (
-        opts: {
-          genres?: string[];
-          match: 'any' | 'all';
-          k?: number;
-          watched?: number[];
-          method: 'content' | 'cluster';
-        },
-        cmd: Command,
-      ) => {
-        await withCinerec(cmd, async (c) => {
-          if (opts.watched) {
-            if (opts.genres) throw new ValidationError('give --watched or --genres, not both', '--watched');
-            const result = await c.recommendFromWatched({
-              watched: opts.watched,
-              method: opts.method,
-              ...(opts.k ? { k: opts.k } : {}),
-            });
-            for (const w of result.warnings) process.stderr.write(`cinerec: warning: ${w}\n`);
-            output(cmd, result, (r) =>
-              [
-                `similar in content to what you watched (${r.strategy})`,
-                table(
-                  ['#', 'id', 'title', 'genres', 'score', 'why'],
-                  r.items.map((m, i) => [
-                    i + 1,
-                    m.movieId,
-                    yearTitle(m),
-                    m.genres.join('|'),
-                    m.score.toFixed(3),
-                    `${m.reason ?? ''}${m.promoted ? ' (promoted)' : ''}`,
-                  ]),
-                ),
-              ].join('\n'),
-            );
-            return;
-          }
+    .action(async (opts: RecommendOptions, cmd: Command) => {
+      await withCinerec(cmd, async (c) => {
+        const personal = opts.user !== undefined || opts.ratings !== undefined || opts.watched !== undefined;
+        if (!personal && opts.strategy === undefined) {
+          // Genres only (or nothing): the cold-start list with its weighted-rating details.
           const result = c.popularList({
             genres: opts.genres ?? [],
             match: opts.match,
@@ -99,7 +117,21 @@ export function registerRecommend(program: Command): void {
               ),
             ].join('\n'),
           );
+          return;
+        }
+        if (opts.watched && opts.genres && !opts.user && !opts.ratings)
+          throw new ValidationError('give --watched or --genres, not both', '--watched');
+        const strategy = opts.strategy ?? (opts.method === 'cluster' && opts.watched ? 'content-cluster' : undefined);
+        const result = await c.recommend({
+          ...(opts.user !== undefined ? { userId: opts.user } : {}),
+          ...(opts.ratings ? { ratings: opts.ratings } : {}),
+          ...(opts.watched ? { watched: opts.watched } : {}),
+          ...(opts.genres ? { genres: opts.genres, match: opts.match } : {}),
+          ...(opts.k ? { k: opts.k } : {}),
+          ...(strategy ? { strategy } : {}),
         });
-      },
-    );
+        for (const w of result.warnings) process.stderr.write(`cinerec: warning: ${w}\n`);
+        output(cmd, result, renderRouted);
+      });
+    });
 }

@@ -48,36 +48,31 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
       config: { admin: false },
       schema: {
         tags: ['recommendations'],
-        summary: 'Recommendations for a viewer context',
+        summary: 'Recommendations for any viewer: the scenario router',
         description:
-          'With watched movies or ratings: unseen movies ranked by content similarity to the watched movies and the ' +
-          'ratings at or above content.positiveRating (the mean of their unit vectors), with a reason naming the ' +
-          'closest one. Unknown movie ids are ignored with a warning when at least one id is known, and are a 400 ' +
-          'naming them otherwise. With genres only: the cold-start popular list.',
+          'The router decides from what is known: nothing → cold start (genres if given, else overall popular); ' +
+          'watched movies only → content similarity; fewer than router.minRatings ratings or fewer than ' +
+          'router.minPositive positive ones → content similarity to the liked movies blended with popularity; ' +
+          'otherwise → the personalised strategy (router.personalised). `userId` brings a known user’s history; ' +
+          '`ratings` and `watched` add to it. `strategy` overrides the choice. Unknown movie ids are ignored with a ' +
+          'warning when at least one id is known, and are a 400 naming them otherwise. Rules apply to every list.',
         body: RecommendationRequest,
-        response: { 200: RecommendationList, ...problemResponses(400) },
+        response: { 200: RecommendationList, ...problemResponses(400, 404) },
       },
     },
     async (request) => {
       const b = request.body;
-      if (b.k !== undefined) cinerec.checkK(b.k);
-      if ((b.watched?.length ?? 0) > 0 || (b.ratings?.length ?? 0) > 0) {
-        if ((b.genres?.length ?? 0) > 0) cinerec.resolveGenres(b.genres ?? []);
-        return cinerec.recommendFromWatched({
-          ...(b.watched ? { watched: b.watched } : {}),
-          ...(b.ratings ? { ratings: b.ratings } : {}),
-          ...(b.k ? { k: b.k } : {}),
-          ...(b.exclude ? { exclude: b.exclude } : {}),
-          ...(b.method ? { method: b.method } : {}),
-        });
-      }
-      const popular = cinerec.popularList({
-        genres: b.genres ?? [],
+      const strategy = b.strategy ?? (b.method === 'cluster' ? 'content-cluster' : undefined);
+      return cinerec.recommend({
+        ...(b.userId !== undefined ? { userId: b.userId } : {}),
+        ...(b.watched ? { watched: b.watched } : {}),
+        ...(b.ratings ? { ratings: b.ratings } : {}),
+        ...(b.genres ? { genres: b.genres } : {}),
         ...(b.match ? { match: b.match } : {}),
-        ...(b.k ? { k: b.k } : {}),
+        ...(b.k !== undefined ? { k: b.k } : {}),
         ...(b.exclude ? { exclude: b.exclude } : {}),
+        ...(strategy ? { strategy } : {}),
       });
-      return { strategy: popular.strategy, items: popular.items, warnings: [] };
     },
   );
 

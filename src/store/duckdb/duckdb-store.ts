@@ -10,6 +10,7 @@ import type {
   MovieStats,
   MovieTagCounts,
   NewMovie,
+  Rating,
   RatingBucket,
   RatingColumns,
   Rule,
@@ -303,6 +304,63 @@ export class DuckDbStore implements Store {
       }
     });
     return (await this.getMovie(m.movieId))!;
+  }
+
+  async userRatings(userId: number): Promise<Rating[]> {
+    const rows = await this.db.all<{ movie_id: number; rating: number; ts: bigint }>(
+      'SELECT movie_id, rating, ts FROM ratings WHERE user_id = ? ORDER BY ts, movie_id',
+      [userId],
+    );
+    return rows.map((r) => ({ userId, movieId: r.movie_id, rating: r.rating, timestamp: Number(r.ts) }));
+  }
+
+  async hasUser(userId: number): Promise<boolean> {
+    const row = await this.db.one(
+      `SELECT 1 AS x WHERE EXISTS (SELECT 1 FROM users WHERE user_id = ?) OR EXISTS (SELECT 1 FROM ratings WHERE user_id = ?)`,
+      [userId, userId],
+    );
+    return row !== null;
+  }
+
+  private async writeRatings(
+    userId: number,
+    ratings: readonly { movieId: number; rating: number }[],
+    at: Date,
+  ): Promise<void> {
+    const ts = Math.floor(at.getTime() / 1000);
+    for (const r of ratings) {
+      await this.db.run('DELETE FROM ratings WHERE user_id = ? AND movie_id = ?', [userId, r.movieId]);
+      await this.db.run('INSERT INTO ratings (user_id, movie_id, rating, ts) VALUES (?, ?, ?, ?)', [
+        userId,
+        r.movieId,
+        r.rating,
+        ts,
+      ]);
+    }
+  }
+
+  async addUser(ratings: readonly { movieId: number; rating: number }[], at = new Date()): Promise<number> {
+    return this.db.transaction(async () => {
+      const row = await this.db.one<{ id: number | null }>(
+        'SELECT greatest((SELECT max(user_id) FROM users), (SELECT max(user_id) FROM ratings), (SELECT max(user_id) FROM tags)) AS id',
+      );
+      const userId = (row?.id ?? 0) + 1;
+      await this.db.run("INSERT INTO users (user_id, source) VALUES (?, 'live')", [userId]);
+      await this.writeRatings(userId, ratings, at);
+      return userId;
+    });
+  }
+
+  async putRatings(
+    userId: number,
+    ratings: readonly { movieId: number; rating: number }[],
+    at = new Date(),
+  ): Promise<void> {
+    await this.db.transaction(async () => {
+      const known = await this.db.one('SELECT 1 AS x FROM users WHERE user_id = ?', [userId]);
+      if (!known) await this.db.run("INSERT INTO users (user_id, source) VALUES (?, 'import')", [userId]);
+      await this.writeRatings(userId, ratings, at);
+    });
   }
 
   async listRules(): Promise<Rule[]> {

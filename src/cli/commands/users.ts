@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import type { UserView } from '../../recommend/service.ts';
+import { output, withCinerec } from '../context.ts';
+import { table, yearTitle } from '../format.ts';
+import { positiveInt } from '../parse.ts';
+import { ratingList } from './recommend.ts';
+
+function render(u: UserView): string {
+  return [
+    `user ${u.userId}: ${u.ratings} rating${u.ratings === 1 ? '' : 's'}, ${u.positive} positive${u.meanRating !== null ? `, mean ${u.meanRating.toFixed(2)}` : ''}; scenario ${u.scenario}${u.live ? ' (live: folded in until the next training)' : ''}`,
+    table(
+      ['id', 'title', 'rating', 'rated at'],
+      u.history.map((h) => [
+        h.movieId,
+        yearTitle(h),
+        h.rating.toFixed(1),
+        new Date(h.timestamp * 1000).toISOString().slice(0, 10),
+      ]),
+    ),
+  ].join('\n');
+}
+
+/** `users add|rate|show`: viewers created and changed while the catalogue is live. */
+export function registerUsers(program: Command): void {
+  const users = program.command('users').description('viewers: create, rate, show');
+  users
+    .command('add')
+    .description('create a user with ratings; prints the new id')
+    .requiredOption('--ratings <list>', 'movieId:rating pairs, e.g. "1:5,32:4.5,260:4"', ratingList)
+    .action(async (opts: { ratings: { movieId: number; rating: number }[] }, cmd: Command) => {
+      await withCinerec(cmd, async (c) => output(cmd, await c.addUser(opts.ratings), render));
+    });
+  users
+    .command('rate')
+    .description("add or change a user's ratings")
+    .argument('<userId>', 'user id', positiveInt('userId'))
+    .requiredOption('--ratings <list>', 'movieId:rating pairs, e.g. "1:5,32:4.5"', ratingList)
+    .action(async (id: number, opts: { ratings: { movieId: number; rating: number }[] }, cmd: Command) => {
+      await withCinerec(cmd, async (c) => output(cmd, await c.rate(id, opts.ratings), render));
+    });
+  users
+    .command('show')
+    .description("a user's ratings (latest first), counts and the router's scenario")
+    .argument('<userId>', 'user id', positiveInt('userId'))
+    .option('--limit <n>', 'history rows', positiveInt('--limit', 10000), 20)
+    .action(async (id: number, opts: { limit: number }, cmd: Command) => {
+      await withCinerec(cmd, async (c) => output(cmd, await c.user(id, opts.limit), render));
+    });
+}

@@ -1,0 +1,306 @@
+/**
+ * Dense float32 matrix–vector products, the hot loop of similar-movies scoring (and later ALS scoring):
+ * out[i] = Σ_k V[i·d + k]·q[k] for every row i of a row-major n×d matrix.
+ *
+ * The fast path is a WebAssembly SIMD kernel (src/math/matvec.wat, f32x4, four rows per step; bytes in
+ * matvec.wasm.ts, built by scripts/build-wasm.ts). The matrix, the query and the output live in one
+ * WebAssembly.Memory owned by the DenseRows, so a product copies only q in and the n scores out. Where the
+ * engine cannot validate the SIMD module, or CINEREC_NO_SIMD=1 was set when this module loaded, DenseRows
+ * keeps its rows in a plain Float32Array and multiplies with an unrolled JS loop (Float64 accumulators).
+ *
+ * Numerics: the SIMD path accumulates in float32 (four partial sums per row), the JS path in float64; both
+ * differ from an exact dot product by a few float32 ulps of Σ_k |V_ik·q_k|.
+ */
+import { MATVEC_WASM_BASE64 } from './matvec.wasm.ts';
+
+/**
+ * The slice of the WebAssembly JS API used here: tsconfig's lib has no DOM and @types/node 20 does not
+ * declare it. Ambient, so it emits nothing and refers to the global at run time.
+ */
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports: Record<string, Record<string, unknown>>);
+    readonly exports: Record<string, unknown>;
+  }
+  class Memory {
+    constructor(descriptor: { initial: number; maximum?: number });
+    readonly buffer: ArrayBuffer;
+    grow(deltaPages: number): number;
+  }
+  function validate(bytes: Uint8Array): boolean;
+}
+
+interface MatvecExports {
+  matvec(v: number, q: number, out: number, n: number, d: number): void;
+}
+
+const PAGE_BYTES = 65536;
+/** wasm32 memories hold at most 2^16 pages (4 GiB); V8 may refuse earlier, and memory.grow then throws. */
+const MAX_PAGES = 65536;
+
+const wasmBytes: Uint8Array = Buffer.from(MATVEC_WASM_BASE64, 'base64');
+
+function validates(bytes: Uint8Array): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the SIMD module validates on this engine, before any opt-out. */
+const simdSupported = validates(wasmBytes);
+/** CINEREC_NO_SIMD=1 (or true/yes) forces the JS fallback process-wide; read once, at module load. */
+const simdDisabled = /^(1|true|yes)$/i.test(process.env.CINEREC_NO_SIMD ?? '');
+
+/**
+ * True when DenseRows uses the WebAssembly SIMD kernel by default: the engine validates the module and
+ * CINEREC_NO_SIMD was not set at load. False means the JS fallback runs.
+ */
+export const simdAvailable: boolean = simdSupported && !simdDisabled;
+
+let compiled: WebAssembly.Module | undefined;
+/** Compiled on first use (synchronously: the module is a few hundred bytes). */
+function matvecModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(wasmBytes);
+  return compiled;
+}
+
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/** Storage plus kernel; the two implementations behind DenseRows. */
+interface Backend {
+  /** The matrix's backing floats, at least capacity·d long from `base`. Re-read after grow(). */
+  floats(): Float32Array;
+  /** Float index of row 0 in floats(). */
+  readonly base: number;
+  /** Makes room for `capacity` rows, keeping the first `keepRows`. */
+  grow(capacity: number, keepRows: number): void;
+  multiply(q: Float32Array, out: Float32Array, n: number): void;
+}
+
+/**
+ * Memory layout (byte offsets): [q: d floats, padded to 16 B][V: capacity·d floats, padded to 16 B]
+ * [out: capacity rounded up to 4 floats]. V never moves: growth appends pages and moves only `out`, which
+ * is scratch, so appending needs no copy.
+ */
+class WasmBackend implements Backend {
+  private readonly memory: WebAssembly.Memory;
+  private readonly kernel: MatvecExports['matvec'];
+  private f32: Float32Array;
+  private readonly qPtr = 0;
+  private readonly vPtr: number;
+  private outPtr = 0;
+  readonly base: number;
+
+  constructor(
+    private readonly d: number,
+    capacity: number,
+  ) {
+    this.vPtr = align16(4 * d);
+    this.base = this.vPtr / 4;
+    this.memory = new WebAssembly.Memory({ initial: this.pagesFor(capacity) });
+    const instance = new WebAssembly.Instance(matvecModule(), { env: { memory: this.memory } });
+    this.kernel = (instance.exports as unknown as MatvecExports).matvec;
+    this.f32 = new Float32Array(this.memory.buffer);
+    this.outPtr = this.outPtrFor(capacity);
+  }
+
+  private outPtrFor(capacity: number): number {
+    return align16(this.vPtr + 4 * capacity * this.d);
+  }
+
+  private pagesFor(capacity: number): number {
+    const bytes = this.outPtrFor(capacity) + 4 * (Math.ceil(capacity / 4) * 4);
+    const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
+    if (pages > MAX_PAGES) {
+      throw new RangeError(`DenseRows: ${capacity}×${this.d} floats exceed the 4 GiB of a WebAssembly memory`);
+    }
+    return pages;
+  }
+
+  floats(): Float32Array {
+    return this.f32;
+  }
+
+  grow(capacity: number): void {
+    const pages = this.pagesFor(capacity);
+    const current = this.memory.buffer.byteLength / PAGE_BYTES;
+    if (pages > current) {
+      // Growing detaches every view of the old buffer: hand out fresh ones from here on.
+      this.memory.grow(pages - current);
+      this.f32 = new Float32Array(this.memory.buffer);
+    }
+    this.outPtr = this.outPtrFor(capacity);
+  }
+
+  multiply(q: Float32Array, out: Float32Array, n: number): void {
+    const f32 = this.f32;
+    f32.set(q.length === this.d ? q : q.subarray(0, this.d), this.qPtr / 4);
+    this.kernel(this.vPtr, this.qPtr, this.outPtr, n, this.d);
+    const o = this.outPtr / 4;
+    out.set(f32.subarray(o, o + n));
+  }
+}
+
+class JsBackend implements Backend {
+  private data: Float32Array;
+  readonly base = 0;
+
+  constructor(
+    private readonly d: number,
+    capacity: number,
+  ) {
+    this.data = new Float32Array(capacity * d);
+  }
+
+  floats(): Float32Array {
+    return this.data;
+  }
+
+  grow(capacity: number, keepRows: number): void {
+    const next = new Float32Array(capacity * this.d);
+    next.set(this.data.subarray(0, keepRows * this.d));
+    this.data = next;
+  }
+
+  multiply(q: Float32Array, out: Float32Array, n: number): void {
+    multiplyJs(this.data, this.d, n, q, out);
+  }
+}
+
+/**
+ * The fallback kernel: out[i] = V_i · q for i < n over a row-major n×d Float32Array. Four rows per step
+ * share each q[k] load and run four independent float64 sums (a single running sum is bound by the add
+ * latency; unrolling over k instead measured ~1.4× slower). Exported for the benchmark and tests.
+ */
+export function multiplyJs(v: Float32Array, d: number, n: number, q: Float32Array, out: Float32Array): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o0 = i * d;
+    const o1 = o0 + d;
+    const o2 = o1 + d;
+    const o3 = o2 + d;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let k = 0; k < d; k++) {
+      const x = q[k]!;
+      s0 += v[o0 + k]! * x;
+      s1 += v[o1 + k]! * x;
+      s2 += v[o2 + k]! * x;
+      s3 += v[o3 + k]! * x;
+    }
+    out[i] = s0;
+    out[i + 1] = s1;
+    out[i + 2] = s2;
+    out[i + 3] = s3;
+  }
+  for (; i < n; i++) {
+    const o = i * d;
+    let s = 0;
+    for (let k = 0; k < d; k++) s += v[o + k]! * q[k]!;
+    out[i] = s;
+  }
+}
+
+export interface DenseRowsOptions {
+  /** false forces the JS fallback for this matrix; default: use SIMD when `simdAvailable`. */
+  simd?: boolean;
+}
+
+/**
+ * A row-major n×d float32 matrix held in WebAssembly memory (a JS Float32Array on the fallback path) that
+ * multiplies by vectors. Rows are appended or replaced wholesale; capacity doubles as needed.
+ *
+ * Views (view(), row()) alias the storage and go stale when it grows (on the SIMD path they are detached
+ * and read as empty): re-fetch them after any set() or append() that may have grown it.
+ *
+ * On the SIMD path each DenseRows owns a WebAssembly.Memory (V8 reserves several GiB of address space per
+ * memory for its guard regions): meant for a few large matrices per process, not thousands of small ones.
+ */
+export class DenseRows {
+  /** Whether this matrix runs the WebAssembly SIMD kernel (false: the JS fallback). */
+  readonly simd: boolean;
+  private readonly backend: Backend;
+  private n = 0;
+  private capacity: number;
+
+  private constructor(
+    readonly d: number,
+    capacityRows: number,
+    simd: boolean,
+  ) {
+    this.simd = simd;
+    this.capacity = capacityRows;
+    this.backend = simd ? new WasmBackend(d, capacityRows) : new JsBackend(d, capacityRows);
+  }
+
+  /** An empty matrix of `d` columns with room for `capacityRows` rows before it first grows. */
+  static create(capacityRows: number, d: number, options: DenseRowsOptions = {}): DenseRows {
+    if (!Number.isSafeInteger(d) || d < 1) throw new RangeError(`DenseRows: d must be a positive integer, got ${d}`);
+    if (!Number.isSafeInteger(capacityRows) || capacityRows < 0) {
+      throw new RangeError(`DenseRows: capacityRows must be a non-negative integer, got ${capacityRows}`);
+    }
+    return new DenseRows(d, Math.max(1, capacityRows), (options.simd ?? true) && simdAvailable);
+  }
+
+  /** Number of rows held. */
+  get rows(): number {
+    return this.n;
+  }
+
+  /** Live view of the rows×d data, row-major (re-fetch after growth). */
+  view(): Float32Array {
+    const base = this.backend.base;
+    return this.backend.floats().subarray(base, base + this.n * this.d);
+  }
+
+  /** Replaces the contents with the first n rows of `rows` (row-major, n·d floats). */
+  set(rows: Float32Array, n: number): void {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`DenseRows.set: n must be a non-negative integer`);
+    if (rows.length < n * this.d) {
+      throw new RangeError(`DenseRows.set: ${n} rows of ${this.d} need ${n * this.d} floats, got ${rows.length}`);
+    }
+    if (n > this.capacity) this.reserve(n, 0);
+    this.backend.floats().set(rows.subarray(0, n * this.d), this.backend.base);
+    this.n = n;
+  }
+
+  /** Appends row[offset .. offset + d) and returns its row index. */
+  append(row: Float32Array, offset = 0): number {
+    const d = this.d;
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + d > row.length) {
+      throw new RangeError(`DenseRows.append: need ${d} floats from offset ${offset}, got ${row.length}`);
+    }
+    if (this.n === this.capacity) this.reserve(Math.max(this.capacity * 2, 4), this.n);
+    const i = this.n;
+    this.backend.floats().set(row.subarray(offset, offset + d), this.backend.base + i * d);
+    this.n = i + 1;
+    return i;
+  }
+
+  /** View of row i (re-fetch after growth). */
+  row(i: number): Float32Array {
+    if (!Number.isInteger(i) || i < 0 || i >= this.n) throw new RangeError(`DenseRows.row: ${i} not in [0, ${this.n})`);
+    const start = this.backend.base + i * this.d;
+    return this.backend.floats().subarray(start, start + this.d);
+  }
+
+  /** out[i] = V_i · q for i < rows; q.length ≥ d, out.length ≥ rows (entries past rows are left alone). */
+  multiply(q: Float32Array, out: Float32Array): void {
+    if (q.length < this.d) throw new RangeError(`DenseRows.multiply: q has ${q.length} floats, d = ${this.d}`);
+    if (out.length < this.n) throw new RangeError(`DenseRows.multiply: out has ${out.length} slots, rows = ${this.n}`);
+    if (this.n === 0) return;
+    this.backend.multiply(q, out, this.n);
+  }
+
+  private reserve(capacity: number, keepRows: number): void {
+    this.backend.grow(capacity, keepRows);
+    this.capacity = capacity;
+  }
+}

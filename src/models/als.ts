@@ -1,0 +1,598 @@
+/**
+ * Implicit-feedback matrix factorisation by alternating least squares (Hu, Koren & Volinsky, "Collaborative
+ * Filtering for Implicit Feedback Datasets", ICDM 2008), following the conventions of the `implicit` library:
+ *
+ * - every observed rating r_ui gives a preference p_ui and a confidence c_ui (see `Confidence`); every
+ *   unobserved pair has p = 0, c = 1;
+ * - the objective is Σ_{u,i} c_ui (p_ui − x_uᵀy_i)² + λ(Σ_u ‖x_u‖² + Σ_i ‖y_i‖²) over all users × items, with
+ *   λ added as λI to every normal-equation matrix (not scaled by the number of ratings);
+ * - factors start uniform in [0, 0.01) (seeded), then each iteration solves all users with the items fixed,
+ *   then all items with the users fixed;
+ * - the default solver is conjugate gradient, `cgSteps` steps per row warm-started from the previous factors.
+ *
+ * Rows with no observations (catalogue items nobody rated in training) solve to exactly zero.
+ *
+ * Both half-steps run on `threads` worker threads over SharedArrayBuffer-backed matrices, each worker taking a
+ * contiguous row range; with threads = 1 everything runs on the calling thread. The per-row arithmetic is the
+ * same code either way (als-kernels.ts), so the factors do not depend on the number of threads.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Interactions } from '../data/interactions.ts';
+import { cholesky, choleskySolve } from '../math/cholesky.ts';
+import { Rng } from '../math/random.ts';
+import { ValidationError } from '../util/errors.ts';
+import { type Progress, silentProgress } from '../util/progress.ts';
+import {
+  CONF_BINARY,
+  CONF_LINEAR,
+  CONF_RATING,
+  type ConfidenceSpec,
+  gramian,
+  type HalfStep,
+  RowSolver,
+  type SideArrays,
+  SOLVER_CG,
+  SOLVER_CHOLESKY,
+  scoreRows,
+} from './als-kernels.ts';
+import type { AlsWorkerInit, AlsWorkerJob, AlsWorkerReply } from './als-worker.ts';
+
+/**
+ * How an observed rating r becomes confidence c (α = `alpha`); preference p = 1 unless `negativeBelow` applies:
+ * - `binary`: c = 1 + α, whatever the rating (the `implicit` library fed a matrix of ones);
+ * - `rating`: c = 1 + α·r;
+ * - `linear`: c = 1 + α·r / r_max, r_max the largest rating in the training data (5 on MovieLens): linear in the
+ *   rating like `rating`, but a top rating weighs what every rating weighs under `binary`, so α keeps its scale.
+ * With `negativeBelow = t`, a rating r < t instead gives p = 0 with c = 1 + α·(t − r), whatever the kind.
+ */
+export type Confidence = 'binary' | 'rating' | 'linear';
+
+export interface AlsParams {
+  /** Latent dimensions f. */
+  factors: number;
+  /** λ, added as λI to every row's system (not scaled by the row's number of ratings), as in `implicit`. */
+  regularization: number;
+  /** α of the confidence c = 1 + α·w. */
+  alpha: number;
+  iterations: number;
+  confidence: Confidence;
+  /** Ratings below this are negative preference (p = 0 with confidence 1 + α·(threshold − r)) when set; default off. */
+  negativeBelow?: number;
+  /** 'cg': conjugate gradient, `cgSteps` per row update, warm-started from the previous factors (as `implicit`). */
+  solver: 'cg' | 'cholesky';
+  cgSteps: number;
+  seed: number;
+  /** Worker threads for the half-steps; 0 = os.availableParallelism(); 1 = no worker, all on the caller's thread. */
+  threads: number;
+}
+
+export const ALS_DEFAULTS: AlsParams = {
+  factors: 64,
+  regularization: 0.05,
+  alpha: 1,
+  iterations: 15,
+  confidence: 'binary',
+  solver: 'cg',
+  cgSteps: 3,
+  seed: 1,
+  threads: 0,
+};
+
+export interface AlsFitReport {
+  /**
+   * Per iteration (from 1): the objective after it (Σ c (p − xᵀy)² over all users × items + λ(‖X‖² + ‖Y‖²),
+   * unnormalised) and its wall-clock seconds.
+   */
+  iterations: { iteration: number; loss: number; seconds: number }[];
+  /** Whole fit, including worker start-up. */
+  seconds: number;
+  /** Threads used (1: no workers). */
+  threads: number;
+}
+
+/** The persisted form's small part (JSON); the factor matrices go with it in `AlsArrays`. */
+export interface AlsMeta {
+  format: 'als-v1';
+  factors: number;
+  nUsers: number;
+  nItems: number;
+  /** The largest training rating: the `linear` confidence's divisor. */
+  ratingMax: number;
+  params: AlsParams;
+}
+
+export interface AlsArrays {
+  userFactors: Float32Array;
+  itemFactors: Float32Array;
+}
+
+const CONFIDENCE_KINDS: Record<Confidence, number> = { binary: CONF_BINARY, rating: CONF_RATING, linear: CONF_LINEAR };
+
+function checkParams(p: AlsParams): void {
+  const bad = (field: string, why: string) => new ValidationError(`als ${field} ${why}`, field);
+  if (!(Number.isInteger(p.factors) && p.factors >= 1)) throw bad('factors', 'must be an integer ≥ 1');
+  if (!(p.regularization > 0 && Number.isFinite(p.regularization))) throw bad('regularization', 'must be above 0');
+  if (!(p.alpha >= 0 && Number.isFinite(p.alpha))) throw bad('alpha', 'must be ≥ 0');
+  if (!(Number.isInteger(p.iterations) && p.iterations >= 0)) throw bad('iterations', 'must be an integer ≥ 0');
+  if (!(p.confidence in CONFIDENCE_KINDS)) throw bad('confidence', 'must be binary, rating or linear');
+  if (p.negativeBelow !== undefined && !Number.isFinite(p.negativeBelow))
+    throw bad('negativeBelow', 'must be a number');
+  if (p.solver !== 'cg' && p.solver !== 'cholesky') throw bad('solver', 'must be cg or cholesky');
+  if (!(Number.isInteger(p.cgSteps) && p.cgSteps >= 1)) throw bad('cgSteps', 'must be an integer ≥ 1');
+  if (!Number.isFinite(p.seed)) throw bad('seed', 'must be a finite number');
+  if (!(Number.isInteger(p.threads) && p.threads >= 0)) throw bad('threads', 'must be an integer ≥ 0');
+}
+
+function confidenceSpec(p: AlsParams, ratingMax: number): ConfidenceSpec {
+  return {
+    kind: CONFIDENCE_KINDS[p.confidence],
+    alpha: p.alpha,
+    ratingMax,
+    negativeBelow: p.negativeBelow ?? Number.NEGATIVE_INFINITY,
+  };
+}
+
+/** A Float32Array/Float64Array/Int32Array copy (or fresh zeroed array) on a SharedArrayBuffer. */
+function sharedF32(length: number, from?: Float32Array): Float32Array {
+  const a = new Float32Array(new SharedArrayBuffer(length * 4));
+  if (from) a.set(from);
+  return a;
+}
+function sharedF64(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(length * 8));
+}
+function sharedI32(from: Int32Array): Int32Array {
+  const a = new Int32Array(new SharedArrayBuffer(from.length * 4));
+  a.set(from);
+  return a;
+}
+
+/**
+ * Contiguous row ranges of about equal work (a row costs its entries plus f/2 for the dense f×f products), one
+ * per part; the split does not affect the results, only the balance.
+ */
+function partition(indptr: Int32Array, rows: number, parts: number, f: number): [number, number][] {
+  const perRow = f / 2;
+  const total = indptr[rows]! + rows * perRow;
+  const ranges: [number, number][] = [];
+  let from = 0;
+  for (let t = 1; t <= parts; t++) {
+    let to = from;
+    if (t === parts) to = rows;
+    else {
+      const goal = (total * t) / parts;
+      while (to < rows && indptr[to + 1]! + (to + 1) * perRow <= goal) to++;
+    }
+    ranges.push([from, to]);
+    from = to;
+  }
+  return ranges;
+}
+
+/** ⟨A, B⟩_F of two f×f matrices. */
+function frobenius(a: Float64Array, b: Float64Array, f: number): number {
+  let s = 0;
+  for (let k = 0; k < f * f; k++) s += a[k]! * b[k]!;
+  return s;
+}
+
+function trace(a: Float64Array, f: number): number {
+  let s = 0;
+  for (let k = 0; k < f; k++) s += a[k * f + k]!;
+  return s;
+}
+
+/**
+ * The worker module and how to start it. Under tsx (sources run as .ts) a worker does not inherit the
+ * loader registered by `register()` in bin/cinerec.js, and even `--import tsx` in execArgv does not make Node 20
+ * accept a .ts worker entry; an eval'd CommonJS bootstrap that registers tsx's ESM hooks in the worker and then
+ * imports the .ts module works both under `tsx` (CLI, --test) and under `node bin/cinerec.js`.
+ */
+function startWorker(data: AlsWorkerInit): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./als-worker.js', here), { workerData: data });
+  const target = new URL('./als-worker.ts', here).href;
+  const api = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
+  return new Worker(code, { eval: true, workerData: data });
+}
+
+/** Worker threads over shared matrices; one job per worker per half-step. */
+class AlsPool {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private failure: Error | null = null;
+
+  private constructor(private readonly workers: Worker[]) {}
+
+  static async start(threads: number, data: AlsWorkerInit): Promise<AlsPool> {
+    const workers: Worker[] = [];
+    const ready: Promise<void>[] = [];
+    for (let t = 0; t < threads; t++) {
+      const w = startWorker(data);
+      workers.push(w);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          const onExit = (code: number) => reject(new Error(`ALS worker exited with code ${code} while starting`));
+          const onMessage = (m: AlsWorkerReply) => {
+            if ('ready' in m) {
+              w.off('message', onMessage);
+              w.off('error', reject);
+              w.off('exit', onExit);
+              resolve();
+            }
+          };
+          w.on('message', onMessage);
+          w.once('error', reject);
+          w.once('exit', onExit);
+        }),
+      );
+    }
+    const pool = new AlsPool(workers);
+    try {
+      await Promise.all(ready);
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    for (const w of workers) {
+      w.on('message', (m: AlsWorkerReply) => pool.reply(m));
+      w.on('error', (e) => pool.fail(e));
+      w.on('exit', (code) => pool.fail(new Error(`ALS worker exited with code ${code}`)));
+    }
+    return pool;
+  }
+
+  private reply(m: AlsWorkerReply): void {
+    if ('ready' in m) return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if ('error' in m) p.reject(new Error(`ALS worker failed: ${m.error}`));
+    else p.resolve();
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  /** Runs one half-step: worker t solves ranges[t]; resolves when all are done. */
+  run(side: 0 | 1, ranges: [number, number][], loss: boolean): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return Promise.all(
+      ranges.map(([from, to], t) => {
+        const id = this.nextId++;
+        return new Promise<void>((resolve, reject) => {
+          this.pending.set(id, { resolve, reject });
+          this.workers[t]!.postMessage({ id, side, from, to, loss } satisfies AlsWorkerJob);
+        });
+      }),
+    ).then(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error('ALS worker pool closed');
+    for (const w of this.workers) w.removeAllListeners('exit');
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Implicit ALS factors with fold-in, scoring and explanations; see the module comment. */
+export class AlsModel {
+  readonly factors: number;
+  readonly nUsers: number;
+  nItems: number;
+  /** nUsers × f, row u = the user at dense index u of the Interactions it was fitted on. */
+  userFactors: Float32Array;
+  /** nItems × f, row i = catalogue index i (a view of a larger buffer once items are added). */
+  itemFactors: Float32Array;
+  readonly params: AlsParams;
+  /** The largest training rating (the `linear` confidence's r_max). */
+  readonly ratingMax: number;
+  private itemStore: Float32Array;
+  private itemGram: Float64Array | null = null;
+  private userGram: Float64Array | null = null;
+  private readonly conf: ConfidenceSpec;
+  /** Scratch for fold-in and explanations (models are used from one thread). */
+  private readonly solver: RowSolver;
+  private foldIndex = new Int32Array(64);
+  private foldRatings = new Float32Array(64);
+
+  private constructor(
+    params: AlsParams,
+    ratingMax: number,
+    nUsers: number,
+    nItems: number,
+    userFactors: Float32Array,
+    itemFactors: Float32Array,
+  ) {
+    this.params = { ...params };
+    this.factors = params.factors;
+    this.ratingMax = ratingMax;
+    this.nUsers = nUsers;
+    this.nItems = nItems;
+    this.userFactors = userFactors;
+    this.itemStore = itemFactors;
+    this.itemFactors = itemFactors.subarray(0, nItems * params.factors);
+    this.conf = confidenceSpec(params, ratingMax);
+    this.solver = new RowSolver(params.factors);
+  }
+
+  /** Fits on the interactions (ratings as implicit feedback); see AlsParams. Workers are stopped before it returns. */
+  static async fit(
+    x: Interactions,
+    params: AlsParams,
+    progress: Progress = silentProgress,
+  ): Promise<AlsModel & { report: AlsFitReport }> {
+    checkParams(params);
+    const started = performance.now();
+    const f = params.factors;
+    const { nUsers, nItems } = x;
+    const threads = Math.max(1, params.threads === 0 ? os.availableParallelism() : params.threads);
+    const parallel = threads > 1;
+    let ratingMax = 0;
+    for (let k = 0; k < x.ratings.length; k++) if (x.ratings[k]! > ratingMax) ratingMax = x.ratings[k]!;
+    if (!(ratingMax > 0)) ratingMax = 1;
+
+    // Initial factors uniform in [0, 0.01): users first, then items, from one seeded stream.
+    const rng = new Rng(params.seed);
+    const userFactors = parallel ? sharedF32(nUsers * f) : new Float32Array(nUsers * f);
+    const itemFactors = parallel ? sharedF32(nItems * f) : new Float32Array(nItems * f);
+    for (let k = 0; k < userFactors.length; k++) userFactors[k] = rng.next() * 0.01;
+    for (let k = 0; k < itemFactors.length; k++) itemFactors[k] = rng.next() * 0.01;
+
+    const csc = x.byItem();
+    const byUser: SideArrays = { indptr: x.indptr, index: x.items, ratings: x.ratings };
+    const byItem: SideArrays = { indptr: csc.indptr, index: csc.users, ratings: csc.ratings };
+    const share = (s: SideArrays): SideArrays => ({
+      indptr: sharedI32(s.indptr),
+      index: sharedI32(s.index),
+      ratings: sharedF32(s.ratings.length, s.ratings),
+    });
+    const gramY = parallel ? sharedF64(f * f) : new Float64Array(f * f);
+    const gramX = parallel ? sharedF64(f * f) : new Float64Array(f * f);
+    const rowLoss = parallel ? sharedF64(nItems) : new Float64Array(nItems);
+    const conf = confidenceSpec(params, ratingMax);
+    const common = {
+      f,
+      lambda: params.regularization,
+      solver: params.solver === 'cholesky' ? SOLVER_CHOLESKY : SOLVER_CG,
+      cgSteps: params.cgSteps,
+      conf,
+    };
+    const userStep: HalfStep = {
+      ...common,
+      rows: parallel ? share(byUser) : byUser,
+      fixed: itemFactors,
+      target: userFactors,
+      gram: gramY,
+      rowLoss: null,
+    };
+    const itemStep: HalfStep = {
+      ...common,
+      rows: parallel ? share(byItem) : byItem,
+      fixed: userFactors,
+      target: itemFactors,
+      gram: gramX,
+      rowLoss,
+    };
+
+    const pool = parallel ? await AlsPool.start(threads, { user: userStep, item: itemStep }) : null;
+    const userRanges = partition(userStep.rows.indptr, nUsers, threads, f);
+    const itemRanges = partition(itemStep.rows.indptr, nItems, threads, f);
+    const solver = parallel ? null : new RowSolver(f);
+    const iterations: AlsFitReport['iterations'] = [];
+    progress.start(params.iterations, 'als');
+    try {
+      gramian(itemFactors, nItems, f, gramY);
+      for (let it = 1; it <= params.iterations; it++) {
+        const t0 = performance.now();
+        // Users, with the items (and their Gramian gramY) fixed.
+        if (pool) await pool.run(0, userRanges, false);
+        else solver!.solveRange(userStep, 0, nUsers);
+        gramian(userFactors, nUsers, f, gramX);
+        // Items, with the users fixed; each item row also reports its observed share of the loss.
+        if (pool) await pool.run(1, itemRanges, true);
+        else solver!.solveRange(itemStep, 0, nItems);
+        gramian(itemFactors, nItems, f, gramY);
+        // Loss = Σ_obs [c(p − s)² − s²] + Σ_all s² + λ(‖X‖² + ‖Y‖²), Σ_all s² = ⟨XᵀX, YᵀY⟩.
+        let observed = 0;
+        for (let i = 0; i < nItems; i++) observed += rowLoss[i]!;
+        const loss =
+          observed + frobenius(gramX, gramY, f) + params.regularization * (trace(gramX, f) + trace(gramY, f));
+        iterations.push({ iteration: it, loss, seconds: (performance.now() - t0) / 1000 });
+        progress.update(it);
+      }
+    } finally {
+      progress.stop();
+      await pool?.close();
+    }
+
+    const model = new AlsModel(params, ratingMax, nUsers, nItems, userFactors, itemFactors);
+    model.itemGram = Float64Array.from(gramY);
+    // XᵀX of the final X (the one the last item half-step used); not valid before any iteration.
+    model.userGram = params.iterations > 0 ? Float64Array.from(gramX) : null;
+    const report: AlsFitReport = { iterations, seconds: (performance.now() - started) / 1000, threads };
+    return Object.assign(model, { report });
+  }
+
+  /** YᵀY (f×f, float64, full symmetric), cached after fit and kept current by setItemFactor. */
+  gramian(): Float64Array {
+    this.itemGram ??= gramian(this.itemFactors, this.nItems, this.factors, new Float64Array(this.factors ** 2));
+    return this.itemGram;
+  }
+
+  /** XᵀX over the trained users, cached. */
+  userGramian(): Float64Array {
+    this.userGram ??= gramian(this.userFactors, this.nUsers, this.factors, new Float64Array(this.factors ** 2));
+    return this.userGram;
+  }
+
+  /**
+   * The least-squares factor of a new or changed user from their items/ratings against the fixed item factors:
+   * x = (YᵀY + λI + Yᵀ(C_u − I)Y)⁻¹ YᵀC_u p_u, solved exactly (Cholesky) with the cached YᵀY. The same kernel
+   * as the fit's Cholesky user half-step. Items outside [0, nItems) are ignored.
+   */
+  foldInUser(items: ArrayLike<number>, ratings: ArrayLike<number>, out?: Float32Array): Float32Array {
+    return this.foldIn(items, ratings, this.nItems, this.itemFactors, this.gramian(), out);
+  }
+
+  /** The same for an item from the users (dense indices) who rated it, against the fixed user factors (XᵀX cached). */
+  foldInItem(users: ArrayLike<number>, ratings: ArrayLike<number>, out?: Float32Array): Float32Array {
+    return this.foldIn(users, ratings, this.nUsers, this.userFactors, this.userGramian(), out);
+  }
+
+  private foldIn(
+    index: ArrayLike<number>,
+    ratings: ArrayLike<number>,
+    limit: number,
+    fixed: Float32Array,
+    gram: Float64Array,
+    out: Float32Array | undefined,
+  ): Float32Array {
+    const f = this.factors;
+    const result = out ?? new Float32Array(f);
+    if (result.length < f) throw new RangeError(`fold-in output needs ${f} floats, got ${result.length}`);
+    const n = this.gather(index, ratings, limit);
+    if (n === 0) {
+      result.fill(0, 0, f);
+      return result;
+    }
+    const s = this.solver;
+    s.weigh(this.foldRatings, 0, n, this.conf);
+    s.buildSystem(gram, this.params.regularization, fixed, this.foldIndex, 0, n);
+    cholesky(s.a, f);
+    choleskySolve(s.a, f, s.b);
+    for (let k = 0; k < f; k++) result[k] = s.b[k]!;
+    return result;
+  }
+
+  /** Copies the in-range entries into the fold-in scratch; returns their number. */
+  private gather(index: ArrayLike<number>, ratings: ArrayLike<number>, limit: number): number {
+    if (index.length !== ratings.length) {
+      throw new RangeError(`fold-in: ${index.length} indices but ${ratings.length} ratings`);
+    }
+    if (index.length > this.foldIndex.length) {
+      const size = Math.max(index.length, this.foldIndex.length * 2);
+      this.foldIndex = new Int32Array(size);
+      this.foldRatings = new Float32Array(size);
+    }
+    let n = 0;
+    for (let k = 0; k < index.length; k++) {
+      const j = index[k]!;
+      if (!(j >= 0 && j < limit && Number.isInteger(j))) continue;
+      this.foldIndex[n] = j;
+      this.foldRatings[n] = ratings[k]!;
+      n++;
+    }
+    return n;
+  }
+
+  /** scores[i] = x · y_i for every item i < nItems (float64 sums rounded to float32). */
+  scoreItems(userVector: Float32Array, scores: Float32Array): void {
+    if (userVector.length < this.factors) throw new RangeError(`user vector needs ${this.factors} floats`);
+    if (scores.length < this.nItems) throw new RangeError(`scores needs ${this.nItems} slots, got ${scores.length}`);
+    scoreRows(this.itemFactors, this.factors, this.nItems, userVector, scores);
+  }
+
+  /**
+   * Why `item` scores what it does for the user with this history: the paper's exact decomposition (section 5).
+   * With W_u = (YᵀC_uY + λI)⁻¹, the fold-in factor is x_u = W_u YᵀC_u p_u, so the score is
+   *   y_iᵀx_u = Σ_{j: p_uj = 1} s_ij c_uj,  s_ij = y_iᵀ W_u y_j,
+   * and item j's contribution (`weight`) is s_ij·c_uj: the weights sum to the score of `item` for the user
+   * folded in from this history. Negative-preference items (p = 0) contribute nothing and are left out. Sorted
+   * by weight, highest first (ties by item). Costs one fold-in (a Cholesky factorisation) plus O(n·f).
+   */
+  explain(items: ArrayLike<number>, ratings: ArrayLike<number>, item: number): { item: number; weight: number }[] {
+    const f = this.factors;
+    if (!(Number.isInteger(item) && item >= 0 && item < this.nItems)) {
+      throw new RangeError(`explain: item ${item} not in [0, ${this.nItems})`);
+    }
+    const n = this.gather(items, ratings, this.nItems);
+    if (n === 0) return [];
+    const s = this.solver;
+    s.weigh(this.foldRatings, 0, n, this.conf);
+    s.buildSystem(this.gramian(), this.params.regularization, this.itemFactors, this.foldIndex, 0, n);
+    cholesky(s.a, f);
+    // w = W_u y_item (b is free scratch after buildSystem).
+    const w = s.b;
+    for (let k = 0; k < f; k++) w[k] = this.itemFactors[item * f + k]!;
+    choleskySolve(s.a, f, w);
+    const out: { item: number; weight: number }[] = [];
+    for (let k = 0; k < n; k++) {
+      const j = this.foldIndex[k]!;
+      const r = this.foldRatings[k]!;
+      if (r < this.conf.negativeBelow) continue;
+      const c = 1 + s.weightOf(k);
+      let dot = 0;
+      for (let a = 0; a < f; a++) dot += w[a]! * this.itemFactors[j * f + a]!;
+      out.push({ item: j, weight: c * dot });
+    }
+    return out.sort((a, b) => b.weight - a.weight || a.item - b.item);
+  }
+
+  /**
+   * Sets the factor of catalogue item `index`, growing the item matrix when the index is new (rows in between
+   * are zero: such items score 0 until folded in or bridged). Keeps the cached YᵀY current.
+   */
+  setItemFactor(index: number, vector: Float32Array): void {
+    const f = this.factors;
+    if (!(Number.isInteger(index) && index >= 0)) throw new RangeError(`setItemFactor: bad index ${index}`);
+    if (vector.length < f) throw new RangeError(`setItemFactor: need ${f} floats, got ${vector.length}`);
+    if (index >= this.nItems) {
+      const rows = index + 1;
+      if (rows * f > this.itemStore.length) {
+        const grown = new Float32Array(Math.max(rows, Math.ceil(this.itemStore.length / f) * 2) * f);
+        grown.set(this.itemFactors);
+        this.itemStore = grown;
+      }
+      this.nItems = rows;
+      this.itemFactors = this.itemStore.subarray(0, rows * f);
+    }
+    const o = index * f;
+    const g = this.itemGram;
+    if (g) {
+      // G += y_newy_newᵀ − y_oldy_oldᵀ, in the float32 values actually stored.
+      const old = Float64Array.from(this.itemFactors.subarray(o, o + f));
+      for (let a = 0; a < f; a++) this.itemFactors[o + a] = vector[a]!;
+      for (let a = 0; a < f; a++) {
+        const na = this.itemFactors[o + a]!;
+        const oa = old[a]!;
+        for (let b = 0; b < f; b++) g[a * f + b]! += na * this.itemFactors[o + b]! - oa * old[b]!;
+      }
+    } else {
+      for (let a = 0; a < f; a++) this.itemFactors[o + a] = vector[a]!;
+    }
+  }
+
+  /** What to persist (e.g. with writeArtifact(dir, 'als', meta, arrays)): views, not copies. */
+  toArrays(): { meta: AlsMeta; arrays: AlsArrays } {
+    return {
+      meta: {
+        format: 'als-v1',
+        factors: this.factors,
+        nUsers: this.nUsers,
+        nItems: this.nItems,
+        ratingMax: this.ratingMax,
+        params: { ...this.params },
+      },
+      arrays: { userFactors: this.userFactors, itemFactors: this.itemFactors },
+    };
+  }
+
+  /** The inverse of toArrays (takes ownership of the arrays). */
+  static fromArrays(meta: AlsMeta, arrays: AlsArrays): AlsModel {
+    if (meta.format !== 'als-v1') throw new Error(`ALS model format ${meta.format}, expected als-v1`);
+    const f = meta.factors;
+    if (meta.params.factors !== f) throw new Error('ALS model: factors disagree with params');
+    if (arrays.userFactors.length !== meta.nUsers * f || arrays.itemFactors.length !== meta.nItems * f) {
+      throw new Error(
+        `ALS model: factor arrays of ${arrays.userFactors.length} and ${arrays.itemFactors.length} floats do not fit ${meta.nUsers} users × ${meta.nItems} items × ${f}`,
+      );
+    }
+    return new AlsModel(meta.params, meta.ratingMax, meta.nUsers, meta.nItems, arrays.userFactors, arrays.itemFactors);
+  }
+}

@@ -1,0 +1,80 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Cinerec } from '../../recommend/service.ts';
+import { problemResponses, RatingsBody, RecommendationList, UserView } from '../schemas.ts';
+
+const UserParams = Type.Object({ id: Type.Integer({ minimum: 1, description: 'user id' }) });
+
+/** Users created and rated while serving, and their recommendations through the router. */
+export const userRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
+  const { defaultK, maxK } = cinerec.config.recommend;
+
+  app.get(
+    '/users/:id',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'A user: ratings (latest first), counts and the router’s scenario',
+        params: UserParams,
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 50 })) }),
+        response: { 200: UserView, ...problemResponses(400, 404) },
+      },
+    },
+    async (request) => cinerec.user(request.params.id, request.query.limit),
+  );
+
+  app.get(
+    '/users/:id/recommendations',
+    {
+      schema: {
+        tags: ['users', 'recommendations'],
+        summary: 'Recommendations for a known user, through the router',
+        description: 'Reflects ratings added a moment ago (folded in). `strategy` overrides the router for comparison.',
+        params: UserParams,
+        querystring: Type.Object({
+          k: Type.Optional(Type.Integer({ minimum: 1, maximum: maxK, default: defaultK })),
+          strategy: Type.Optional(Type.String({ maxLength: 50 })),
+        }),
+        response: { 200: RecommendationList, ...problemResponses(400, 404) },
+      },
+    },
+    async (request) =>
+      cinerec.recommend({
+        userId: request.params.id,
+        ...(request.query.k !== undefined ? { k: request.query.k } : {}),
+        ...(request.query.strategy ? { strategy: request.query.strategy } : {}),
+      }),
+  );
+
+  app.post(
+    '/users',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user with ratings (admin)',
+        description: 'The user gets the next free id; the ratings are stored and served at once.',
+        body: RatingsBody,
+        response: { 201: UserView, ...problemResponses(400) },
+      },
+    },
+    async (request, reply) => {
+      const user = await cinerec.addUser(request.body.ratings);
+      reply.code(201).header('location', `/v1/users/${user.userId}`);
+      return user;
+    },
+  );
+
+  app.post(
+    '/users/:id/ratings',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Add or change a user’s ratings (admin)',
+        params: UserParams,
+        body: RatingsBody,
+        response: { 200: UserView, ...problemResponses(400, 404) },
+      },
+    },
+    async (request) => cinerec.rate(request.params.id, request.body.ratings),
+  );
+};

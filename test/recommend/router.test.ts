@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RouterStrategy } from '../../src/recommend/router.ts';
+import type { Query, Strategy } from '../../src/recommend/strategy.ts';
+
+const stub = (name: string): Strategy => ({
+  name,
+  description: name,
+  fit() {},
+  score(_q, scores) {
+    scores.fill(name.length);
+    return undefined;
+  },
+  explain: () => `from ${name}`,
+});
+
+const router = new RouterStrategy(
+  {
+    coldStart: stub('popular'),
+    watched: stub('content'),
+    fewRatings: stub('content-popular'),
+    personalised: stub('ease'),
+  },
+  { minRatings: 5, minPositive: 3, positiveRating: 4 },
+);
+
+/** A query whose history holds these ratings (NaN = watched without a rating). */
+function query(ratings: number[], genres: string[] = []): Query {
+  return {
+    ctx: genres.length ? { genres } : {},
+    history: { items: Int32Array.from(ratings, (_, i) => i), ratings: Float32Array.from(ratings) },
+  };
+}
+
+describe('router decisions at the threshold edges', () => {
+  it('nothing known: cold start, with or without genres', () => {
+    assert.equal(router.decide(query([])).scenario, 'cold-start');
+    const d = router.decide(query([], ['Comedy']));
+    assert.equal(d.strategy.name, 'popular');
+    assert.match(d.reason, /chosen genres/);
+  });
+
+  it('watched only: content', () => {
+    const d = router.decide(query([Number.NaN, Number.NaN]));
+    assert.equal(d.scenario, 'watched');
+    assert.equal(d.strategy.name, 'content');
+  });
+
+  it('4 ratings: few-ratings; 5 and 6 ratings with 3 positives: personalised', () => {
+    assert.equal(router.decide(query([5, 5, 5, 5])).scenario, 'few-ratings');
+    assert.equal(router.decide(query([5, 5, 5, 2, 2])).scenario, 'personalised');
+    assert.equal(router.decide(query([5, 4, 4, 1, 2, 3])).scenario, 'personalised');
+  });
+
+  it('5 or 6 ratings but 2 positives: few-ratings; the positive threshold is inclusive', () => {
+    const d = router.decide(query([5, 4, 3.5, 3, 2]));
+    assert.equal(d.scenario, 'few-ratings');
+    assert.match(d.reason, /2 positive ratings/);
+    assert.equal(router.decide(query([4, 4, 3.5, 3.5, 3.5, 3.5])).scenario, 'few-ratings');
+    assert.equal(router.decide(query([4, 4, 4, 3.5, 3.5, 3.5])).scenario, 'personalised');
+  });
+
+  it('watched movies do not count as ratings', () => {
+    assert.equal(router.decide(query([5, 5, 5, 5, Number.NaN])).scenario, 'few-ratings');
+  });
+
+  it('thresholds are settings', () => {
+    const strict = new RouterStrategy(router.strategies, { minRatings: 10, minPositive: 1, positiveRating: 4.5 });
+    assert.equal(strict.decide(query([5, 5, 5, 5, 5, 5])).scenario, 'few-ratings');
+    const loose = new RouterStrategy(router.strategies, { minRatings: 1, minPositive: 1, positiveRating: 4.5 });
+    assert.equal(loose.decide(query([5])).scenario, 'personalised');
+  });
+
+  it('scores and explains with the strategy it chose', () => {
+    const scores = new Float32Array(3);
+    const q = query([5, 5, 5, 5, 5]);
+    router.score(q, scores);
+    assert.deepEqual(Array.from(scores), [4, 4, 4]);
+    assert.equal(router.explain(q, 0), 'from ease');
+  });
+});

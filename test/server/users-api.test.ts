@@ -1,0 +1,207 @@
+/**
+ * Users live over real HTTP: create, rate, recommend through the router, and rules obeyed by every
+ * strategy. Fixture: fixtures/genome (6 movies, users 1–5).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { type Config, loadConfig } from '../../src/config/config.ts';
+import { detectFormat } from '../../src/data/formats.ts';
+import { STRATEGIES } from '../../src/recommend/registry.ts';
+import { Cinerec, type RoutedList, type UserView } from '../../src/recommend/service.ts';
+import { buildServer } from '../../src/server/app.ts';
+import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.ts';
+
+const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/genome');
+const TOKEN = 'users-admin-token-0123456789';
+const admin = { authorization: `Bearer ${TOKEN}` };
+
+let dir: string;
+let config: Config;
+let store: DuckDbStore;
+let server: FastifyInstance;
+let base: string;
+
+async function call<T>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}${url}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T, res };
+}
+
+function ok<T>(r: { status: number; body: T }, status = 200): T {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  return r.body;
+}
+
+async function start(): Promise<void> {
+  store = await DuckDbStore.open(path.join(dir, 'users.duckdb'));
+  const cinerec = await Cinerec.load(store, config);
+  server = await buildServer(cinerec, { adminToken: TOKEN, logger: false });
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+}
+
+async function stop(): Promise<void> {
+  await server?.close();
+  await store?.close();
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'cinerec-users-api-'));
+  const s = await DuckDbStore.open(path.join(dir, 'users.duckdb'));
+  await s.importDataset(detectFormat(FIXTURE));
+  await s.close();
+  config = loadConfig({
+    env: {},
+    cwd: dir,
+    overrides: { 'content.clusters': '2', modelsDir: path.join(dir, 'models') },
+  }).config;
+  await start();
+});
+
+after(async () => {
+  await stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('users live', () => {
+  it('POST /v1/users needs the token and validates every rating', async () => {
+    assert.equal((await call('POST', '/v1/users', { ratings: [{ movieId: 1, rating: 5 }] })).status, 401);
+    const bad: [unknown, RegExp][] = [
+      [{ ratings: [{ movieId: 99, rating: 5 }] }, /unknown movie id 99/],
+      [{ ratings: [{ movieId: 1, rating: 4.3 }] }, /steps of 0.5/],
+      [{ ratings: [{ movieId: 1, rating: 6 }] }, /from 0.5 to 5/],
+      [
+        {
+          ratings: [
+            { movieId: 1, rating: 5 },
+            { movieId: 1, rating: 4 },
+          ],
+        },
+        /rated twice/,
+      ],
+      [{ ratings: [] }, /ratings/],
+    ];
+    for (const [body, pattern] of bad) {
+      const r = await call<{ detail: string }>('POST', '/v1/users', body, admin);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.match(r.body.detail, pattern);
+    }
+  });
+
+  it('a new user with two ratings gets the few-ratings blend, without the rated movies', async () => {
+    const r = await call<UserView>(
+      'POST',
+      '/v1/users',
+      {
+        ratings: [
+          { movieId: 1, rating: 5 },
+          { movieId: 4, rating: 2 },
+        ],
+      },
+      admin,
+    );
+    const user = ok(r, 201);
+    assert.equal(user.userId, 6, 'the next free id');
+    assert.equal(r.res.headers.get('location'), '/v1/users/6');
+    assert.equal(user.ratings, 2);
+    assert.equal(user.positive, 1);
+    assert.equal(user.scenario, 'few-ratings');
+    assert.deepEqual(user.history.map((h) => h.movieId).sort(), [1, 4]);
+    const rec = ok(await call<RoutedList>('GET', '/v1/users/6/recommendations?k=4'));
+    assert.equal(rec.scenario, 'few-ratings');
+    assert.equal(rec.strategy, 'content-popular');
+    const ids = rec.items.map((m) => m.movieId);
+    assert.ok(!ids.includes(1) && !ids.includes(4), `rated movies excluded: ${ids}`);
+    // Shrek and Jumanji are equally popular; content (Toy Story was loved) puts Shrek ahead.
+    assert.ok(ids.indexOf(3) < ids.indexOf(2), `Shrek before Jumanji: ${ids}`);
+    assert.match(rec.items[ids.indexOf(3)]!.reason ?? '', /because you watched Toy Story/);
+  });
+
+  it('more ratings move the user to the personalised path at once', async () => {
+    const user = ok(
+      await call<UserView>(
+        'POST',
+        '/v1/users/6/ratings',
+        {
+          ratings: [
+            { movieId: 3, rating: 4.5 },
+            { movieId: 2, rating: 4 },
+            { movieId: 4, rating: 3 },
+            { movieId: 5, rating: 1 },
+          ],
+        },
+        admin,
+      ),
+    );
+    assert.equal(user.ratings, 5, 'movie 4 re-rated, not duplicated');
+    assert.equal(user.positive, 3);
+    assert.equal(user.scenario, 'personalised');
+    assert.equal(user.history.find((h) => h.movieId === 4)?.rating, 3);
+    const rec = ok(await call<RoutedList>('GET', '/v1/users/6/recommendations'));
+    assert.equal(rec.scenario, 'personalised');
+    assert.equal(rec.strategy, config.router.personalised);
+    assert.deepEqual(
+      rec.items.map((m) => m.movieId),
+      [6],
+      'only the one unrated movie is left',
+    );
+    const post = ok(await call<RoutedList>('POST', '/v1/recommendations', { userId: 6 }));
+    assert.deepEqual(post.items, rec.items);
+    assert.equal((await call('POST', '/v1/recommendations', { userId: 999 })).status, 404);
+    assert.equal(
+      (await call('POST', '/v1/users/999/ratings', { ratings: [{ movieId: 1, rating: 3 }] }, admin)).status,
+      404,
+    );
+    assert.equal((await call('GET', '/v1/users/999')).status, 404);
+  });
+
+  it('a blocked title never appears, whatever the strategy or scenario', async () => {
+    ok(await call('PUT', '/v1/rules/3', { action: 'block' }, admin));
+    try {
+      const names = Object.keys(STRATEGIES).filter((n) => n !== 'router');
+      for (const strategy of names) {
+        const rec = ok(await call<RoutedList>('GET', `/v1/users/1/recommendations?k=10&strategy=${strategy}`));
+        assert.ok(!rec.items.some((m) => m.movieId === 3), `${strategy} shows the blocked movie`);
+      }
+      const contexts: unknown[] = [
+        {},
+        { genres: ['Animation'] },
+        { watched: [1] },
+        { ratings: [{ movieId: 1, rating: 5 }] },
+        { userId: 3 },
+        { userId: 4 },
+      ];
+      for (const body of contexts) {
+        const rec = ok(await call<RoutedList>('POST', '/v1/recommendations', { ...(body as object), k: 10 }));
+        assert.ok(!rec.items.some((m) => m.movieId === 3), `${JSON.stringify(body)} (${rec.scenario})`);
+      }
+      const unknown = await call<{ detail: string }>('GET', '/v1/users/1/recommendations?strategy=magic');
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.body.detail, /unknown strategy "magic"/);
+    } finally {
+      ok(await call('DELETE', '/v1/rules/3', undefined, admin), 204);
+    }
+  });
+
+  it('users and ratings persist across a restart', async () => {
+    await stop();
+    await start();
+    const user = ok(await call<UserView>('GET', '/v1/users/6'));
+    assert.equal(user.ratings, 5);
+    const rec = ok(await call<RoutedList>('GET', '/v1/users/6/recommendations'));
+    assert.equal(rec.scenario, 'personalised');
+    assert.deepEqual(
+      rec.items.map((m) => m.movieId),
+      [6],
+    );
+  });
+});
