@@ -39,6 +39,28 @@ export interface ConfigInput {
     seed: number;
     positiveRating: number;
   };
+  als: {
+    factors: number;
+    regularization: number;
+    alpha: number;
+    iterations: number;
+    confidence: 'binary' | 'rating' | 'linear';
+    solver: 'cg' | 'cholesky';
+    cgSteps: number;
+    seed: number;
+    /** Worker threads; 0 = all cores. */
+    threads: number;
+  };
+  hybrid: {
+    alsWeight: number;
+    contentWeight: number;
+    clusters: number;
+    restarts: number;
+    seed: number;
+    bridgeLambda: number;
+    bridgeMinRatings: number;
+  };
+  userClusters: { clusters: number; restarts: number; seed: number; smoothing: number };
   router: {
     /** Fewer ratings than this → the few-ratings blend. */
     minRatings: number;
@@ -63,8 +85,72 @@ export type Config = Omit<ConfigInput, 'store' | 'modelsDir'> & {
 export const CONFIG_SCHEMA: JSONSchemaType<ConfigInput> = {
   type: 'object',
   additionalProperties: false,
-  required: ['dataDir', 'reportsDir', 'dataset', 'store', 'server', 'popularity', 'recommend', 'content', 'router'],
+  required: [
+    'dataDir',
+    'reportsDir',
+    'dataset',
+    'store',
+    'server',
+    'popularity',
+    'recommend',
+    'content',
+    'als',
+    'hybrid',
+    'userClusters',
+    'router',
+  ],
   properties: {
+    hybrid: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['alsWeight', 'contentWeight', 'clusters', 'restarts', 'seed', 'bridgeLambda', 'bridgeMinRatings'],
+      properties: {
+        alsWeight: { type: 'number', minimum: 0 },
+        contentWeight: { type: 'number', minimum: 0 },
+        clusters: { type: 'integer', minimum: 1, maximum: 10000 },
+        restarts: { type: 'integer', minimum: 1, maximum: 100 },
+        seed: { type: 'integer', minimum: 0 },
+        bridgeLambda: { type: 'number', exclusiveMinimum: 0 },
+        bridgeMinRatings: { type: 'integer', minimum: 1 },
+      },
+    },
+    userClusters: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['clusters', 'restarts', 'seed', 'smoothing'],
+      properties: {
+        clusters: { type: 'integer', minimum: 1, maximum: 10000 },
+        restarts: { type: 'integer', minimum: 1, maximum: 100 },
+        seed: { type: 'integer', minimum: 0 },
+        smoothing: { type: 'number', minimum: 0 },
+      },
+    },
+    als: {
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'factors',
+        'regularization',
+        'alpha',
+        'iterations',
+        'confidence',
+        'solver',
+        'cgSteps',
+        'seed',
+        'threads',
+      ],
+      properties: {
+        factors: { type: 'integer', minimum: 1, maximum: 1024 },
+        regularization: { type: 'number', exclusiveMinimum: 0 },
+        alpha: { type: 'number', minimum: 0 },
+        iterations: { type: 'integer', minimum: 0, maximum: 1000 },
+        confidence: { type: 'string', enum: ['binary', 'rating', 'linear'] },
+        solver: { type: 'string', enum: ['cg', 'cholesky'] },
+        cgSteps: { type: 'integer', minimum: 1, maximum: 100 },
+        seed: { type: 'integer', minimum: 0 },
+        threads: { type: 'integer', minimum: 0, maximum: 256 },
+      },
+    },
     router: {
       type: 'object',
       additionalProperties: false,
@@ -182,6 +268,27 @@ export const DEFAULTS: ConfigInput = {
     seed: 1,
     positiveRating: 4,
   },
+  als: {
+    factors: 64,
+    regularization: 0.05,
+    alpha: 1,
+    iterations: 15,
+    confidence: 'binary',
+    solver: 'cg',
+    cgSteps: 3,
+    seed: 1,
+    threads: 0,
+  },
+  hybrid: {
+    alsWeight: 1,
+    contentWeight: 1,
+    clusters: 100,
+    restarts: 3,
+    seed: 1,
+    bridgeLambda: 1,
+    bridgeMinRatings: 5,
+  },
+  userClusters: { clusters: 20, restarts: 3, seed: 1, smoothing: 5 },
   router: { minRatings: 5, minPositive: 3, positiveRating: 4, contentWeight: 0.2, personalised: 'ease' },
 };
 

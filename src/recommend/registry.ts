@@ -3,13 +3,16 @@ import { ValidationError } from '../util/errors.ts';
 import type { ContentSettings } from './content-index.ts';
 import { BiasRatingModel, GlobalMeanModel } from './rating-models.ts';
 import { RouterStrategy } from './router.ts';
+import { AlsStrategy } from './strategies/als.ts';
 import { BlendStrategy } from './strategies/blend.ts';
 import { ContentClusterStrategy, ContentStrategy } from './strategies/content.ts';
+import { HybridStrategy } from './strategies/hybrid.ts';
 import { MostPopularStrategy } from './strategies/most-popular.ts';
 import { EaseStrategy, ItemKnnStrategy } from './strategies/neighbours.ts';
 import { PopularStrategy } from './strategies/popular.ts';
 import { PopularGenreStrategy } from './strategies/popular-genre.ts';
 import { RandomStrategy } from './strategies/random.ts';
+import { UserClusterStrategy } from './strategies/user-cluster.ts';
 import type { RatingModel, Strategy } from './strategy.ts';
 
 export type Params = Record<string, number>;
@@ -66,6 +69,41 @@ export const STRATEGIES: Readonly<Record<string, Entry<Strategy>>> = {
     configDefaults: CONTENT_DEFAULTS,
     create: (p, c) => new ContentStrategy(contentSettings(p, c)),
   },
+  als: {
+    description: 'implicit ALS; live users folded in',
+    defaults: {},
+    configDefaults: (c) => ({
+      factors: c.als.factors,
+      regularization: c.als.regularization,
+      alpha: c.als.alpha,
+      iterations: c.als.iterations,
+    }),
+    create: (p, c) =>
+      new AlsStrategy({
+        ...c.als,
+        factors: p.factors!,
+        regularization: p.regularization!,
+        alpha: p.alpha!,
+        iterations: p.iterations!,
+      }),
+  },
+  hybrid: {
+    description: 'hybrid ALS ⊕ content item vectors (unrated movies bridged), similarity to the liked movies',
+    defaults: { alsWeight: 1, contentWeight: 1, rankContentWeight: 0.1 },
+    create: (p, c) => createHybrid(c, p, false),
+  },
+  'hybrid-cluster': {
+    description: 'hybrid similarity within the hybrid clusters of the liked movies',
+    defaults: { alsWeight: 1, contentWeight: 1, rankContentWeight: 0.1 },
+    create: (p, c) => createHybrid(c, p, true),
+  },
+  'user-cluster': {
+    description: 'what similar viewers (same ALS user cluster) watched, popularity-smoothed',
+    defaults: {},
+    configDefaults: (c) => ({ clusters: c.userClusters.clusters, smoothing: c.userClusters.smoothing }),
+    create: (p, c) =>
+      new UserClusterStrategy(alsOf(c), { ...c.userClusters, clusters: p.clusters!, smoothing: p.smoothing! }),
+  },
   'content-popular': {
     description: 'content similarity to the liked movies blended with popularity (the few-ratings path)',
     defaults: {},
@@ -90,6 +128,26 @@ export const STRATEGIES: Readonly<Record<string, Entry<Strategy>>> = {
     create: (p, c) => new ContentClusterStrategy(contentSettings(p, c)),
   },
 };
+
+function alsOf(c: Config): AlsStrategy {
+  return new AlsStrategy(c.als);
+}
+
+function createHybrid(c: Config, p: Params, restrict: boolean): HybridStrategy {
+  const content = new ContentStrategy(contentSettings(CONTENT_DEFAULTS(c), c));
+  return new HybridStrategy(
+    alsOf(c),
+    content,
+    {
+      ...c.hybrid,
+      alsWeight: p.alsWeight ?? c.hybrid.alsWeight,
+      contentWeight: p.contentWeight ?? c.hybrid.contentWeight,
+      positiveRating: c.content.positiveRating,
+      rankContentWeight: p.rankContentWeight ?? 0.1,
+    },
+    restrict,
+  );
+}
 
 /** The router over fresh strategies; `personalised` must name another registered strategy. */
 export function createRouter(config: Config, settings: Config['router']): RouterStrategy {

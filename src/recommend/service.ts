@@ -26,9 +26,12 @@ import { type RankedItem, RankingPipeline } from './pipeline.ts';
 import { defaultsOf, STRATEGIES } from './registry.ts';
 import { RouterStrategy, type Scenario } from './router.ts';
 import { RuleSet } from './rules.ts';
+import type { AlsStrategy } from './strategies/als.ts';
 import { BlendStrategy } from './strategies/blend.ts';
 import { ContentClusterStrategy, ContentStrategy } from './strategies/content.ts';
+import { HybridStrategy } from './strategies/hybrid.ts';
 import { PopularStrategy } from './strategies/popular.ts';
+import { UserClusterStrategy } from './strategies/user-cluster.ts';
 import type { History, RatedMovie, Strategy, TrainingData } from './strategy.ts';
 
 export interface MovieSummary {
@@ -93,7 +96,7 @@ export interface SearchResult {
   items: (MovieSummary & { votes: number })[];
 }
 
-export type SimilarMethod = 'content' | 'cluster';
+export type SimilarMethod = 'content' | 'cluster' | 'hybrid';
 
 export interface SimilarMovie extends MovieSummary {
   /** Cosine similarity of the content vectors (times a promotion's boost). */
@@ -336,7 +339,7 @@ export class Cinerec {
     return this.contentLoad;
   }
 
-  private async contentStrategy(method: SimilarMethod): Promise<ContentStrategy> {
+  private async contentStrategy(method: 'content' | 'cluster'): Promise<ContentStrategy> {
     const index = await this.content();
     if (!this.contentStrategies) {
       const settings = this.contentSettings();
@@ -480,12 +483,27 @@ export class Cinerec {
   async similar(movieId: number, options: { k?: number; method?: SimilarMethod } = {}): Promise<SimilarList> {
     const movie = this.requireMovie(movieId);
     const method = options.method ?? 'content';
-    if (method !== 'content' && method !== 'cluster')
-      throw new ValidationError(`method must be "content" or "cluster", not "${String(method)}"`, 'method');
+    if (method !== 'content' && method !== 'cluster' && method !== 'hybrid')
+      throw new ValidationError(`method must be "content", "cluster" or "hybrid", not "${String(method)}"`, 'method');
     const k = this.checkK(options.k);
-    const strategy = await this.contentStrategy(method);
     const content = await this.content();
     const index = this.catalogue.indexOf(movieId);
+    let strategy: Strategy;
+    if (method === 'hybrid') {
+      const hybrid = (await this.strategy('hybrid')) as HybridStrategy;
+      // Cosine in the hybrid space (ALS ⊕ content) to this one movie.
+      strategy = {
+        name: 'hybrid-similar',
+        description: 'hybrid similarity',
+        fit() {},
+        score: (_q, scores) => {
+          hybrid.similarTo(index, scores);
+          return undefined;
+        },
+      };
+    } else {
+      strategy = await this.contentStrategy(method);
+    }
     const ranked = this.pipeline.rank(strategy, { ctx: { watched: [movieId] }, k, explain: false });
     return {
       movie: { ...summary(movie), cluster: content.clusterOf(index) },
@@ -607,6 +625,11 @@ export class Cinerec {
         ? { ratings: { count: 0, mean: 0, globalMean: this.data.interactions.meanRating() } }
         : {}),
     });
+    // Fitted hybrids bridge the new movie into ALS (estimated factors from its content) and place it.
+    for (const key of ['hybrid', 'hybrid-cluster']) {
+      const fitted = this.fitted.get(key);
+      if (fitted) ((await fitted) as HybridStrategy).place(index);
+    }
     this.ranks = rankOf(this.popularity.score);
     const similar = await this.similar(movieId, { k: 5 });
     return { movie: await this.movie(movieId), cluster: placed.cluster, similar: similar.items };
@@ -687,6 +710,28 @@ export class Cinerec {
         if (name === 'popular') return this.popular;
         if (name === 'content' || name === 'content-cluster')
           return this.contentStrategy(name === 'content' ? 'content' : 'cluster');
+        if (name === 'hybrid' || name === 'hybrid-cluster') {
+          const c = this.config;
+          const hybrid = new HybridStrategy(
+            (await this.strategy('als')) as AlsStrategy,
+            await this.contentStrategy('content'),
+            { ...c.hybrid, positiveRating: c.content.positiveRating, rankContentWeight: 0.1 },
+            name === 'hybrid-cluster',
+          );
+          const t = performance.now();
+          await hybrid.fit(this.data);
+          const r = hybrid.report;
+          this.log(
+            `hybrid: bridge R² ${r.bridge.r2OutOfSample.toFixed(3)} out of sample (${r.bridge.heldOut} held-out movies), ${r.bridged} movies bridged, ` +
+              `${r.clusters.k} clusters (silhouette ${r.clusters.silhouette.toFixed(3)}), ${((performance.now() - t) / 1000).toFixed(1)} s`,
+          );
+          return hybrid;
+        }
+        if (name === 'user-cluster') {
+          const users = new UserClusterStrategy((await this.strategy('als')) as AlsStrategy, this.config.userClusters);
+          await users.fit(this.data);
+          return users;
+        }
         if (name === 'content-popular') {
           const blend = new BlendStrategy(await this.contentStrategy('content'), this.config.router.contentWeight);
           blend.fit(this.data);

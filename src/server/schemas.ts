@@ -292,8 +292,10 @@ export const SimilarMovie = Type.Object({
   reason: Type.String({ description: 'why it is similar' }),
 });
 
-export const SimilarMethod = Type.Enum(['content', 'cluster'], {
-  description: 'content: exact cosine over all movies; cluster: only the movie’s k-means cluster (the original method)',
+export const SimilarMethod = Type.Enum(['content', 'cluster', 'hybrid'], {
+  description:
+    'content: exact cosine over all movies; cluster: only the movie’s k-means cluster (the original method); ' +
+    'hybrid: cosine over ALS factors ⊕ content vectors (viewers and content alike)',
 });
 
 export const SimilarList = Type.Object(

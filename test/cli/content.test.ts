@@ -276,7 +276,7 @@ describe('content model CLI', { concurrency: true }, () => {
       assert.notEqual(abc.code, 0);
       assert.match(abc.stderr, /movieId must be a whole number/);
       assert.notEqual(method.code, 0);
-      assert.match(method.stderr, /--method must be "content" or "cluster", not "foo"/);
+      assert.match(method.stderr, /--method must be "content", "cluster" or "hybrid", not "foo"/);
       assert.notEqual(watched.code, 0);
       assert.match(watched.stderr, /--watched must be movie ids separated by commas/);
       assert.equal(unknown.code, 1);
@@ -284,7 +284,7 @@ describe('content model CLI', { concurrency: true }, () => {
       assert.match(unknown.stderr, /^cinerec: no movie with id 999$/m);
       assert.ok(!/\bat .+:\d+:\d+/.test(unknown.stderr), 'no stack trace');
       assert.notEqual(recMethod.code, 0);
-      assert.match(recMethod.stderr, /--method must be "content" or "cluster", not "nearest"/);
+      assert.match(recMethod.stderr, /--method must be "content", "cluster" or "hybrid", not "nearest"/);
       assert.notEqual(k.code, 0);
       assert.match(k.stderr, /--k must be a whole number from 1/);
     });

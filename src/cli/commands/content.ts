@@ -7,8 +7,8 @@ import { table, yearTitle } from '../format.ts';
 import { list, movieId, positiveInt } from '../parse.ts';
 
 export function similarMethod(value: string): SimilarMethod {
-  if (value !== 'content' && value !== 'cluster')
-    throw new InvalidArgumentError(`--method must be "content" or "cluster", not "${value}"`);
+  if (value !== 'content' && value !== 'cluster' && value !== 'hybrid')
+    throw new InvalidArgumentError(`--method must be "content", "cluster" or "hybrid", not "${value}"`);
   return value;
 }
 
@@ -26,13 +26,18 @@ export function registerContent(program: Command): void {
     .description('movies similar in content (genres, tags, genome): cosine over all movies, or within its cluster')
     .argument('<movieId>', 'movie id', movieId)
     .option('--k <n>', 'how many movies', positiveInt('--k', 10000))
-    .option('--method <m>', 'content: all movies (exact); cluster: only its k-means cluster', similarMethod, 'content')
+    .option(
+      '--method <m>',
+      'content: all movies (exact); cluster: only its k-means cluster; hybrid: ALS ⊕ content',
+      similarMethod,
+      'content',
+    )
     .action(async (id: number, opts: { k?: number; method: SimilarMethod }, cmd: Command) => {
       await withCinerec(cmd, async (c) => {
         const result = await c.similar(id, { method: opts.method, ...(opts.k ? { k: opts.k } : {}) });
         output(cmd, result, (r) =>
           [
-            `similar to ${yearTitle(r.movie)} [${r.movie.movieId}], cluster ${r.movie.cluster}, by ${r.method === 'cluster' ? 'content within its cluster' : 'content over all movies'}`,
+            `similar to ${yearTitle(r.movie)} [${r.movie.movieId}], cluster ${r.movie.cluster}, by ${r.method === 'cluster' ? 'content within its cluster' : r.method === 'hybrid' ? 'viewers and content (ALS ⊕ content)' : 'content over all movies'}`,
             table(
               ['#', 'id', 'title', 'genres', 'cosine', 'cluster', 'why'],
               r.items.map((m, i) => [

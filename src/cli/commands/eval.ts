@@ -142,7 +142,7 @@ export function registerEval(program: Command): void {
           catalogue: new Catalogue(await store.listMovies()),
           scale: dataset.scale,
           dataset: { name: dataset.name, users: counts.users, movies: counts.movies, ratings: counts.ratings },
-          ...(names.some((n) => n.startsWith('content'))
+          ...(names.some((n) => /^(content|hybrid|router)/.test(n))
             ? {
                 content: {
                   tags: await store.movieTagCounts(),

@@ -67,7 +67,7 @@ interface RecommendOptions {
   watched?: number[];
   ratings?: { movieId: number; rating: number }[];
   user?: number;
-  method: 'content' | 'cluster';
+  method: 'content' | 'cluster' | 'hybrid';
   strategy?: string;
 }
 
@@ -121,7 +121,9 @@ export function registerRecommend(program: Command): void {
         }
         if (opts.watched && opts.genres && !opts.user && !opts.ratings)
           throw new ValidationError('give --watched or --genres, not both', '--watched');
-        const strategy = opts.strategy ?? (opts.method === 'cluster' && opts.watched ? 'content-cluster' : undefined);
+        const methodStrategy =
+          opts.method === 'cluster' ? 'content-cluster' : opts.method === 'hybrid' ? 'hybrid' : undefined;
+        const strategy = opts.strategy ?? (opts.watched ? methodStrategy : undefined);
         const result = await c.recommend({
           ...(opts.user !== undefined ? { userId: opts.user } : {}),
           ...(opts.ratings ? { ratings: opts.ratings } : {}),

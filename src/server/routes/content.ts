@@ -62,7 +62,8 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
     },
     async (request) => {
       const b = request.body;
-      const strategy = b.strategy ?? (b.method === 'cluster' ? 'content-cluster' : undefined);
+      const strategy =
+        b.strategy ?? (b.method === 'cluster' ? 'content-cluster' : b.method === 'hybrid' ? 'hybrid' : undefined);
       return cinerec.recommend({
         ...(b.userId !== undefined ? { userId: b.userId } : {}),
         ...(b.watched ? { watched: b.watched } : {}),
