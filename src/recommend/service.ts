@@ -148,6 +148,8 @@ export interface UserView {
   scenario: Scenario;
   /** Served from ratings added since the last training (folded in). */
   live: boolean;
+  /** Taste cluster (k-means over ALS user factors; a live user is folded in and assigned), -1 without ratings. */
+  cluster: number;
   history: (MovieSummary & { rating: number; timestamp: number })[];
 }
 
@@ -893,8 +895,11 @@ export class Cinerec {
     const rows = await this.store.userRatings(userId);
     const positive = rows.filter((r) => r.rating >= this.config.router.positiveRating).length;
     const router = await this.router();
-    const decision = router.decide({ ctx: { userId }, history: this.historyOfUser(userId) });
+    const query = { ctx: { userId }, history: this.historyOfUser(userId) };
+    const decision = router.decide(query);
+    const users = (await this.strategy('user-cluster')) as UserClusterStrategy;
     return {
+      cluster: users.clusterOf(query),
       userId,
       ratings: rows.length,
       positive,

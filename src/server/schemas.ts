@@ -421,6 +421,7 @@ export const UserView = Type.Object(
     meanRating: Nullable(Type.Number()),
     scenario: Type.Enum(['cold-start', 'watched', 'few-ratings', 'personalised']),
     live: Type.Boolean({ description: 'changed since the last training: served by fold-in' }),
+    cluster: Type.Integer({ description: 'taste cluster (k-means over ALS user factors), -1 without ratings' }),
     history: Type.Array(Type.Object({ ...MovieSummary.properties, rating: Type.Number(), timestamp: Type.Integer() }), {
       description: 'latest first',
     }),

@@ -115,6 +115,8 @@ describe('users live', () => {
     assert.equal(user.ratings, 2);
     assert.equal(user.positive, 1);
     assert.equal(user.scenario, 'few-ratings');
+    assert.ok(user.cluster >= 0, 'a folded-in live user joins a taste cluster');
+    assert.equal(user.live, true);
     assert.deepEqual(user.history.map((h) => h.movieId).sort(), [1, 4]);
     const rec = ok(await call<RoutedList>('GET', '/v1/users/6/recommendations?k=4'));
     assert.equal(rec.scenario, 'few-ratings');
@@ -190,6 +192,24 @@ describe('users live', () => {
     } finally {
       ok(await call('DELETE', '/v1/rules/3', undefined, admin), 204);
     }
+  });
+
+  it('hybrid similar movies (ALS ⊕ content) keep Toy Story with the family films', async () => {
+    const r = ok(
+      await call<{ method: string; items: { movieId: number; reason: string }[] }>(
+        'GET',
+        '/v1/movies/1/similar?method=hybrid&k=5',
+      ),
+    );
+    assert.equal(r.method, 'hybrid');
+    assert.ok(!r.items.some((m) => m.movieId === 1));
+    assert.deepEqual(
+      r.items
+        .slice(0, 2)
+        .map((m) => m.movieId)
+        .sort(),
+      [2, 3],
+    );
   });
 
   it('users and ratings persist across a restart', async () => {

@@ -7,7 +7,7 @@ import { ratingList } from './recommend.ts';
 
 function render(u: UserView): string {
   return [
-    `user ${u.userId}: ${u.ratings} rating${u.ratings === 1 ? '' : 's'}, ${u.positive} positive${u.meanRating !== null ? `, mean ${u.meanRating.toFixed(2)}` : ''}; scenario ${u.scenario}${u.live ? ' (live: folded in until the next training)' : ''}`,
+    `user ${u.userId}: ${u.ratings} rating${u.ratings === 1 ? '' : 's'}, ${u.positive} positive${u.meanRating !== null ? `, mean ${u.meanRating.toFixed(2)}` : ''}; taste cluster ${u.cluster}; scenario ${u.scenario}${u.live ? ' (live: folded in until the next training)' : ''}`,
     table(
       ['id', 'title', 'rating', 'rated at'],
       u.history.map((h) => [
