@@ -445,6 +445,17 @@ export class AlsModel {
     return this.foldIn(users, ratings, this.nUsers, this.userFactors, this.userGramian(), out);
   }
 
+  /**
+   * Fold-in of an item from raters given as factor rows (m × f: trained users' rows and folded-in live
+   * users alike), against the cached XᵀX of the trained users.
+   */
+  foldInItemFromVectors(vectors: Float32Array, ratings: ArrayLike<number>, out?: Float32Array): Float32Array {
+    const m = ratings.length;
+    if (vectors.length < m * this.factors) throw new RangeError(`need ${m} rows of ${this.factors} floats`);
+    const index = Int32Array.from({ length: m }, (_, k) => k);
+    return this.foldIn(index, ratings, m, vectors, this.userGramian(), out);
+  }
+
   private foldIn(
     index: ArrayLike<number>,
     ratings: ArrayLike<number>,

@@ -630,7 +630,13 @@ export class Cinerec {
     // Fitted hybrids bridge the new movie into ALS (estimated factors from its content) and place it.
     for (const key of ['hybrid', 'hybrid-cluster']) {
       const fitted = this.fitted.get(key);
-      if (fitted) ((await fitted) as HybridStrategy).place(index);
+      if (!fitted) continue;
+      try {
+        ((await fitted) as HybridStrategy).place(index);
+      } catch (err) {
+        // The movie is stored and served by content and popularity; hybrid placement waits for the next training.
+        this.log(`hybrid placement of movie ${movieId} failed: ${(err as Error).message}`);
+      }
     }
     this.ranks = rankOf(this.popularity.score);
     const similar = await this.similar(movieId, { k: 5 });
@@ -860,6 +866,49 @@ export class Cinerec {
     this.data.live!.set(userId, { items, ratings: Float32Array.from(items, (i) => merged.get(i)!) });
   }
 
+  /**
+   * A movie with few training ratings (new, or bridged) that gains ratings gets its ALS factor folded
+   * in from its raters' factors (trained rows, and live users folded in), replacing the bridge estimate.
+   */
+  private async refoldItems(movieIds: readonly number[]): Promise<void> {
+    const fitted = this.fitted.get('als');
+    if (!fitted) return;
+    const als = (await fitted) as AlsStrategy;
+    const model = als.model;
+    const f = model.factors;
+    const counts = this.data.interactions.itemCounts();
+    const csc = this.data.interactions.byItem();
+    for (const id of movieIds) {
+      const i = this.catalogue.indexOf(id);
+      if (i < 0 || (counts[i] ?? 0) >= this.config.hybrid.bridgeMinRatings) continue;
+      const rows: Float32Array[] = [];
+      const ratings: number[] = [];
+      if (i < counts.length) {
+        for (let p = csc.indptr[i]!; p < csc.indptr[i + 1]!; p++) {
+          const u = csc.users[p]!;
+          if (this.data.live?.has(this.data.interactions.userIds[u]!)) continue;
+          rows.push(model.userFactors.subarray(u * f, (u + 1) * f));
+          ratings.push(csc.ratings[p]!);
+        }
+      }
+      for (const userId of this.data.live?.ids() ?? []) {
+        const h = this.data.live!.get(userId)!;
+        const k = h.items.indexOf(i);
+        if (k < 0) continue;
+        const v = als.userVector({ ctx: { userId }, history: h });
+        if (!v) continue;
+        rows.push(Float32Array.from(v));
+        ratings.push(h.ratings[k]!);
+      }
+      if (rows.length === 0) continue;
+      const vectors = new Float32Array(rows.length * f);
+      rows.forEach((r, k) => {
+        vectors.set(r, k * f);
+      });
+      model.setItemFactor(i, model.foldInItemFromVectors(vectors, ratings));
+    }
+  }
+
   /** Creates a user with ratings; the next recommendation for them reflects the ratings. */
   addUser(ratings: readonly UserRatingInput[]): Promise<UserView> {
     return this.writes.run(async () => {
@@ -870,6 +919,7 @@ export class Cinerec {
       const userId = await this.store.addUser(ratings);
       this.data.live!.set(userId, { items: new Int32Array(0), ratings: new Float32Array(0) });
       this.applyRatings(userId, ratings);
+      await this.refoldItems(ratings.map((r) => r.movieId));
       return this.user(userId);
     });
   }
@@ -885,6 +935,7 @@ export class Cinerec {
         throw new ValidationError(`unknown movie id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, 'ratings');
       await this.store.putRatings(userId, ratings);
       this.applyRatings(userId, ratings);
+      await this.refoldItems(ratings.map((r) => r.movieId));
       return this.user(userId);
     });
   }

@@ -212,11 +212,28 @@ describe('users live', () => {
     );
   });
 
+  it('a movie added live and then rated enters ALS lists (bridged, then folded in from its raters)', async () => {
+    const added = ok(
+      await call<{ movie: { movieId: number } }>(
+        'POST',
+        '/v1/movies',
+        { title: 'Coco (2017)', genres: ['Animation', 'Children'] },
+        admin,
+      ),
+      201,
+    );
+    const id = added.movie.movieId;
+    ok(await call('POST', '/v1/users/6/ratings', { ratings: [{ movieId: id, rating: 5 }] }, admin));
+    const rec = ok(await call<RoutedList>('GET', '/v1/users/1/recommendations?strategy=als&k=10'));
+    const item = rec.items.find((m) => m.movieId === id);
+    assert.ok(item && Number.isFinite(item.score), `ALS ranks the new movie: ${rec.items.map((m) => m.movieId)}`);
+  });
+
   it('users and ratings persist across a restart', async () => {
     await stop();
     await start();
     const user = ok(await call<UserView>('GET', '/v1/users/6'));
-    assert.equal(user.ratings, 5);
+    assert.equal(user.ratings, 6);
     const rec = ok(await call<RoutedList>('GET', '/v1/users/6/recommendations'));
     assert.equal(rec.scenario, 'personalised');
     assert.deepEqual(

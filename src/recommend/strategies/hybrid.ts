@@ -51,6 +51,7 @@ export class HybridStrategy implements Strategy {
   private seeds: Int32Array = new Int32Array(0);
   private allowed = new Uint8Array(0);
   private data: TrainingData | null = null;
+  private k = 1;
 
   constructor(
     readonly als: AlsStrategy,
@@ -109,6 +110,7 @@ export class HybridStrategy implements Strategy {
       this.finish(vectors, i * dim, f, d);
     }
     const k = Math.max(1, Math.min(this.settings.clusters, n));
+    this.k = k;
     const km = kmeans(vectors, n, dim, {
       k,
       seed: this.settings.seed,
@@ -160,7 +162,7 @@ export class HybridStrategy implements Strategy {
     v.set(contentModel.vectors.subarray(index * d, (index + 1) * d), f);
     this.finish(v, 0, f, d);
     rows.append(v);
-    const cluster = nearestCentroid(this.centroids, this.settings.clusters, f + d, v, 0);
+    const cluster = nearestCentroid(this.centroids, this.k, f + d, v, 0);
     const grown = new Int32Array(index + 1);
     grown.set(this.assignment.subarray(0, index));
     grown[index] = cluster;
@@ -202,7 +204,7 @@ export class HybridStrategy implements Strategy {
       scores[i] = scores[i]! * inv + w * sim;
     }
     if (this.restrict && this.seeds.length > 0) {
-      const k = this.settings.clusters;
+      const k = this.k;
       if (this.allowed.length !== k) this.allowed = new Uint8Array(k);
       this.allowed.fill(0);
       for (const s of this.seeds) this.allowed[this.clusterOf(s)] = 1;
