@@ -765,6 +765,20 @@ export class Cinerec {
     return p;
   }
 
+  /**
+   * The configured personalised strategy, or ALS when it cannot be fitted on this data (EASE refuses
+   * a dense solve above ease.maxDense, e.g. on ml-25m), so the server still starts.
+   */
+  private async personalised(name: string): Promise<Strategy> {
+    try {
+      return await this.strategy(name);
+    } catch (err) {
+      if (name === 'als' || !(err instanceof ValidationError) || err.field !== 'maxDense') throw err;
+      this.log(`router: ${name} cannot be fitted here (${err.message}); personalised lists use als`);
+      return this.strategy('als');
+    }
+  }
+
   /** The scenario router over the served strategies. */
   router(): Promise<RouterStrategy> {
     this.routerLoad ??= (async () => {
@@ -774,7 +788,7 @@ export class Cinerec {
           coldStart: this.popular,
           watched: await this.strategy('content'),
           fewRatings: await this.strategy('content-popular'),
-          personalised: await this.strategy(r.personalised),
+          personalised: await this.personalised(r.personalised),
         },
         r,
       );
