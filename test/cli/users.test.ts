@@ -1,0 +1,74 @@
+/**
+ * Users and the router through the real `cinerec` binary, on a temporary store importing
+ * fixtures/genome (6 movies, users 1–5): create, rate, show, recommend for a user and for anonymous
+ * ratings, with the scenario the router chose.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { RoutedList, UserView } from '../../src/recommend/service.ts';
+import { cli, json } from '../helpers/cli.ts';
+import { PROJECT_ROOT } from '../helpers/real-data.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'cinerec-users-cli-'));
+const env = {
+  CINEREC_STORE: join(tmp, 'genome.duckdb'),
+  CINEREC_DATA_DIR: tmp,
+  CINEREC_MODELS_DIR: join(tmp, 'models'),
+};
+const run = (...args: string[]) => cli(['--set', 'content.clusters=2', ...args], env);
+
+before(async () => {
+  json(await run('data', 'import', join(PROJECT_ROOT, 'fixtures', 'genome'), '--json'));
+});
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('users and the router from the command line', () => {
+  test('users add, then rate: each change is stored and moves the scenario', async () => {
+    const added = json<UserView>(await run('users', 'add', '--ratings', '1:5,4:2', '--json'));
+    assert.equal(added.userId, 6);
+    assert.equal(added.scenario, 'few-ratings');
+    const few = json<RoutedList>(await run('recommend', '--user', '6', '--json'));
+    assert.equal(few.scenario, 'few-ratings');
+    assert.ok(!few.items.some((m) => m.movieId === 1 || m.movieId === 4), 'rated movies are not recommended');
+
+    const rated = json<UserView>(await run('users', 'rate', '6', '--ratings', '3:4.5,2:4,5:1', '--json'));
+    assert.equal(rated.ratings, 5);
+    assert.equal(rated.scenario, 'personalised');
+    const personal = await run('recommend', '--user', '6');
+    assert.equal(personal.code, 0, personal.stderr);
+    assert.match(personal.stdout, /^scenario personalised: 5 ratings, 3 positive: personalised by ease \(ease\)$/m);
+    assert.match(personal.stdout, /Godfather/, 'the one unrated movie');
+
+    const shown = await run('users', 'show', '6');
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^user 6: 5 ratings, 3 positive, mean 3\.30; taste cluster \d+; scenario personalised/m);
+  });
+
+  test('anonymous ratings and a strategy override', async () => {
+    const anon = json<RoutedList>(await run('recommend', '--ratings', '1:5,3:4.5', '--k', '3', '--json'));
+    assert.equal(anon.scenario, 'few-ratings');
+    assert.equal(anon.strategy, 'content-popular');
+    const over = json<RoutedList>(await run('recommend', '--user', '1', '--strategy', 'itemknn', '--json'));
+    assert.equal(over.scenario, 'override');
+    assert.equal(over.strategy, 'itemknn');
+  });
+
+  test('bad input names the parameter', async () => {
+    const cases: [string[], RegExp][] = [
+      [['users', 'add', '--ratings', '1:5,x'], /ratings must look like 1:5,32:4\.5/],
+      [['users', 'add', '--ratings', '1:4.3'], /steps of 0\.5/],
+      [['users', 'add', '--ratings', '99:4'], /unknown movie id 99/],
+      [['users', 'rate', '999', '--ratings', '1:4'], /no user with id 999/],
+      [['recommend', '--user', '999'], /no user with id 999/],
+      [['recommend', '--user', '1', '--strategy', 'magic'], /unknown strategy "magic"/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await run(...args);
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.match(r.stderr, pattern, args.join(' '));
+    }
+  });
+});
