@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { ValidationError } from '../util/errors.ts';
 import type { ContentSettings } from './content-index.ts';
+import { MfRatingModel } from './mf-rating-model.ts';
 import { BiasRatingModel, GlobalMeanModel } from './rating-models.ts';
 import { RouterStrategy } from './router.ts';
 import { AlsStrategy } from './strategies/als.ts';
@@ -183,6 +184,23 @@ export const RATING_MODELS: Readonly<Record<string, Entry<RatingModel>>> = {
     description: 'user + item biases (Surprise BaselineOnly)',
     defaults: { regUser: 15, regItem: 10, epochs: 10 },
     create: (p) => new BiasRatingModel({ regUser: p.regUser!, regItem: p.regItem!, epochs: p.epochs! }),
+  },
+  mf: {
+    description: 'biased matrix factorisation μ + b_u + b_i + p_uᵀq_i (SGD)',
+    defaults: {
+      factors: 100,
+      epochs: 40,
+      lr: 0.01,
+      reg: 0.06,
+      regBias: 0.02,
+      lrDecay: 1,
+      initStd: 0.05,
+      initBiases: 0,
+      validation: 0,
+      patience: 5,
+      seed: 1,
+    },
+    create: (p) => new MfRatingModel(p),
   },
 };
 

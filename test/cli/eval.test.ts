@@ -86,10 +86,12 @@ describe('cinerec eval on ml-latest-small', () => {
     assert.match(r.stdout, /report: .*\.md/);
   });
 
-  test('--rating --folds 5: RMSE of the global mean and the bias baseline (Surprise protocol)', async () => {
+  test('--rating --folds 5: RMSE of the global mean, the bias baseline and MF (Surprise protocol)', async () => {
     const report = json<EvaluationReport>(
-      await run('eval', '--rating', '--strategies', 'global-mean,bias', '--folds', '5', '--json'),
+      await run('eval', '--rating', '--strategies', 'global-mean,bias,mf', '--folds', '5', '--json'),
     );
+    // The bar for a learned rating model: the bias baseline minus 0.01.
+    assert.ok(mean(report, 'mf', 'rmse') <= 0.8625, `mf RMSE ${mean(report, 'mf', 'rmse')}`);
     // Reference on this release: global mean 1.0425, BaselineOnly 0.8725.
     assert.ok(Math.abs(mean(report, 'global-mean', 'rmse') - 1.0425) < 0.005, `${mean(report, 'global-mean', 'rmse')}`);
     assert.ok(Math.abs(mean(report, 'bias', 'rmse') - 0.8725) < 0.005, `${mean(report, 'bias', 'rmse')}`);
