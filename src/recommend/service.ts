@@ -22,6 +22,7 @@ import { Mutex } from '../util/mutex.ts';
 import { ContentIndex, type ContentSettings, type SharedContent } from './content-index.ts';
 import { historyOf } from './history.ts';
 import { LiveUsers } from './live-users.ts';
+import { MfRatingModel } from './mf-rating-model.ts';
 import { type RankedItem, RankingPipeline } from './pipeline.ts';
 import { defaultsOf, STRATEGIES } from './registry.ts';
 import { RouterStrategy, type Scenario } from './router.ts';
@@ -153,6 +154,19 @@ export interface UserView {
   history: (MovieSummary & { rating: number; timestamp: number })[];
 }
 
+export interface Prediction extends MovieSummary {
+  /** Predicted rating on the data set's scale. */
+  predicted: number;
+  /** The user's own rating, when they rated the movie. */
+  rating: number | null;
+}
+
+export interface PredictionList {
+  userId: number;
+  model: string;
+  items: Prediction[];
+}
+
 export interface NewMovieInput {
   /** "Title (2026)": the year may be in the title or given separately. */
   title: string;
@@ -222,6 +236,7 @@ export class Cinerec {
   private ranks: Int32Array;
   readonly pipeline: RankingPipeline;
   private contentLoad: Promise<ContentIndex> | null = null;
+  private ratingModelLoad: Promise<MfRatingModel> | null = null;
   /** Serialises mutations of the store and the in-memory state. */
   private readonly writes = new Mutex();
   private routerLoad: Promise<RouterStrategy> | null = null;
@@ -976,6 +991,49 @@ export class Cinerec {
         .sort((a, b) => b.timestamp - a.timestamp || a.movieId - b.movieId)
         .slice(0, historyLimit)
         .map((r) => ({ ...summary(this.catalogue.get(r.movieId)!), rating: r.rating, timestamp: r.timestamp })),
+    };
+  }
+
+  /** The rating predictor (biased MF), fitted on first use on the served ratings. */
+  private ratingModel(): Promise<MfRatingModel> {
+    this.ratingModelLoad ??= (async () => {
+      const t = performance.now();
+      const model = new MfRatingModel();
+      model.fit(this.data);
+      this.log(`fitted the rating predictor (mf) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      return model;
+    })();
+    this.ratingModelLoad.catch(() => {
+      this.ratingModelLoad = null;
+    });
+    return this.ratingModelLoad;
+  }
+
+  /**
+   * Predicted ratings of movies by a user. A user created or changed since fitting is predicted from the
+   * fitted biases only (μ + b_i and any trained b_u): the predictor is not folded in yet.
+   */
+  async predictions(userId: number, movieIds: readonly number[]): Promise<PredictionList> {
+    this.requireUser(userId);
+    if (movieIds.length === 0) throw new ValidationError('name at least one movie', 'movies');
+    const unknown = movieIds.filter((id) => this.catalogue.indexOf(id) < 0);
+    if (unknown.length)
+      throw new NotFoundError(`unknown movie id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, 'movies');
+    const model = await this.ratingModel();
+    const u = this.data.live?.has(userId) ? -1 : this.data.interactions.userOf(userId);
+    const history = this.historyOfUser(userId);
+    return {
+      userId,
+      model: model.name,
+      items: movieIds.map((id) => {
+        const i = this.catalogue.indexOf(id);
+        const k = history.items.indexOf(i);
+        return {
+          ...summary(this.catalogue.movies[i]!),
+          predicted: round4(model.predict(u, i)),
+          rating: k >= 0 ? history.ratings[k]! : null,
+        };
+      }),
     };
   }
 

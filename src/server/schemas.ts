@@ -428,3 +428,18 @@ export const UserView = Type.Object(
   },
   { description: 'a user' },
 );
+
+export const PredictionList = Type.Object(
+  {
+    userId: Type.Integer(),
+    model: Type.String({ description: 'the rating predictor' }),
+    items: Type.Array(
+      Type.Object({
+        ...MovieSummary.properties,
+        predicted: Type.Number({ description: 'predicted rating' }),
+        rating: Nullable(Type.Number({ description: 'the user’s own rating, if any' })),
+      }),
+    ),
+  },
+  { description: 'predicted ratings' },
+);

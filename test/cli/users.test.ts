@@ -56,6 +56,13 @@ describe('users and the router from the command line', () => {
     assert.equal(over.strategy, 'itemknn');
   });
 
+  test('predict: the predicted rating of a movie by a user', async () => {
+    const r = await run('predict', '--user', '2', '--movie', '4,1');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^predicted ratings for user 2 \(mf\)$/m);
+    assert.match(r.stdout, /^4\s+Heat \(1995\)\s+\d\.\d\d\s+5\.0$/m);
+  });
+
   test('bad input names the parameter', async () => {
     const cases: [string[], RegExp][] = [
       [['users', 'add', '--ratings', '1:5,x'], /ratings must look like 1:5,32:4\.5/],
@@ -64,6 +71,7 @@ describe('users and the router from the command line', () => {
       [['users', 'rate', '999', '--ratings', '1:4'], /no user with id 999/],
       [['recommend', '--user', '999'], /no user with id 999/],
       [['recommend', '--user', '1', '--strategy', 'magic'], /unknown strategy "magic"/],
+      [['predict', '--user', '1', '--movie', 'x'], /--movie must be movie ids/],
     ];
     for (const [args, pattern] of cases) {
       const r = await run(...args);

@@ -194,6 +194,27 @@ describe('users live', () => {
     }
   });
 
+  it('GET /v1/users/:id/predictions: predicted ratings on the scale, with the user’s own rating', async () => {
+    const r = ok(
+      await call<{ model: string; items: { movieId: number; predicted: number; rating: number | null }[] }>(
+        'GET',
+        '/v1/users/2/predictions?movies=4,1',
+      ),
+    );
+    assert.equal(r.model, 'mf');
+    assert.deepEqual(
+      r.items.map((m) => m.movieId),
+      [4, 1],
+    );
+    assert.equal(r.items[0]!.rating, 5, 'user 2 rated Heat 5');
+    assert.equal(r.items[1]!.rating, null);
+    for (const m of r.items) assert.ok(m.predicted >= 0.5 && m.predicted <= 5, `${m.predicted}`);
+    // User 2 loves crime films: Heat is predicted above Toy Story.
+    assert.ok(r.items[0]!.predicted > r.items[1]!.predicted, JSON.stringify(r.items));
+    assert.equal((await call('GET', '/v1/users/2/predictions?movies=99')).status, 404);
+    assert.equal((await call('GET', '/v1/users/2/predictions?movies=a')).status, 400);
+  });
+
   it('hybrid similar movies (ALS ⊕ content) keep Toy Story with the family films', async () => {
     const r = ok(
       await call<{ method: string; items: { movieId: number; reason: string }[] }>(

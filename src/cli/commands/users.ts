@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import type { UserView } from '../../recommend/service.ts';
 import { output, withCinerec } from '../context.ts';
 import { table, yearTitle } from '../format.ts';
@@ -20,8 +21,36 @@ function render(u: UserView): string {
   ].join('\n');
 }
 
-/** `users add|rate|show`: viewers created and changed while the catalogue is live. */
+/** `users add|rate|show`, `predict`: viewers created and changed while the catalogue is live. */
 export function registerUsers(program: Command): void {
+  program
+    .command('predict')
+    .description('predicted rating of movies by a user (biased matrix factorisation)')
+    .requiredOption('--user <id>', 'user id', positiveInt('--user'))
+    .requiredOption('--movie <ids>', 'movie id(s), comma-separated', (v: string) => {
+      if (!/^\d+(,\d+)*$/.test(v.trim()))
+        throw new InvalidArgumentError(`--movie must be movie ids such as 2 or 1,2,3, not "${v}"`);
+      return v.trim().split(',').map(Number);
+    })
+    .action(async (opts: { user: number; movie: number[] }, cmd: Command) => {
+      await withCinerec(cmd, async (c) =>
+        output(cmd, await c.predictions(opts.user, opts.movie), (r) =>
+          [
+            `predicted ratings for user ${r.userId} (${r.model})`,
+            table(
+              ['id', 'title', 'predicted', 'rated'],
+              r.items.map((m) => [
+                m.movieId,
+                yearTitle(m),
+                m.predicted.toFixed(2),
+                m.rating === null ? '' : m.rating.toFixed(1),
+              ]),
+            ),
+          ].join('\n'),
+        ),
+      );
+    });
+
   const users = program.command('users').description('viewers: create, rate, show');
   users
     .command('add')

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Cinerec } from '../../recommend/service.ts';
-import { problemResponses, RatingsBody, RecommendationList, UserView } from '../schemas.ts';
+import { PredictionList, problemResponses, RatingsBody, RecommendationList, UserView } from '../schemas.ts';
 
 const UserParams = Type.Object({ id: Type.Integer({ minimum: 1, description: 'user id' }) });
 
@@ -44,6 +44,27 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async
         ...(request.query.k !== undefined ? { k: request.query.k } : {}),
         ...(request.query.strategy ? { strategy: request.query.strategy } : {}),
       }),
+  );
+
+  app.get(
+    '/users/:id/predictions',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Predicted ratings of movies by a user',
+        description:
+          'Biased matrix factorisation (`mf`), clipped to the rating scale; 5-fold RMSE 0.847 on ml-latest-small.',
+        params: UserParams,
+        querystring: Type.Object({
+          movies: Type.String({
+            pattern: '^\\d+(,\\d+){0,499}$',
+            description: 'comma-separated movie ids, e.g. 1,2,3',
+          }),
+        }),
+        response: { 200: PredictionList, ...problemResponses(400, 404) },
+      },
+    },
+    async (request) => cinerec.predictions(request.params.id, request.query.movies.split(',').map(Number)),
   );
 
   app.post(
