@@ -61,6 +61,14 @@ export interface ConfigInput {
     bridgeMinRatings: number;
   };
   userClusters: { clusters: number; restarts: number; seed: number; smoothing: number };
+  /** Segments: k chosen over [minK, maxK] by `rule` (silhouette, davies-bouldin, calinski-harabasz or elbow). */
+  segments: {
+    minK: number;
+    maxK: number;
+    rule: 'silhouette' | 'davies-bouldin' | 'calinski-harabasz' | 'elbow';
+    seed: number;
+    restarts: number;
+  };
   router: {
     /** Fewer ratings than this → the few-ratings blend. */
     minRatings: number;
@@ -97,9 +105,22 @@ export const CONFIG_SCHEMA: JSONSchemaType<ConfigInput> = {
     'als',
     'hybrid',
     'userClusters',
+    'segments',
     'router',
   ],
   properties: {
+    segments: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['minK', 'maxK', 'rule', 'seed', 'restarts'],
+      properties: {
+        minK: { type: 'integer', minimum: 2, maximum: 1000 },
+        maxK: { type: 'integer', minimum: 2, maximum: 1000 },
+        rule: { type: 'string', enum: ['silhouette', 'davies-bouldin', 'calinski-harabasz', 'elbow'] },
+        seed: { type: 'integer', minimum: 0 },
+        restarts: { type: 'integer', minimum: 1, maximum: 100 },
+      },
+    },
     hybrid: {
       type: 'object',
       additionalProperties: false,
@@ -289,6 +310,7 @@ export const DEFAULTS: ConfigInput = {
     bridgeMinRatings: 5,
   },
   userClusters: { clusters: 20, restarts: 3, seed: 1, smoothing: 5 },
+  segments: { minK: 2, maxK: 30, rule: 'calinski-harabasz', seed: 1, restarts: 2 },
   router: { minRatings: 5, minPositive: 3, positiveRating: 4, contentWeight: 0.2, personalised: 'ease' },
 };
 

@@ -6,6 +6,7 @@ import { Interactions } from '../data/interactions.ts';
 import { parseTitle } from '../data/titles.ts';
 import { type ContentInputs, normalizeTag } from '../features/content-features.ts';
 import { loadContentModel, saveContentModel } from '../models/content.ts';
+import { type MovieSegmentation, segmentMovies } from '../models/movie-segments.ts';
 import type { PopularityModel } from '../models/popularity.ts';
 import type {
   DatasetInfo,
@@ -237,6 +238,7 @@ export class Cinerec {
   readonly pipeline: RankingPipeline;
   private contentLoad: Promise<ContentIndex> | null = null;
   private ratingModelLoad: Promise<MfRatingModel> | null = null;
+  private segmentsLoad: Promise<MovieSegmentation> | null = null;
   /** Serialises mutations of the store and the in-memory state. */
   private readonly writes = new Mutex();
   private routerLoad: Promise<RouterStrategy> | null = null;
@@ -992,6 +994,22 @@ export class Cinerec {
         .slice(0, historyLimit)
         .map((r) => ({ ...summary(this.catalogue.get(r.movieId)!), rating: r.rating, timestamp: r.timestamp })),
     };
+  }
+
+  /** Movie segments with k chosen by the configured rule, computed on first use. */
+  movieSegments(): Promise<MovieSegmentation> {
+    this.segmentsLoad ??= (async () => {
+      const t = performance.now();
+      const seg = segmentMovies(this.catalogue, this.data.interactions, this.config.segments);
+      this.log(
+        `movie segments: k = ${seg.k} by ${seg.rule} over ${seg.scores[0]?.k}–${seg.scores.at(-1)?.k} (elbow at ${seg.elbow}), ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
+      return seg;
+    })();
+    this.segmentsLoad.catch(() => {
+      this.segmentsLoad = null;
+    });
+    return this.segmentsLoad;
   }
 
   /** The rating predictor (biased MF), fitted on first use on the served ratings. */

@@ -443,3 +443,32 @@ export const PredictionList = Type.Object(
   },
   { description: 'predicted ratings' },
 );
+
+export const MovieSegments = Type.Object(
+  {
+    k: Type.Integer({ description: 'chosen number of segments' }),
+    rule: Type.String({ description: 'the rule that chose k (segments.rule)' }),
+    elbow: Type.Integer({ description: 'the knee of the inertia curve' }),
+    scores: Type.Array(
+      Type.Object({
+        k: Type.Integer(),
+        inertia: Type.Number(),
+        silhouette: Type.Number(),
+        daviesBouldin: Type.Number(),
+        calinskiHarabasz: Type.Number(),
+      }),
+      { description: 'every k tried, with all four scores' },
+    ),
+    segments: Type.Array(
+      Type.Object({
+        segment: Type.Integer(),
+        size: Type.Integer(),
+        topGenres: Type.Array(Type.Object({ genre: Type.String(), share: Type.Number() })),
+        meanRating: Nullable(Type.Number()),
+        medianVotes: Type.Integer(),
+        description: Type.String(),
+      }),
+    ),
+  },
+  { description: 'movie segments' },
+);

@@ -63,6 +63,16 @@ describe('users and the router from the command line', () => {
     assert.match(r.stdout, /^4\s+Heat \(1995\)\s+\d\.\d\d\s+5\.0$/m);
   });
 
+  test('segments movies: the chosen k and every k’s scores', async () => {
+    const r = await run('segments', 'movies');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^\d+ movie segments, chosen by calinski-harabasz \(elbow of the inertia curve at k = \d+\)$/m,
+    );
+    assert.match(r.stdout, /Davies–Bouldin\s+Calinski–Harabasz/);
+  });
+
   test('bad input names the parameter', async () => {
     const cases: [string[], RegExp][] = [
       [['users', 'add', '--ratings', '1:5,x'], /ratings must look like 1:5,32:4\.5/],

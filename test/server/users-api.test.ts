@@ -233,6 +233,31 @@ describe('users live', () => {
     );
   });
 
+  it('GET /v1/segments/movies: k chosen by the rule, every k scored, sizes cover the catalogue', async () => {
+    const info = ok(await call<{ counts: { movies: number } }>('GET', '/v1/info'));
+    const seg = ok(
+      await call<{
+        k: number;
+        rule: string;
+        scores: { k: number }[];
+        segments: { size: number; description: string }[];
+      }>('GET', '/v1/segments/movies'),
+    );
+    assert.equal(seg.rule, config.segments.rule);
+    // Six movies: k can range over 2–5.
+    assert.deepEqual(
+      seg.scores.map((s) => s.k),
+      [2, 3, 4, 5],
+    );
+    assert.ok(seg.k >= 2 && seg.k <= 5, `${seg.k}`);
+    assert.equal(seg.segments.length, seg.k);
+    assert.equal(
+      seg.segments.reduce((a, s) => a + s.size, 0),
+      info.counts.movies,
+    );
+    assert.ok(seg.segments.every((s) => /movies, mostly/.test(s.description)));
+  });
+
   it('a movie added live and then rated enters ALS lists (bridged, then folded in from its raters)', async () => {
     const added = ok(
       await call<{ movie: { movieId: number } }>(

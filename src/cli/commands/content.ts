@@ -118,6 +118,38 @@ export function registerContent(program: Command): void {
     );
 
   program
+    .command('segments')
+    .description('segments chosen from the data')
+    .command('movies')
+    .description('movie segments: k chosen over a range by segments.rule, with every k’s four scores')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withCinerec(cmd, async (c) => {
+        const s = await c.movieSegments();
+        const out = { k: s.k, rule: s.rule, elbow: s.elbow, scores: s.scores, segments: s.segments };
+        output(cmd, out, (r) =>
+          [
+            `${r.k} movie segments, chosen by ${r.rule} (elbow of the inertia curve at k = ${r.elbow})`,
+            table(
+              ['k', 'inertia', 'silhouette', 'Davies–Bouldin', 'Calinski–Harabasz'],
+              r.scores.map((x) => [
+                `${x.k}${x.k === r.k ? ' *' : ''}`,
+                x.inertia.toFixed(0),
+                x.silhouette.toFixed(3),
+                x.daviesBouldin.toFixed(3),
+                x.calinskiHarabasz.toFixed(1),
+              ]),
+            ),
+            '',
+            table(
+              ['segment', 'size', 'description'],
+              r.segments.map((x) => [x.segment, x.size, x.description]),
+            ),
+          ].join('\n'),
+        );
+      });
+    });
+
+  program
     .command('clusters')
     .description('clusters of the fitted models')
     .command('movies')

@@ -5,6 +5,7 @@ import {
   AddedMovie,
   MovieClusters,
   MovieId,
+  MovieSegments,
   NewMovieBody,
   problemResponses,
   RecommendationList,
@@ -95,6 +96,25 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
       const added = await cinerec.addMovie(request.body);
       reply.code(201).header('location', `/v1/movies/${added.movie.movieId}`);
       return added;
+    },
+  );
+
+  app.get(
+    '/segments/movies',
+    {
+      schema: {
+        tags: ['clusters'],
+        summary: 'Movie segments, with the number of segments chosen from the data',
+        description:
+          'Genres, mean rating and log rating count, standardised, then k-means for every k in ' +
+          '[segments.minK, segments.maxK]; k is chosen by segments.rule and every k’s inertia, silhouette, ' +
+          'Davies–Bouldin and Calinski–Harabasz are returned.',
+        response: { 200: MovieSegments },
+      },
+    },
+    async () => {
+      const s = await cinerec.movieSegments();
+      return { k: s.k, rule: s.rule, elbow: s.elbow, scores: s.scores, segments: s.segments };
     },
   );
 

@@ -1,0 +1,101 @@
+import type { Catalogue } from '../data/catalogue.ts';
+import type { Interactions } from '../data/interactions.ts';
+import { type KRule, type KScore, selectK } from '../math/cluster-count.ts';
+
+export interface SegmentSettings {
+  minK: number;
+  maxK: number;
+  rule: KRule;
+  seed: number;
+  restarts: number;
+}
+
+export interface MovieSegment {
+  segment: number;
+  size: number;
+  topGenres: { genre: string; share: number }[];
+  /** Mean of the members' mean ratings (rated members only). */
+  meanRating: number | null;
+  /** Median number of ratings of the members. */
+  medianVotes: number;
+  description: string;
+}
+
+export interface MovieSegmentation {
+  k: number;
+  rule: KRule;
+  elbow: number;
+  scores: KScore[];
+  segments: MovieSegment[];
+  /** Segment of each catalogue index. */
+  assignment: Int32Array;
+}
+
+/**
+ * Movie segments: multi-hot genres + mean rating + log rating count, standardised, then k-means with
+ * k chosen over a range by the configured rule (all four validity scores kept for every k).
+ */
+export function segmentMovies(catalogue: Catalogue, x: Interactions, settings: SegmentSettings): MovieSegmentation {
+  const genres = catalogue.genres();
+  const n = catalogue.size;
+  const d = genres.length + 2;
+  const counts = x.itemCounts();
+  const sums = new Float64Array(n);
+  for (let p = 0; p < x.items.length; p++) sums[x.items[p]!]! += x.ratings[p]!;
+  const global = x.meanRating();
+  const raw = new Float64Array(n * d);
+  const mask = genres.map((g) => catalogue.maskOf([g]));
+  for (let i = 0; i < n; i++) {
+    const m = catalogue.genreMask(i);
+    genres.forEach((_, g) => {
+      raw[i * d + g] = m & mask[g]! ? 1 : 0;
+    });
+    const c = counts[i] ?? 0;
+    raw[i * d + genres.length] = c > 0 ? sums[i]! / c : global;
+    raw[i * d + genres.length + 1] = Math.log1p(c);
+  }
+  // Standardise every column.
+  const data = new Float32Array(n * d);
+  for (let t = 0; t < d; t++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += raw[i * d + t]!;
+    mean /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (raw[i * d + t]! - mean) ** 2;
+    const sd = Math.sqrt(v / n) || 1;
+    for (let i = 0; i < n; i++) data[i * d + t] = (raw[i * d + t]! - mean) / sd;
+  }
+  const sel = selectK(data, n, d, {
+    minK: settings.minK,
+    maxK: settings.maxK,
+    rule: settings.rule,
+    seed: settings.seed,
+    restarts: settings.restarts,
+    sample: Math.max(300, Math.min(1000, Math.floor(2e8 / (n * d)))),
+  });
+  const segments: MovieSegment[] = [];
+  for (let s = 0; s < sel.k; s++) {
+    const members: number[] = [];
+    for (let i = 0; i < n; i++) if (sel.assignment[i] === s) members.push(i);
+    const genreCount = genres.map((_, g) => members.filter((i) => raw[i * d + g] === 1).length);
+    const topGenres = genres
+      .map((genre, g) => ({ genre, share: genreCount[g]! / Math.max(1, members.length) }))
+      .filter((g) => g.share > 0)
+      .sort((a, b) => b.share - a.share || a.genre.localeCompare(b.genre))
+      .slice(0, 3)
+      .map((g) => ({ genre: g.genre, share: Math.round(g.share * 1e4) / 1e4 }));
+    const rated = members.filter((i) => (counts[i] ?? 0) > 0);
+    const meanRating = rated.length ? rated.reduce((a, i) => a + sums[i]! / counts[i]!, 0) / rated.length : null;
+    const votes = members.map((i) => counts[i] ?? 0).sort((a, b) => a - b);
+    const medianVotes = votes.length ? votes[Math.floor(votes.length / 2)]! : 0;
+    segments.push({
+      segment: s,
+      size: members.length,
+      topGenres,
+      meanRating: meanRating === null ? null : Math.round(meanRating * 1e4) / 1e4,
+      medianVotes,
+      description: `${members.length} movies, mostly ${topGenres.map((g) => g.genre).join(', ') || 'no genre'}; mean rating ${meanRating === null ? 'n/a' : meanRating.toFixed(2)}, median ${medianVotes} ratings`,
+    });
+  }
+  return { k: sel.k, rule: sel.rule, elbow: sel.elbow, scores: sel.scores, segments, assignment: sel.assignment };
+}
