@@ -117,38 +117,6 @@ export function mirrorLower(m: Float64Array, f: number): void {
   for (let a = 0; a < f; a++) for (let b = a + 1; b < f; b++) m[a * f + b] = m[b * f + a]!;
 }
 
-/** scores[i] = v · row i for i < n over a row-major n×f float32 matrix; float64 sums, four rows per step. */
-export function scoreRows(v: Float32Array, f: number, n: number, q: Float32Array, scores: Float32Array): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o0 = i * f;
-    const o1 = o0 + f;
-    const o2 = o1 + f;
-    const o3 = o2 + f;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let k = 0; k < f; k++) {
-      const x = q[k]!;
-      s0 += v[o0 + k]! * x;
-      s1 += v[o1 + k]! * x;
-      s2 += v[o2 + k]! * x;
-      s3 += v[o3 + k]! * x;
-    }
-    scores[i] = s0;
-    scores[i + 1] = s1;
-    scores[i + 2] = s2;
-    scores[i + 3] = s3;
-  }
-  for (; i < n; i++) {
-    const o = i * f;
-    let s = 0;
-    for (let k = 0; k < f; k++) s += v[o + k]! * q[k]!;
-    scores[i] = s;
-  }
-}
-
 /**
  * Per-thread scratch and the row solvers. Not shareable between threads; one per thread (or per model for
  * fold-in). Reused across rows and iterations: solving allocates only when a row is longer than any before.

@@ -20,6 +20,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Interactions } from '../data/interactions.ts';
 import { cholesky, choleskySolve } from '../math/cholesky.ts';
+import { multiplyJs } from '../math/matvec.ts';
 import { Rng } from '../math/random.ts';
 import { ValidationError } from '../util/errors.ts';
 import { type Progress, silentProgress } from '../util/progress.ts';
@@ -34,7 +35,6 @@ import {
   type SideArrays,
   SOLVER_CG,
   SOLVER_CHOLESKY,
-  scoreRows,
 } from './als-kernels.ts';
 import type { AlsWorkerInit, AlsWorkerJob, AlsWorkerReply } from './als-worker.ts';
 
@@ -506,7 +506,7 @@ export class AlsModel {
   scoreItems(userVector: Float32Array, scores: Float32Array): void {
     if (userVector.length < this.factors) throw new RangeError(`user vector needs ${this.factors} floats`);
     if (scores.length < this.nItems) throw new RangeError(`scores needs ${this.nItems} slots, got ${scores.length}`);
-    scoreRows(this.itemFactors, this.factors, this.nItems, userVector, scores);
+    multiplyJs(this.itemFactors, this.factors, this.nItems, userVector, scores);
   }
 
   /**

@@ -498,11 +498,6 @@ export class ContentModel {
     for (let k = 0; k < d; k++) s += v[a * d + k]! * v[b * d + k]!;
     return s;
   }
-
-  centroidOf(cluster: number): Float32Array {
-    const d = this.dimensions;
-    return this.state.centroids.subarray(cluster * d, (cluster + 1) * d);
-  }
 }
 
 const FORMAT = 'cinerec-content/1';

@@ -6,8 +6,6 @@ import type { History } from './strategy.ts';
  */
 export class LiveUsers {
   private readonly rows = new Map<number, History>();
-  /** Bumped on every change, so caches keyed on a user can tell they are stale. */
-  private version = 0;
 
   get(userId: number): History | undefined {
     return this.rows.get(userId);
@@ -19,11 +17,6 @@ export class LiveUsers {
 
   set(userId: number, history: History): void {
     this.rows.set(userId, history);
-    this.version++;
-  }
-
-  get changes(): number {
-    return this.version;
   }
 
   ids(): number[] {

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.ts';
+import { MF_DEFAULTS } from '../models/mf.ts';
 import { ValidationError } from '../util/errors.ts';
 import type { ContentSettings } from './content-index.ts';
 import { MfRatingModel } from './mf-rating-model.ts';
@@ -187,19 +188,7 @@ export const RATING_MODELS: Readonly<Record<string, Entry<RatingModel>>> = {
   },
   mf: {
     description: 'biased matrix factorisation μ + b_u + b_i + p_uᵀq_i (SGD)',
-    defaults: {
-      factors: 100,
-      epochs: 40,
-      lr: 0.01,
-      reg: 0.06,
-      regBias: 0.02,
-      lrDecay: 1,
-      initStd: 0.05,
-      initBiases: 0,
-      validation: 0,
-      patience: 5,
-      seed: 1,
-    },
+    defaults: { ...MF_DEFAULTS },
     create: (p) => new MfRatingModel(p),
   },
 };

@@ -30,7 +30,7 @@ import { RouterStrategy, type Scenario } from './router.ts';
 import { RuleSet } from './rules.ts';
 import type { AlsStrategy } from './strategies/als.ts';
 import { BlendStrategy } from './strategies/blend.ts';
-import { ContentClusterStrategy, ContentStrategy } from './strategies/content.ts';
+import { ContentClusterStrategy, ContentStrategy, statsOf } from './strategies/content.ts';
 import { HybridStrategy } from './strategies/hybrid.ts';
 import { PopularStrategy } from './strategies/popular.ts';
 import { UserClusterStrategy } from './strategies/user-cluster.ts';
@@ -319,24 +319,7 @@ export class Cinerec {
       const dir = join(this.config.modelsDir, 'content');
       const inputs = await this.contentInputs();
       // Rating statistics come from the served ratings when that group is switched on.
-      const stats =
-        settings.weights.stats > 0
-          ? (() => {
-              const x = this.data.interactions;
-              const n = this.catalogue.size;
-              const count = new Int32Array(n);
-              const sum = new Float64Array(n);
-              for (let p = 0; p < x.items.length; p++) {
-                count[x.items[p]!]!++;
-                sum[x.items[p]!]! += x.ratings[p]!;
-              }
-              return {
-                count,
-                mean: Float32Array.from(sum, (v, i) => (count[i]! > 0 ? v / count[i]! : 0)),
-                globalMean: x.meanRating(),
-              };
-            })()
-          : undefined;
+      const stats = settings.weights.stats > 0 ? statsOf(this.data) : undefined;
       const saved = loadContentModel(dir, fingerprint);
       const attached = saved ? ContentIndex.attach(saved, this.catalogue, inputs, stats) : null;
       if (attached) return attached;
@@ -883,6 +866,14 @@ export class Cinerec {
     }
   }
 
+  /** Ratings to store: valid values, and every movie in the catalogue. */
+  private checkStoredRatings(ratings: readonly UserRatingInput[]): void {
+    this.checkRatings(ratings, 'ratings');
+    const unknown = ratings.filter((r) => this.catalogue.indexOf(r.movieId) < 0).map((r) => r.movieId);
+    if (unknown.length)
+      throw new ValidationError(`unknown movie id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, 'ratings');
+  }
+
   /** The user's whole history now (training row or live overlay). */
   private historyOfUser(userId: number): History {
     return historyOf({ userId }, this.data);
@@ -943,10 +934,7 @@ export class Cinerec {
   /** Creates a user with ratings; the next recommendation for them reflects the ratings. */
   addUser(ratings: readonly UserRatingInput[]): Promise<UserView> {
     return this.writes.run(async () => {
-      this.checkRatings(ratings, 'ratings');
-      const unknown = ratings.filter((r) => this.catalogue.indexOf(r.movieId) < 0).map((r) => r.movieId);
-      if (unknown.length)
-        throw new ValidationError(`unknown movie id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, 'ratings');
+      this.checkStoredRatings(ratings);
       const userId = await this.store.addUser(ratings);
       this.data.live!.set(userId, { items: new Int32Array(0), ratings: new Float32Array(0) });
       this.applyRatings(userId, ratings);
@@ -960,10 +948,7 @@ export class Cinerec {
     return this.writes.run(async () => {
       this.requireUser(userId);
       if (ratings.length === 0) throw new ValidationError('give at least one rating', 'ratings');
-      this.checkRatings(ratings, 'ratings');
-      const unknown = ratings.filter((r) => this.catalogue.indexOf(r.movieId) < 0).map((r) => r.movieId);
-      if (unknown.length)
-        throw new ValidationError(`unknown movie id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, 'ratings');
+      this.checkStoredRatings(ratings);
       await this.store.putRatings(userId, ratings);
       this.applyRatings(userId, ratings);
       await this.refoldItems(ratings.map((r) => r.movieId));

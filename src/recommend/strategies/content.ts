@@ -24,7 +24,8 @@ export function seedsOf(history: History, positiveRating: number): Int32Array {
   return Int32Array.from(items.filter((_, k) => ratings[k]! >= mean));
 }
 
-function statsOf(data: TrainingData): RatingStats {
+/** Per catalogue index: number of ratings and mean rating of the training interactions. */
+export function statsOf(data: TrainingData): RatingStats {
   const x = data.interactions;
   const n = data.catalogue.size;
   const count = new Int32Array(n);
