@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { type Config, type LoadedConfig, loadConfig } from '../config/config.ts';
+import { activeVersion } from '../pipeline/serving.ts';
 import { Cinerec } from '../recommend/service.ts';
 import { DuckDbStore } from '../store/duckdb/duckdb-store.ts';
 import { ValidationError } from '../util/errors.ts';
@@ -40,7 +41,7 @@ export async function withCinerec<T>(cmd: Command, fn: (c: Cinerec) => Promise<T
         `the store ${config.store.path} holds no data yet: run \`cinerec data fetch ${config.dataset}\` and \`cinerec data import ${config.dataDir}/${config.dataset}\` (or \`npm start\`, which does both)`,
       );
     }
-    const cinerec = await Cinerec.load(store, config);
+    const cinerec = await Cinerec.load(store, config, activeVersion(config) ?? undefined);
     cinerec.log = (line) => process.stderr.write(`cinerec: ${line}\n`);
     return await fn(cinerec);
   } finally {

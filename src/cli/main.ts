@@ -8,8 +8,10 @@ import { registerCatalogue } from './commands/catalogue.ts';
 import { registerContent } from './commands/content.ts';
 import { registerData } from './commands/data.ts';
 import { registerEval } from './commands/eval.ts';
+import { registerPipeline } from './commands/pipeline.ts';
 import { registerRecommend } from './commands/recommend.ts';
 import { registerRules } from './commands/rules.ts';
+import { registerSegments } from './commands/segments.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerUsers } from './commands/users.ts';
 import { collect } from './parse.ts';
@@ -28,10 +30,12 @@ export function buildProgram(): Command {
   registerData(program);
   registerCatalogue(program);
   registerContent(program);
+  registerSegments(program);
   registerRecommend(program);
   registerRules(program);
   registerUsers(program);
   registerEval(program);
+  registerPipeline(program);
   registerServe(program);
   return program;
 }

@@ -38,6 +38,21 @@ export interface ConfigInput {
     restarts: number;
     seed: number;
     positiveRating: number;
+    /** What reduces the scaled features to `dimensions` numbers: block-wise PCA or the autoencoder. */
+    encoder: 'pca' | 'autoencoder';
+    /** The autoencoder encoder (src/models/content-autoencoder.ts); used when encoder is 'autoencoder'. */
+    autoencoder: {
+      /** Hidden widths of the encoder, mirrored by the decoder; [] is a linear autoencoder. */
+      hidden: number[];
+      epochs: number;
+      batchSize: number;
+      learningRate: number;
+      /** Epochs without a better held-out loss before stopping (the best epoch's weights are kept). */
+      patience: number;
+      /** Share of the movies held out for early stopping and the reconstruction figures. */
+      validation: number;
+      seed: number;
+    };
   };
   als: {
     factors: number;
@@ -68,6 +83,58 @@ export interface ConfigInput {
     rule: 'silhouette' | 'davies-bouldin' | 'calinski-harabasz' | 'elbow';
     seed: number;
     restarts: number;
+    /** User segments (autoencoder codes of taste profiles → k-means) and the `segment` strategy. */
+    users: {
+      /** Ratings above this are positive. */
+      positiveRating: number;
+      hidden: number;
+      code: number;
+      epochs: number;
+      patience: number;
+      batchSize: number;
+      learningRate: number;
+      validationShare: number;
+      /** Pseudo-ratings pulling a user's mean in a movie segment towards their overall mean. */
+      meanShrinkage: number;
+      /** `segment` strategy: pseudo-members pulling a segment's score towards everyone's. */
+      smoothing: number;
+      /** `segment` strategy: 0–1, how much the viewer's liked movie segments reweight the list. */
+      movieSegmentWeight: number;
+      /** `segment` strategy: what a non-positive rating counts for (a positive one counts 1). */
+      lowRatingWeight: number;
+    };
+  };
+  /** `cinerec train`: the evaluation stage and the quality gate a retrained version must pass. */
+  pipeline: {
+    evaluation: { strategies: string[]; k: number; trainFraction: number; seed: number };
+    /** A new version is activated by scheduled retraining only if `metric` drops by at most `maxDrop`. */
+    gate: { metric: string; maxDrop: number };
+  };
+  /** The neural rating predictor (user/item autoencoders + MLP) and the `neural` strategy. */
+  neural: {
+    /** User autoencoder: hidden width and code size (the user vector). */
+    userHidden: number;
+    code: number;
+    /** Item autoencoder (movie vectors): hidden width and code size. */
+    itemHidden: number;
+    itemCode: number;
+    /** Autoencoders: maximum epochs (early stopping), Adam learning rate, input dropout. */
+    aeEpochs: number;
+    aeLr: number;
+    aeDropout: number;
+    /** Movie vector: item autoencoder code, genres and year, or both. */
+    itemVectors: 'ae' | 'content' | 'both';
+    /** MLP hidden widths (hidden2 = 0: one hidden layer), maximum epochs, Adam learning rate. */
+    hidden: number;
+    hidden2: number;
+    epochs: number;
+    lr: number;
+    /** Cross-fitting parts: the MLP trains on codes computed without the rating it predicts. */
+    crossFolds: number;
+    /** `neural` strategy: re-rank the top `pool` of this strategy, or 'all' movies. */
+    candidates: string;
+    pool: number;
+    seed: number;
   };
   router: {
     /** Fewer ratings than this → the few-ratings blend. */
@@ -106,19 +173,53 @@ export const CONFIG_SCHEMA: JSONSchemaType<ConfigInput> = {
     'hybrid',
     'userClusters',
     'segments',
+    'pipeline',
+    'neural',
     'router',
   ],
   properties: {
     segments: {
       type: 'object',
       additionalProperties: false,
-      required: ['minK', 'maxK', 'rule', 'seed', 'restarts'],
+      required: ['minK', 'maxK', 'rule', 'seed', 'restarts', 'users'],
       properties: {
         minK: { type: 'integer', minimum: 2, maximum: 1000 },
         maxK: { type: 'integer', minimum: 2, maximum: 1000 },
         rule: { type: 'string', enum: ['silhouette', 'davies-bouldin', 'calinski-harabasz', 'elbow'] },
         seed: { type: 'integer', minimum: 0 },
         restarts: { type: 'integer', minimum: 1, maximum: 100 },
+        users: {
+          type: 'object',
+          additionalProperties: false,
+          required: [
+            'positiveRating',
+            'hidden',
+            'code',
+            'epochs',
+            'patience',
+            'batchSize',
+            'learningRate',
+            'validationShare',
+            'meanShrinkage',
+            'smoothing',
+            'movieSegmentWeight',
+            'lowRatingWeight',
+          ],
+          properties: {
+            positiveRating: { type: 'number' },
+            hidden: { type: 'integer', minimum: 1, maximum: 4096 },
+            code: { type: 'integer', minimum: 1, maximum: 1024 },
+            epochs: { type: 'integer', minimum: 0, maximum: 100000 },
+            patience: { type: 'integer', minimum: 1 },
+            batchSize: { type: 'integer', minimum: 1 },
+            learningRate: { type: 'number', exclusiveMinimum: 0 },
+            validationShare: { type: 'number', minimum: 0, maximum: 0.5 },
+            meanShrinkage: { type: 'number', minimum: 0 },
+            smoothing: { type: 'number', minimum: 0 },
+            movieSegmentWeight: { type: 'number', minimum: 0, maximum: 1 },
+            lowRatingWeight: { type: 'number', minimum: 0, maximum: 1 },
+          },
+        },
       },
     },
     hybrid: {
@@ -172,6 +273,46 @@ export const CONFIG_SCHEMA: JSONSchemaType<ConfigInput> = {
         threads: { type: 'integer', minimum: 0, maximum: 256 },
       },
     },
+    neural: {
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'userHidden',
+        'code',
+        'itemHidden',
+        'itemCode',
+        'aeEpochs',
+        'aeLr',
+        'aeDropout',
+        'itemVectors',
+        'hidden',
+        'hidden2',
+        'epochs',
+        'lr',
+        'crossFolds',
+        'candidates',
+        'pool',
+        'seed',
+      ],
+      properties: {
+        userHidden: { type: 'integer', minimum: 1, maximum: 4096 },
+        code: { type: 'integer', minimum: 1, maximum: 1024 },
+        itemHidden: { type: 'integer', minimum: 1, maximum: 4096 },
+        itemCode: { type: 'integer', minimum: 1, maximum: 1024 },
+        aeEpochs: { type: 'integer', minimum: 1, maximum: 1000 },
+        aeLr: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+        aeDropout: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+        itemVectors: { type: 'string', enum: ['ae', 'content', 'both'] },
+        hidden: { type: 'integer', minimum: 1, maximum: 4096 },
+        hidden2: { type: 'integer', minimum: 0, maximum: 4096 },
+        epochs: { type: 'integer', minimum: 1, maximum: 1000 },
+        lr: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+        crossFolds: { type: 'integer', minimum: 2, maximum: 20 },
+        candidates: { type: 'string', minLength: 1 },
+        pool: { type: 'integer', minimum: 1, maximum: 100000 },
+        seed: { type: 'integer', minimum: 0 },
+      },
+    },
     router: {
       type: 'object',
       additionalProperties: false,
@@ -197,6 +338,8 @@ export const CONFIG_SCHEMA: JSONSchemaType<ConfigInput> = {
         'restarts',
         'seed',
         'positiveRating',
+        'encoder',
+        'autoencoder',
       ],
       properties: {
         weights: {
@@ -218,6 +361,21 @@ export const CONFIG_SCHEMA: JSONSchemaType<ConfigInput> = {
         restarts: { type: 'integer', minimum: 1, maximum: 100 },
         seed: { type: 'integer', minimum: 0 },
         positiveRating: { type: 'number' },
+        encoder: { type: 'string', enum: ['pca', 'autoencoder'] },
+        autoencoder: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['hidden', 'epochs', 'batchSize', 'learningRate', 'patience', 'validation', 'seed'],
+          properties: {
+            hidden: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 8192 }, maxItems: 6 },
+            epochs: { type: 'integer', minimum: 1, maximum: 10000 },
+            batchSize: { type: 'integer', minimum: 1, maximum: 65536 },
+            learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+            patience: { type: 'integer', minimum: 1 },
+            validation: { type: 'number', minimum: 0, maximum: 0.5 },
+            seed: { type: 'integer', minimum: 0 },
+          },
+        },
       },
     },
     dataDir: { type: 'string', minLength: 1 },
@@ -250,6 +408,33 @@ export const CONFIG_SCHEMA: JSONSchemaType<ConfigInput> = {
       properties: {
         minVotesQuantile: { type: 'number', minimum: 0, maximum: 1 },
         minVotes: { type: 'number', minimum: 0, nullable: true },
+      },
+    },
+    pipeline: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['evaluation', 'gate'],
+      properties: {
+        evaluation: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['strategies', 'k', 'trainFraction', 'seed'],
+          properties: {
+            strategies: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+            k: { type: 'integer', minimum: 1, maximum: 1000 },
+            trainFraction: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+            seed: { type: 'integer' },
+          },
+        },
+        gate: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['metric', 'maxDrop'],
+          properties: {
+            metric: { type: 'string', pattern: '^[a-z-]+\\.[A-Za-z]+$' },
+            maxDrop: { type: 'number', minimum: 0 },
+          },
+        },
       },
     },
     recommend: {
@@ -288,6 +473,16 @@ export const DEFAULTS: ConfigInput = {
     restarts: 3,
     seed: 1,
     positiveRating: 4,
+    encoder: 'pca',
+    autoencoder: {
+      hidden: [256, 128],
+      epochs: 60,
+      batchSize: 256,
+      learningRate: 0.002,
+      patience: 8,
+      validation: 0.1,
+      seed: 1,
+    },
   },
   als: {
     factors: 64,
@@ -310,7 +505,49 @@ export const DEFAULTS: ConfigInput = {
     bridgeMinRatings: 5,
   },
   userClusters: { clusters: 20, restarts: 3, seed: 1, smoothing: 5 },
-  segments: { minK: 2, maxK: 30, rule: 'calinski-harabasz', seed: 1, restarts: 2 },
+  segments: {
+    minK: 2,
+    maxK: 30,
+    rule: 'calinski-harabasz',
+    seed: 1,
+    restarts: 2,
+    users: {
+      positiveRating: 3.5,
+      hidden: 32,
+      code: 8,
+      epochs: 300,
+      patience: 20,
+      batchSize: 32,
+      learningRate: 0.003,
+      validationShare: 0.1,
+      meanShrinkage: 2,
+      smoothing: 10,
+      movieSegmentWeight: 0.5,
+      lowRatingWeight: 0.5,
+    },
+  },
+  pipeline: {
+    evaluation: { strategies: ['most-popular', 'als', 'router'], k: 10, trainFraction: 0.75, seed: 1 },
+    gate: { metric: 'router.ndcg', maxDrop: 0.01 },
+  },
+  neural: {
+    userHidden: 128,
+    code: 64,
+    itemHidden: 64,
+    itemCode: 32,
+    aeEpochs: 30,
+    aeLr: 0.001,
+    aeDropout: 0.5,
+    itemVectors: 'both',
+    hidden: 64,
+    hidden2: 32,
+    epochs: 15,
+    lr: 0.002,
+    crossFolds: 5,
+    candidates: 'ease',
+    pool: 10,
+    seed: 1,
+  },
   router: { minRatings: 5, minPositive: 3, positiveRating: 4, contentWeight: 0.2, personalised: 'ease' },
 };
 
@@ -338,7 +575,14 @@ export function setPath(target: Record<string, Json>, path: string, raw: string)
     node = node[key] as Record<string, Json>;
   }
   let value: Json = raw;
-  if (/^-?\d+(\.\d+)?$/.test(raw)) value = Number(raw);
+  // A JSON list, e.g. content.autoencoder.hidden=[256,128].
+  if (/^\[.*\]$/s.test(raw.trim())) {
+    try {
+      value = JSON.parse(raw) as Json;
+    } catch {
+      throw new ConfigError(`${path}: "${raw}" is not a valid JSON list`);
+    }
+  } else if (/^-?\d+(\.\d+)?$/.test(raw)) value = Number(raw);
   else if (raw === 'true' || raw === 'false') value = raw === 'true';
   node[keys[keys.length - 1]!] = value;
 }

@@ -3,11 +3,23 @@ import { daviesBouldin, kmeans, nearestCentroid, silhouette } from '../math/kmea
 import { DenseRows } from '../math/matvec.ts';
 import { type LinearOperator, randomizedSvd } from '../math/pca.ts';
 import { type Artifact, readArtifact, writeArtifact } from './artifacts.ts';
+import {
+  AUTOENCODER_DEFAULTS,
+  type AutoencoderMeta,
+  type AutoencoderReport,
+  type AutoencoderSettings,
+  ContentAutoencoder,
+  type ErrorSums,
+  fitAutoencoder,
+  relativeErrors,
+} from './content-autoencoder.ts';
 
 /**
  * The content model: raw features → scaler → encoder → unit vectors → k-means clusters.
  * Every fitted object is kept so that a movie added later is placed without refitting.
  */
+
+export type EncoderKind = 'pca' | 'autoencoder';
 
 export interface ContentModelParams {
   /** Encoder output size. */
@@ -15,6 +27,10 @@ export interface ContentModelParams {
   clusters: number;
   seed: number;
   restarts: number;
+  /** What reduces the scaled rows to `dimensions` numbers: block-wise PCA (the default) or the autoencoder. */
+  encoder?: EncoderKind;
+  /** Autoencoder settings (AUTOENCODER_DEFAULTS when absent); used when encoder is 'autoencoder'. */
+  autoencoder?: AutoencoderSettings;
 }
 
 /** Centring and per-column scale, fitted over the movies that have data for each column's group. */
@@ -23,16 +39,34 @@ export interface Scaler {
   scale: Float32Array;
 }
 
-/** Turns one scaled row (dense, length inputDim) into outputDim numbers. PCA now; an autoencoder later. */
+/**
+ * One movie's scaled, centred row z as encoders read it: densely, and as its stored columns (ascending)
+ * with their z values plus the groups it has (a column it does not store is −μ_j·s_j in a group it has).
+ */
+export interface ScaledRow {
+  /** z, length inputDim. */
+  dense: Float64Array;
+  indices: Int32Array;
+  values: Float64Array;
+  /** Number of stored entries in indices/values. */
+  nnz: number;
+  present: Uint8Array;
+}
+
+/**
+ * Turns a scaled row into outputDim numbers (normalised to unit length by the model). Fitted by
+ * ContentModel.fit (PCA or the autoencoder), saved as small JSON plus typed arrays.
+ */
 export interface Encoder {
-  readonly kind: string;
+  readonly kind: EncoderKind;
   readonly inputDim: number;
   readonly outputDim: number;
-  encode(z: Float64Array, out: Float32Array, offset: number): void;
+  encode(z: ScaledRow, out: Float32Array, offset: number): void;
+  save(): { meta: object; arrays: Record<string, Float32Array | Float64Array> };
 }
 
 export class PcaEncoder implements Encoder {
-  readonly kind = 'pca';
+  readonly kind = 'pca' as const;
   constructor(
     /** outputDim × inputDim, orthonormal rows. */
     readonly components: Float32Array,
@@ -42,15 +76,20 @@ export class PcaEncoder implements Encoder {
     readonly variance: Float64Array,
   ) {}
 
-  encode(z: Float64Array, out: Float32Array, offset: number): void {
+  encode(row: ScaledRow, out: Float32Array, offset: number): void {
     const c = this.components;
+    const z = row.dense;
     const n = this.inputDim;
     for (let k = 0; k < this.outputDim; k++) {
       let s = 0;
-      const row = k * n;
-      for (let j = 0; j < n; j++) s += c[row + j]! * z[j]!;
+      const r = k * n;
+      for (let j = 0; j < n; j++) s += c[r + j]! * z[j]!;
       out[offset + k] = s;
     }
+  }
+
+  save(): { meta: object; arrays: Record<string, Float32Array | Float64Array> } {
+    return { meta: {}, arrays: { components: this.components, variance: this.variance } };
   }
 }
 
@@ -62,14 +101,38 @@ export interface ClusterQuality {
   sizes: number[];
 }
 
+/** Relative squared reconstruction error Σ‖z − ẑ‖² / Σ‖z‖² in the scaled space, overall and per group. */
+export interface ReconstructionError {
+  error: number;
+  groups: { name: string; error: number }[];
+}
+
+export interface ReconstructionReport extends ReconstructionError {
+  /**
+   * Movies the errors are measured on: the autoencoder's held-out movies (never trained on), or every
+   * movie for PCA (in-sample: PCA is fitted on all of them, and its error is 1 − explainedVariance).
+   */
+  movies: number;
+  heldOut: boolean;
+  /** Autoencoder only: block-wise PCA fitted on the same training movies, on the same held-out movies. */
+  pca?: ReconstructionError;
+}
+
 export interface ContentFitReport {
   movies: number;
   inputDim: number;
   outputDim: number;
-  /** Share of the scaled data's variance the encoder keeps. */
+  encoder: EncoderKind;
+  /** Share of the scaled data's variance the encoder keeps (autoencoder: 1 − held-out reconstruction error). */
   explainedVariance: number;
-  /** Per feature group: its output dimensions and the share of its own variance they keep. */
+  /**
+   * Per feature group: its output dimensions (PCA; 0 for the autoencoder, whose code is shared) and the
+   * share of its own variance kept (autoencoder: 1 − the group's held-out reconstruction error).
+   */
   groups: { name: string; dimensions: number; explained: number }[];
+  reconstruction: ReconstructionReport;
+  /** Autoencoder only: training figures. */
+  autoencoder?: AutoencoderReport;
   clusters: ClusterQuality;
   seconds: { scale: number; encode: number; cluster: number };
 }
@@ -251,11 +314,168 @@ export function blockPlan(groups: readonly FeatureGroup[], budget: number): numb
   return plan;
 }
 
+/** The rows ids (ascending) of a CSR feature matrix as their own matrix. */
+function selectRows(rows: FeatureRows, ids: Int32Array): FeatureRows {
+  const G = rows.present.length / Math.max(1, rows.rows);
+  const m = ids.length;
+  const indptr = new Int32Array(m + 1);
+  for (let r = 0; r < m; r++) {
+    const i = ids[r]!;
+    indptr[r + 1] = indptr[r]! + rows.indptr[i + 1]! - rows.indptr[i]!;
+  }
+  const indices = new Int32Array(indptr[m]!);
+  const values = new Float32Array(indptr[m]!);
+  const present = new Uint8Array(m * G);
+  for (let r = 0; r < m; r++) {
+    const i = ids[r]!;
+    indices.set(rows.indices.subarray(rows.indptr[i]!, rows.indptr[i + 1]!), indptr[r]!);
+    values.set(rows.values.subarray(rows.indptr[i]!, rows.indptr[i + 1]!), indptr[r]!);
+    present.set(rows.present.subarray(i * G, (i + 1) * G), r * G);
+  }
+  return { rows: m, cols: rows.cols, indptr, indices, values, present };
+}
+
+interface BlockPca {
+  encoder: PcaEncoder;
+  /** n × outputDim projections of the fitted rows (not normalised). */
+  projected: Float64Array;
+  /** Share of the scaled data's variance kept, overall and per group. */
+  explained: number;
+  groups: ContentFitReport['groups'];
+}
+
+/**
+ * Block-wise PCA: each group is reduced on its own, so a sparse group spread over many directions (tag
+ * terms) keeps its structure instead of losing every direction to a denser one (genres) in a joint PCA.
+ */
+function fitBlockPca(
+  rows: FeatureRows,
+  groups: readonly FeatureGroup[],
+  scaler: Scaler,
+  budget: number,
+  seed: number,
+): BlockPca {
+  const n = rows.rows;
+  const G = groups.length;
+  const plan = blockPlan(groups, budget);
+  const planned = plan.reduce((a, b) => a + b, 0);
+  const components = new Float32Array(planned * rows.cols);
+  const variance = new Float64Array(planned);
+  let row = 0;
+  const ranges: { from: number; to: number }[] = [];
+  plan.forEach((dims, gi) => {
+    const g = groups[gi]!;
+    const from = row;
+    if (dims === g.end - g.start) {
+      // Narrow group: its scaled columns as they are (an identity block of the projection).
+      for (let j = g.start; j < g.end; j++, row++) components[row * rows.cols + j] = 1;
+      ranges.push({ from, to: row });
+      return;
+    }
+    // The group's own columns as a smaller CSR matrix: no pass over the other groups' values.
+    const sub = groupRows(rows, g, gi, G);
+    const local: FeatureGroup = { ...g, start: 0, end: g.end - g.start };
+    const subScaler: Scaler = {
+      mean: scaler.mean.subarray(g.start, g.end),
+      scale: scaler.scale.subarray(g.start, g.end),
+    };
+    const svd = randomizedSvd(scaledOperator(sub, [local], subScaler), Math.min(dims, n), { seed: seed + gi });
+    const width = g.end - g.start;
+    for (let k = 0; k < svd.rank; k++, row++) {
+      components.set(svd.vt.subarray(k * width, (k + 1) * width), row * rows.cols + g.start);
+      variance[row] = (svd.s[k]! * svd.s[k]!) / n;
+    }
+    ranges.push({ from, to: row });
+  });
+  const out = Math.max(1, row);
+  const encoder = new PcaEncoder(components.subarray(0, out * rows.cols), rows.cols, out, variance.subarray(0, out));
+  // Projections = Z·Cᵀ through the operator (the identity blocks included).
+  const op = scaledOperator(rows, groups, scaler);
+  const ct = new Float64Array(rows.cols * out);
+  for (let k = 0; k < out; k++)
+    for (let j = 0; j < rows.cols; j++) ct[j * out + k] = encoder.components[k * rows.cols + j]!;
+  const projected = new Float64Array(n * out);
+  op.multiply(ct, out, projected);
+  // Variance kept: per component, the variance of the projection (identity blocks included).
+  for (let k = 0; k < out; k++) {
+    let sq = 0;
+    for (let i = 0; i < n; i++) sq += projected[i * out + k]! ** 2;
+    variance[k] = sq / n;
+  }
+  // Total variance of Z = Σ_g weight² × share of movies with the group (scaler makes each group's total weight²).
+  let total = 0;
+  const groupReport: ContentFitReport['groups'] = [];
+  groups.forEach((g, gi) => {
+    let present = 0;
+    for (let i = 0; i < n; i++) present += rows.present[i * G + gi]!;
+    const width = g.end - g.start;
+    let active = 0;
+    for (let j = g.start; j < g.end; j++) if (scaler.scale[j] !== 0) active++;
+    const groupVar = g.scaling === 'block' ? (active > 0 ? g.weight ** 2 : 0) : (g.weight ** 2 * active) / width;
+    total += (groupVar * present) / n;
+    let keptG = 0;
+    for (let k = ranges[gi]!.from; k < ranges[gi]!.to; k++) keptG += variance[k]!;
+    const totalG = (groupVar * present) / n;
+    groupReport.push({
+      name: g.name,
+      dimensions: ranges[gi]!.to - ranges[gi]!.from,
+      explained: totalG > 0 ? Math.min(1, keptG / totalG) : 0,
+    });
+  });
+  let kept = 0;
+  for (let k = 0; k < out; k++) kept += variance[k]!;
+  return { encoder, projected, explained: total > 0 ? Math.min(1, kept / total) : 0, groups: groupReport };
+}
+
+/**
+ * Reconstruction errors of PCA components on rows (scaled with the given scaler): the components are
+ * orthonormal and each lies in one group, so a group's error is ‖z_g‖² − Σ_{k in g} (c_k·z)².
+ */
+function pcaErrors(encoder: PcaEncoder, rows: FeatureRows, groups: readonly FeatureGroup[], scaler: Scaler): ErrorSums {
+  const n = rows.rows;
+  const G = groups.length;
+  const D = rows.cols;
+  const out = encoder.outputDim;
+  const { mean, scale } = scaler;
+  const groupOf = new Int32Array(D);
+  const background = new Float64Array(G);
+  groups.forEach((g, gi) => {
+    groupOf.fill(gi, g.start, g.end);
+    for (let j = g.start; j < g.end; j++) background[gi] += (mean[j]! * scale[j]!) ** 2;
+  });
+  const componentGroup = new Int32Array(out).fill(-1);
+  const ct = new Float64Array(D * out);
+  for (let k = 0; k < out; k++)
+    for (let j = 0; j < D; j++) {
+      const c = encoder.components[k * D + j]!;
+      ct[j * out + k] = c;
+      if (c !== 0) componentGroup[k] = groupOf[j]!;
+    }
+  const projected = new Float64Array(n * out);
+  scaledOperator(rows, groups, scaler).multiply(ct, out, projected);
+  const sums: ErrorSums = { error: new Float64Array(G), norm: new Float64Array(G), movies: n };
+  for (let i = 0; i < n; i++) {
+    for (let g = 0; g < G; g++) if (rows.present[i * G + g]) sums.norm[g] += background[g]!;
+    for (let p = rows.indptr[i]!; p < rows.indptr[i + 1]!; p++) {
+      const j = rows.indices[p]!;
+      const b = mean[j]! * scale[j]!;
+      const z = (rows.values[p]! - mean[j]!) * scale[j]!;
+      sums.norm[groupOf[j]!] += z * z - b * b;
+    }
+    for (let k = 0; k < out; k++) {
+      const g = componentGroup[k]!;
+      if (g >= 0) sums.error[g] -= projected[i * out + k]! ** 2;
+    }
+  }
+  for (let g = 0; g < G; g++) sums.error[g] = Math.max(0, sums.error[g]! + sums.norm[g]!);
+  return sums;
+}
+
 export interface ContentModelState {
   params: ContentModelParams;
   space: FeatureSpace;
   scaler: Scaler;
-  encoder: PcaEncoder;
+  encoder: Encoder;
   /** Movie id of each row of vectors. */
   movieIds: Int32Array;
   /** n × d unit vectors (zero for a movie with no usable features). */
@@ -276,6 +496,8 @@ export class ContentModel {
   private assignmentBuf: Int32Array;
   private movieIdsBuf: Int32Array;
   private readonly z: Float64Array;
+  /** The row being transformed, as encoders read it (views z; reused). */
+  private readonly scaled: ScaledRow;
 
   constructor(readonly state: ContentModelState) {
     this.n = state.movieIds.length;
@@ -285,6 +507,13 @@ export class ContentModel {
     this.assignmentBuf = state.assignment;
     this.movieIdsBuf = state.movieIds;
     this.z = new Float64Array(state.space.cols);
+    this.scaled = {
+      dense: this.z,
+      indices: new Int32Array(state.space.cols),
+      values: new Float64Array(state.space.cols),
+      nnz: 0,
+      present: new Uint8Array(state.space.groups.length),
+    };
   }
 
   get size(): number {
@@ -321,79 +550,48 @@ export class ContentModel {
     const scaleSeconds = seconds(t);
 
     t = performance.now();
-    // Block-wise PCA: each group is reduced on its own, so a sparse group spread over many directions (tag
-    // terms) keeps its structure instead of losing every direction to a denser one (genres) in a joint PCA.
-    const G = space.groups.length;
-    const plan = blockPlan(space.groups, Math.max(1, Math.min(params.dimensions, rows.cols)));
-    const planned = plan.reduce((a, b) => a + b, 0);
-    const components = new Float32Array(planned * rows.cols);
-    const variance = new Float64Array(planned);
-    let row = 0;
-    const ranges: { from: number; to: number }[] = [];
-    plan.forEach((dims, gi) => {
-      const g = space.groups[gi]!;
-      const from = row;
-      if (dims === g.end - g.start) {
-        // Narrow group: its scaled columns as they are (an identity block of the projection).
-        for (let j = g.start; j < g.end; j++, row++) components[row * rows.cols + j] = 1;
-        ranges.push({ from, to: row });
-        return;
+    const kind = params.encoder ?? 'pca';
+    const budget = Math.max(1, Math.min(params.dimensions, rows.cols));
+    let encoder: Encoder;
+    let vectors: Float32Array;
+    let explainedVariance: number;
+    let groupReport: ContentFitReport['groups'];
+    let reconstruction: ReconstructionReport;
+    let autoencoder: AutoencoderReport | undefined;
+    if (kind === 'autoencoder') {
+      const settings = params.autoencoder ?? AUTOENCODER_DEFAULTS;
+      const ae = fitAutoencoder(rows, space.groups, scaler, params.dimensions, settings);
+      encoder = ae.encoder;
+      vectors = ae.codes;
+      autoencoder = ae.report;
+      const own = relativeErrors(ae.heldOutErrors, space.groups);
+      reconstruction = { movies: ae.heldOut.length, heldOut: ae.heldOut.length > 0, ...own };
+      if (ae.heldOut.length > 0) {
+        // The baseline on the same split: block-wise PCA fitted on the training movies only.
+        const held = new Uint8Array(n);
+        for (const i of ae.heldOut) held[i] = 1;
+        const trainIds = Int32Array.from({ length: n - ae.heldOut.length });
+        for (let i = 0, o = 0; i < n; i++) if (!held[i]) trainIds[o++] = i;
+        const base = fitBlockPca(selectRows(rows, trainIds), space.groups, scaler, budget, params.seed);
+        const errors = pcaErrors(base.encoder, selectRows(rows, ae.heldOut), space.groups, scaler);
+        reconstruction.pca = relativeErrors(errors, space.groups);
       }
-      // The group's own columns as a smaller CSR matrix: no pass over the other groups' values.
-      const sub = groupRows(rows, g, gi, G);
-      const local: FeatureGroup = { ...g, start: 0, end: g.end - g.start };
-      const subScaler: Scaler = {
-        mean: scaler.mean.subarray(g.start, g.end),
-        scale: scaler.scale.subarray(g.start, g.end),
+      explainedVariance = 1 - own.error;
+      groupReport = own.groups.map((g) => ({ name: g.name, dimensions: 0, explained: 1 - g.error }));
+    } else {
+      const pca = fitBlockPca(rows, space.groups, scaler, budget, params.seed);
+      encoder = pca.encoder;
+      vectors = Float32Array.from(pca.projected);
+      explainedVariance = pca.explained;
+      groupReport = pca.groups;
+      reconstruction = {
+        movies: n,
+        heldOut: false,
+        error: 1 - pca.explained,
+        groups: pca.groups.map((g) => ({ name: g.name, error: 1 - g.explained })),
       };
-      const svd = randomizedSvd(scaledOperator(sub, [local], subScaler), Math.min(dims, n), {
-        seed: params.seed + gi,
-      });
-      const width = g.end - g.start;
-      for (let k = 0; k < svd.rank; k++, row++) {
-        components.set(svd.vt.subarray(k * width, (k + 1) * width), row * rows.cols + g.start);
-        variance[row] = (svd.s[k]! * svd.s[k]!) / n;
-      }
-      ranges.push({ from, to: row });
-    });
-    const out = Math.max(1, row);
-    const encoder = new PcaEncoder(components.subarray(0, out * rows.cols), rows.cols, out, variance.subarray(0, out));
-    // Vectors = Z·Cᵀ through the operator (the identity blocks included), then normalised: cosine = dot product.
-    const op = scaledOperator(rows, space.groups, scaler);
-    const ct = new Float64Array(rows.cols * out);
-    for (let k = 0; k < out; k++)
-      for (let j = 0; j < rows.cols; j++) ct[j * out + k] = encoder.components[k * rows.cols + j]!;
-    const projected = new Float64Array(n * out);
-    op.multiply(ct, out, projected);
-    const vectors = Float32Array.from(projected);
-    // Variance kept: per component, the variance of the projection (identity blocks included).
-    for (let k = 0; k < out; k++) {
-      let sq = 0;
-      for (let i = 0; i < n; i++) sq += projected[i * out + k]! ** 2;
-      variance[k] = sq / n;
     }
-    // Total variance of Z = Σ_g weight² × share of movies with the group (scaler makes each group's total weight²).
-    let total = 0;
-    const groupReport: ContentFitReport['groups'] = [];
-    space.groups.forEach((g, gi) => {
-      let present = 0;
-      for (let i = 0; i < n; i++) present += rows.present[i * G + gi]!;
-      const width = g.end - g.start;
-      let active = 0;
-      for (let j = g.start; j < g.end; j++) if (scaler.scale[j] !== 0) active++;
-      const groupVar = g.scaling === 'block' ? (active > 0 ? g.weight ** 2 : 0) : (g.weight ** 2 * active) / width;
-      total += (groupVar * present) / n;
-      let keptG = 0;
-      for (let k = ranges[gi]!.from; k < ranges[gi]!.to; k++) keptG += variance[k]!;
-      const totalG = (groupVar * present) / n;
-      groupReport.push({
-        name: g.name,
-        dimensions: ranges[gi]!.to - ranges[gi]!.from,
-        explained: totalG > 0 ? Math.min(1, keptG / totalG) : 0,
-      });
-    });
-    let kept = 0;
-    for (let k = 0; k < out; k++) kept += variance[k]!;
+    const out = encoder.outputDim;
     normalizeRows(vectors, n, out);
     const encodeSeconds = seconds(t);
 
@@ -428,8 +626,11 @@ export class ContentModel {
         movies: n,
         inputDim: rows.cols,
         outputDim: out,
-        explainedVariance: total > 0 ? Math.min(1, kept / total) : 0,
+        encoder: kind,
+        explainedVariance,
         groups: groupReport,
+        reconstruction,
+        ...(autoencoder ? { autoencoder } : {}),
         clusters: quality,
         seconds: { scale: scaleSeconds, encode: encodeSeconds, cluster: clusterSeconds },
       },
@@ -445,12 +646,18 @@ export class ContentModel {
       if (!row.present[gi]) return;
       for (let j = g.start; j < g.end; j++) z[j] = -mean[j]! * scale[j]!;
     });
+    const scaled = this.scaled;
     for (let p = 0; p < row.indices.length; p++) {
       const j = row.indices[p]!;
-      z[j] = (row.values[p]! - mean[j]!) * scale[j]!;
+      const v = (row.values[p]! - mean[j]!) * scale[j]!;
+      z[j] = v;
+      scaled.indices[p] = j;
+      scaled.values[p] = v;
     }
+    scaled.nnz = row.indices.length;
+    scaled.present = row.present;
     const d = this.dimensions;
-    this.state.encoder.encode(z, out, offset);
+    this.state.encoder.encode(scaled, out, offset);
     let s = 0;
     for (let k = 0; k < d; k++) s += out[offset + k]! * out[offset + k]!;
     if (s > 0) {
@@ -500,6 +707,33 @@ export class ContentModel {
   }
 }
 
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+/** One line for logs: features, encoder, reconstruction error, clusters. */
+export function contentFitSummary(r: ContentFitReport): string {
+  const rec = r.reconstruction;
+  const groups = (e: ReconstructionError) => e.groups.map((g) => `${g.name} ${pct(g.error)}`).join(', ');
+  let encoder: string;
+  if (r.encoder === 'autoencoder' && r.autoencoder) {
+    const a = r.autoencoder;
+    encoder =
+      `autoencoder ${[r.inputDim, ...a.hidden, r.outputDim].join('→')} (${a.epochs} epochs, best ${a.bestEpoch}, ` +
+      `${a.secondsPerEpoch.toFixed(2)} s/epoch), ` +
+      (rec.heldOut
+        ? `relative reconstruction error on ${rec.movies} held-out movies ${pct(rec.error)} (${groups(rec)})` +
+          (rec.pca ? `, PCA on the same split ${pct(rec.pca.error)} (${groups(rec.pca)})` : '')
+        : 'no held-out movies');
+  } else {
+    encoder =
+      `PCA (${r.groups.map((g) => `${g.name} ${g.dimensions}`).join(', ')} dimensions), ` +
+      `relative reconstruction error ${pct(rec.error)} in-sample (${groups(rec)})`;
+  }
+  return (
+    `${r.inputDim} features → ${r.outputDim} dimensions by ${encoder}; ` +
+    `${r.clusters.k} clusters (silhouette ${r.clusters.silhouette.toFixed(3)})`
+  );
+}
+
 const FORMAT = 'cinerec-content/1';
 
 interface ContentMeta {
@@ -508,7 +742,8 @@ interface ContentMeta {
   report: ContentFitReport;
   /** Identifies the data and settings the model was fitted on. */
   fingerprint: string;
-  encoder: { kind: string; inputDim: number; outputDim: number };
+  /** meta: the encoder's own description (the autoencoder's layer spec; empty for PCA). */
+  encoder: { kind: string; inputDim: number; outputDim: number; meta?: object };
 }
 
 export function saveContentModel(dir: string, model: ContentModel, fingerprint: string): void {
@@ -520,13 +755,14 @@ export function saveContentModel(dir: string, model: ContentModel, fingerprint: 
     fingerprint,
     encoder: { kind: s.encoder.kind, inputDim: s.encoder.inputDim, outputDim: s.encoder.outputDim },
   };
+  const saved = s.encoder.save();
+  meta.encoder.meta = saved.meta;
   // Only the fitted rows: movies added later are placed again from their stored features at load.
   const n = s.movieIds.length;
   writeArtifact(dir, FORMAT, meta, {
     mean: s.scaler.mean,
     scale: s.scaler.scale,
-    components: s.encoder.components,
-    variance: s.encoder.variance,
+    ...saved.arrays,
     movieIds: s.movieIds,
     vectors: s.vectors.subarray(0, n * s.encoder.outputDim),
     centroids: s.centroids,
@@ -543,18 +779,30 @@ export function loadContentModel(dir: string, fingerprint: string): ContentModel
     return null;
   }
   if (a.meta.fingerprint !== fingerprint) return null;
-  const { inputDim, outputDim } = a.meta.encoder;
+  const { kind, inputDim, outputDim } = a.meta.encoder;
+  // The fingerprint covers the encoder settings; the kind is checked too, so a foreign file is refitted.
+  if (kind !== (a.meta.params.encoder ?? 'pca')) return null;
+  let encoder: Encoder;
+  if (kind === 'pca') {
+    encoder = new PcaEncoder(
+      a.array('components', 'Float32Array'),
+      inputDim,
+      outputDim,
+      a.array('variance', 'Float64Array'),
+    );
+  } else if (kind === 'autoencoder') {
+    encoder = ContentAutoencoder.load(inputDim, outputDim, a.meta.encoder.meta as AutoencoderMeta, (name) =>
+      a.array(name, 'Float32Array'),
+    );
+  } else {
+    return null;
+  }
   return new ContentModel({
     params: a.meta.params,
     space: a.meta.space,
     report: a.meta.report,
     scaler: { mean: a.array('mean', 'Float32Array'), scale: a.array('scale', 'Float32Array') },
-    encoder: new PcaEncoder(
-      a.array('components', 'Float32Array'),
-      inputDim,
-      outputDim,
-      a.array('variance', 'Float64Array'),
-    ),
+    encoder,
     movieIds: a.array('movieIds', 'Int32Array'),
     vectors: a.array('vectors', 'Float32Array'),
     centroids: a.array('centroids', 'Float32Array'),

@@ -3,6 +3,7 @@ import { MF_DEFAULTS } from '../models/mf.ts';
 import { ValidationError } from '../util/errors.ts';
 import type { ContentSettings } from './content-index.ts';
 import { MfRatingModel } from './mf-rating-model.ts';
+import { NeuralRatingModel, neuralParams, predictorParams } from './neural-rating-model.ts';
 import { BiasRatingModel, GlobalMeanModel } from './rating-models.ts';
 import { RouterStrategy } from './router.ts';
 import { AlsStrategy } from './strategies/als.ts';
@@ -11,9 +12,11 @@ import { ContentClusterStrategy, ContentStrategy } from './strategies/content.ts
 import { HybridStrategy } from './strategies/hybrid.ts';
 import { MostPopularStrategy } from './strategies/most-popular.ts';
 import { EaseStrategy, ItemKnnStrategy } from './strategies/neighbours.ts';
+import { NeuralStrategy } from './strategies/neural.ts';
 import { PopularStrategy } from './strategies/popular.ts';
 import { PopularGenreStrategy } from './strategies/popular-genre.ts';
 import { RandomStrategy } from './strategies/random.ts';
+import { SegmentStrategy, segmentSettings } from './strategies/segment.ts';
 import { UserClusterStrategy } from './strategies/user-cluster.ts';
 import type { RatingModel, Strategy } from './strategy.ts';
 
@@ -106,6 +109,23 @@ export const STRATEGIES: Readonly<Record<string, Entry<Strategy>>> = {
     create: (p, c) =>
       new UserClusterStrategy(alsOf(c), { ...c.userClusters, clusters: p.clusters!, smoothing: p.smoothing! }),
   },
+  segment: {
+    description:
+      "what the viewer's user segment (autoencoder + k-means) liked, smoothed, by the movie segments they like",
+    defaults: {},
+    configDefaults: (c) => ({
+      smoothing: c.segments.users.smoothing,
+      movieSegmentWeight: c.segments.users.movieSegmentWeight,
+      lowRatingWeight: c.segments.users.lowRatingWeight,
+    }),
+    create: (p, c) =>
+      new SegmentStrategy({
+        ...segmentSettings(c),
+        smoothing: p.smoothing!,
+        movieSegmentWeight: p.movieSegmentWeight!,
+        lowRatingWeight: p.lowRatingWeight!,
+      }),
+  },
   'content-popular': {
     description: 'content similarity to the liked movies blended with popularity (the few-ratings path)',
     defaults: {},
@@ -129,7 +149,28 @@ export const STRATEGIES: Readonly<Record<string, Entry<Strategy>>> = {
     configDefaults: CONTENT_DEFAULTS,
     create: (p, c) => new ContentClusterStrategy(contentSettings(p, c)),
   },
+  neural: {
+    description: 'predicted rating (MLP over user autoencoder code ⊕ movie vector) over candidates',
+    defaults: {},
+    configDefaults: (c) => ({ ...neuralParams(c.neural), pool: c.neural.pool }),
+    create: (p, c) => new NeuralStrategy(c.neural, p, neuralCandidates(c)),
+  },
 };
+
+/** The `neural` strategy's candidate generator: null for 'all', else a fresh registered strategy. */
+export function neuralCandidates(c: Config): Strategy | null {
+  const name = c.neural.candidates;
+  if (name === 'all') return null;
+  const entry = STRATEGIES[name];
+  if (!entry || name === 'neural')
+    throw new ValidationError(
+      `neural.candidates: unknown strategy "${name}"; choose all or one of ${Object.keys(STRATEGIES)
+        .filter((n) => n !== 'neural')
+        .join(', ')}`,
+      'neural.candidates',
+    );
+  return entry.create(defaultsOf(entry, c), c);
+}
 
 function alsOf(c: Config): AlsStrategy {
   return new AlsStrategy(c.als);
@@ -190,6 +231,12 @@ export const RATING_MODELS: Readonly<Record<string, Entry<RatingModel>>> = {
     description: 'biased matrix factorisation μ + b_u + b_i + p_uᵀq_i (SGD)',
     defaults: { ...MF_DEFAULTS },
     create: (p) => new MfRatingModel(p),
+  },
+  neural: {
+    description: 'MLP over user autoencoder code ⊕ movie vector on the bias residual',
+    defaults: {},
+    configDefaults: (c) => neuralParams(c.neural),
+    create: (p, c) => new NeuralRatingModel(predictorParams(c.neural, p)),
   },
 };
 

@@ -3,11 +3,16 @@ import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { Catalogue, type GenreCount } from '../data/catalogue.ts';
 import { Interactions } from '../data/interactions.ts';
+import { changedUsers } from '../data/rating-diff.ts';
 import { parseTitle } from '../data/titles.ts';
 import { type ContentInputs, normalizeTag } from '../features/content-features.ts';
-import { loadContentModel, saveContentModel } from '../models/content.ts';
+import { contentFitSummary, loadContentModel, saveContentModel } from '../models/content.ts';
 import { type MovieSegmentation, segmentMovies } from '../models/movie-segments.ts';
 import type { PopularityModel } from '../models/popularity.ts';
+import { type MovieProjection, type PrincipalPlane, principalPlane, project } from '../models/projection.ts';
+import type { UserSegmentOverview, ViewerSegment } from '../models/user-segments.ts';
+import type { Snapshot } from '../pipeline/snapshot.ts';
+import { alsMatches, contentKey, contentSettingsOf, loadAls, versionPath } from '../pipeline/training-data.ts';
 import type {
   DatasetInfo,
   Movie,
@@ -24,17 +29,27 @@ import { ContentIndex, type ContentSettings, type SharedContent } from './conten
 import { historyOf } from './history.ts';
 import { LiveUsers } from './live-users.ts';
 import { MfRatingModel } from './mf-rating-model.ts';
+import { NeuralRatingModel, predictorParams } from './neural-rating-model.ts';
 import { type RankedItem, RankingPipeline } from './pipeline.ts';
 import { defaultsOf, STRATEGIES } from './registry.ts';
 import { RouterStrategy, type Scenario } from './router.ts';
 import { RuleSet } from './rules.ts';
-import type { AlsStrategy } from './strategies/als.ts';
+import { AlsStrategy } from './strategies/als.ts';
 import { BlendStrategy } from './strategies/blend.ts';
 import { ContentClusterStrategy, ContentStrategy, statsOf } from './strategies/content.ts';
 import { HybridStrategy } from './strategies/hybrid.ts';
+import { NeuralStrategy } from './strategies/neural.ts';
 import { PopularStrategy } from './strategies/popular.ts';
+import { SegmentStrategy, segmentSettings } from './strategies/segment.ts';
 import { UserClusterStrategy } from './strategies/user-cluster.ts';
 import type { History, RatedMovie, Strategy, TrainingData } from './strategy.ts';
+
+/** A model version being served: where it is and the data snapshot it was trained on. */
+export interface ServedVersion {
+  id: string;
+  dir: string;
+  snapshot: Snapshot;
+}
 
 export interface MovieSummary {
   movieId: number;
@@ -155,12 +170,21 @@ export interface UserView {
   history: (MovieSummary & { rating: number; timestamp: number })[];
 }
 
+export interface UserSegmentView extends ViewerSegment {
+  userId: number;
+  /** Changed since the last training (placed from the current ratings). */
+  live: boolean;
+}
+
 export interface Prediction extends MovieSummary {
   /** Predicted rating on the data set's scale. */
   predicted: number;
   /** The user's own rating, when they rated the movie. */
   rating: number | null;
 }
+
+/** Rating predictors served by predictions(). */
+export type PredictionModel = 'mf' | 'neural';
 
 export interface PredictionList {
   userId: number;
@@ -238,6 +262,7 @@ export class Cinerec {
   readonly pipeline: RankingPipeline;
   private contentLoad: Promise<ContentIndex> | null = null;
   private ratingModelLoad: Promise<MfRatingModel> | null = null;
+  private neuralLoad: Promise<NeuralRatingModel> | null = null;
   private segmentsLoad: Promise<MovieSegmentation> | null = null;
   /** Serialises mutations of the store and the in-memory state. */
   private readonly writes = new Mutex();
@@ -263,19 +288,73 @@ export class Cinerec {
     );
   }
 
-  static async load(store: Store, config: Config): Promise<Cinerec> {
+  /**
+   * Loads the served state. With a model version, the models are the version's and its data snapshot is
+   * the training data; what the store gained since (users, ratings, movies) is served live: users folded
+   * in, movies placed, until the next training takes them in.
+   */
+  static async load(store: Store, config: Config, version?: ServedVersion): Promise<Cinerec> {
     const catalogue = new Catalogue(await store.listMovies());
-    const interactions = Interactions.build(await store.ratingColumns(), catalogue);
+    const stored = await store.ratingColumns();
     const dataset = await store.dataset();
+    const live = new LiveUsers();
+    let interactions: Interactions;
+    if (version) {
+      const snap = version.snapshot.movies;
+      for (let i = 0; i < snap.length; i++) {
+        if (catalogue.movies[i]?.movieId !== snap[i]!.movieId)
+          throw new Error(
+            `model version ${version.id}: the store's movies do not extend the version's (movie ${snap[i]!.movieId} at row ${i}); retrain with \`cinerec train\``,
+          );
+      }
+      interactions = Interactions.build(version.snapshot.ratings, catalogue);
+      for (const u of changedUsers(version.snapshot.ratings, stored)) {
+        const items = Int32Array.from(u.movieIds, (m) => catalogue.indexOf(m));
+        live.set(u.userId, { items, ratings: u.ratings });
+      }
+    } else {
+      interactions = Interactions.build(stored, catalogue);
+    }
     const data: TrainingData = {
       catalogue,
       interactions,
-      scale: dataset?.scale ?? { min: 0.5, max: 5, step: 0.5 },
-      live: new LiveUsers(),
+      scale: version?.snapshot.dataset?.scale ?? dataset?.scale ?? { min: 0.5, max: 5, step: 0.5 },
+      live,
     };
     const popular = new PopularStrategy(config.popularity);
     popular.fit(data);
-    return new Cinerec(store, config, data, popular, new RuleSet(await store.listRules()));
+    const c = new Cinerec(store, config, data, popular, new RuleSet(await store.listRules()));
+    c.version = version ?? null;
+    return c;
+  }
+
+  /** The model version served, or null when the models were fitted from the store at start. */
+  version: ServedVersion | null = null;
+
+  /** Users live since the version's snapshot (folded in, not trained on). */
+  liveUsers(): number[] {
+    return this.data.live?.ids() ?? [];
+  }
+
+  /**
+   * Runs `fn` while no mutation can start (the swap to a new version takes users and rules added
+   * meanwhile with it).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.writes.run(fn);
+  }
+
+  /** Takes over rules and live users written to the store since this instance loaded (before a swap). */
+  async catchUp(): Promise<void> {
+    this.rules = new RuleSet(await this.store.listRules());
+    if (!this.version) return;
+    const stored = await this.store.ratingColumns();
+    for (const u of changedUsers(this.version.snapshot.ratings, stored)) {
+      const h = this.data.live!.get(u.userId);
+      if (h && h.items.length === u.movieIds.length) continue;
+      const items = Int32Array.from(u.movieIds, (m) => this.catalogue.indexOf(m));
+      this.data.live!.set(u.userId, { items, ratings: u.ratings });
+    }
   }
 
   get catalogue(): Catalogue {
@@ -283,17 +362,7 @@ export class Cinerec {
   }
 
   private contentSettings(): ContentSettings {
-    const c = this.config.content;
-    return {
-      weights: c.weights,
-      tagVocabulary: c.tagVocabulary,
-      tagMinMovies: c.tagMinMovies,
-      dimensions: c.dimensions,
-      clusters: c.clusters,
-      restarts: c.restarts,
-      seed: c.seed,
-      positiveRating: c.positiveRating,
-    };
+    return contentSettingsOf(this.config);
   }
 
   private async contentInputs(): Promise<ContentInputs> {
@@ -320,17 +389,22 @@ export class Cinerec {
       const inputs = await this.contentInputs();
       // Rating statistics come from the served ratings when that group is switched on.
       const stats = settings.weights.stats > 0 ? statsOf(this.data) : undefined;
-      const saved = loadContentModel(dir, fingerprint);
+      const fromVersion = this.version
+        ? loadContentModel(
+            versionPath(this.version.dir, 'content'),
+            contentKey(this.version.snapshot.fingerprint, this.config),
+          )
+        : null;
+      if (this.version && !fromVersion)
+        this.log(`content settings differ from model version ${this.version.id}'s: fitting the content model now`);
+      const saved = fromVersion ?? loadContentModel(dir, fingerprint);
       const attached = saved ? ContentIndex.attach(saved, this.catalogue, inputs, stats) : null;
       if (attached) return attached;
       const t = performance.now();
       this.log(`fitting the content model on ${this.catalogue.size} movies`);
       const fitted = ContentIndex.fit(this.catalogue, inputs, settings, stats);
       const r = fitted.model.report;
-      this.log(
-        `content model: ${r.inputDim} features → ${r.outputDim} dimensions (${r.groups.map((g) => `${g.name} ${g.dimensions}: ${(100 * g.explained).toFixed(0)}%`).join(', ')} of each group's variance), ` +
-          `${r.clusters.k} clusters (silhouette ${r.clusters.silhouette.toFixed(3)}), ${((performance.now() - t) / 1000).toFixed(1)} s`,
-      );
+      this.log(`content model: ${contentFitSummary(r)}, ${((performance.now() - t) / 1000).toFixed(1)} s`);
       saveContentModel(dir, fitted.model, fingerprint);
       return fitted;
     })();
@@ -710,6 +784,42 @@ export class Cinerec {
     };
   }
 
+  private projectionPlane: { index: ContentIndex; plane: PrincipalPlane } | null = null;
+
+  /**
+   * Movies on the first two principal components of their content vectors, most rated first. The
+   * plane is fitted once per content model; movies added later are projected onto the same plane.
+   */
+  async movieProjection(limit?: number): Promise<MovieProjection> {
+    const index = await this.content();
+    const model = index.model;
+    if (this.projectionPlane?.index !== index) {
+      this.projectionPlane = { index, plane: principalPlane(model.vectors, model.size, model.dimensions) };
+    }
+    const plane = this.projectionPlane.plane;
+    const votes = this.popularity.votes;
+    const n = model.size;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (votes[b] ?? 0) - (votes[a] ?? 0) || a - b);
+    const vectors = model.vectors;
+    const assignment = model.assignment;
+    return {
+      total: n,
+      explained: plane.explained.map(round4),
+      points: order.slice(0, limit ?? n).map((i) => {
+        const [x, y] = project(plane, vectors, i);
+        const m = summary(this.catalogue.movies[i]!);
+        return {
+          movieId: m.movieId,
+          displayTitle: m.displayTitle,
+          year: m.year,
+          cluster: assignment[i]!,
+          x: round4(x),
+          y: round4(y),
+        };
+      }),
+    };
+  }
+
   /** A registered strategy fitted on the served data, shared by the router and overrides. */
   private strategy(name: string): Promise<Strategy> {
     let p = this.fitted.get(name);
@@ -740,10 +850,47 @@ export class Cinerec {
           await users.fit(this.data);
           return users;
         }
+        if (name === 'segment') {
+          // Shares the served movie segmentation instead of computing another.
+          const movies = await this.movieSegments();
+          const t = performance.now();
+          const segment = new SegmentStrategy(segmentSettings(this.config), () => movies);
+          await segment.fit(this.data);
+          const m = segment.model;
+          const a = m.report;
+          this.log(
+            `user segments: k = ${m.k} by ${m.rule} over ${m.scores[0]?.k}–${m.scores.at(-1)?.k} (elbow at ${m.elbow}) on ${m.userIds.length} users; ` +
+              `autoencoder ${a.inputs} → ${a.hidden} → ${a.code}, ${a.epochs} epochs (best ${a.bestEpoch}, validation MSE ${a.validationLoss ?? 'n/a'}), ${((performance.now() - t) / 1000).toFixed(1)} s`,
+          );
+          return segment;
+        }
+        if (name === 'neural') {
+          // Shares the fitted predictor with predictions(), and the served candidate strategy.
+          const c = this.config.neural;
+          if (c.candidates === 'neural')
+            throw new ValidationError('neural.candidates cannot be neural itself', 'neural.candidates');
+          // EASE refuses very large catalogues: then ALS proposes the candidates, as for the router.
+          const candidates = c.candidates === 'all' ? null : await this.personalised(c.candidates);
+          const neural = new NeuralStrategy(c, defaultsOf(STRATEGIES.neural!, this.config), candidates, {
+            model: await this.neuralModel(),
+            candidates: true,
+          });
+          await neural.fit(this.data);
+          return neural;
+        }
         if (name === 'content-popular') {
           const blend = new BlendStrategy(await this.contentStrategy('content'), this.config.router.contentWeight);
           blend.fit(this.data);
           return blend;
+        }
+        if (name === 'als' && this.version) {
+          const model = loadAls(versionPath(this.version.dir, 'als'));
+          if (alsMatches(model, this.config)) {
+            const als = new AlsStrategy(this.config.als, model);
+            await als.fit(this.data);
+            return als;
+          }
+          this.log(`als settings differ from model version ${this.version.id}'s: fitting ALS now`);
         }
         const entry = STRATEGIES[name];
         if (!entry || name === 'router')
@@ -997,6 +1144,19 @@ export class Cinerec {
     return this.segmentsLoad;
   }
 
+  /** User segments (autoencoder codes of taste profiles → k-means, k by the rule), computed on first use. */
+  async userSegments(): Promise<UserSegmentOverview> {
+    return ((await this.strategy('segment')) as SegmentStrategy).overview();
+  }
+
+  /** A stored or live user's segment; a user created or changed since fitting is placed from their ratings now. */
+  async userSegment(userId: number): Promise<UserSegmentView> {
+    this.requireUser(userId);
+    const segments = (await this.strategy('segment')) as SegmentStrategy;
+    const view = segments.viewer({ ctx: { userId }, history: this.historyOfUser(userId) });
+    return { userId, live: this.data.live?.has(userId) ?? false, ...view };
+  }
+
   /** The rating predictor (biased MF), fitted on first use on the served ratings. */
   private ratingModel(): Promise<MfRatingModel> {
     this.ratingModelLoad ??= (async () => {
@@ -1012,11 +1172,35 @@ export class Cinerec {
     return this.ratingModelLoad;
   }
 
+  /** The neural rating predictor (autoencoders + MLP), fitted on first use on the served ratings. */
+  private neuralModel(): Promise<NeuralRatingModel> {
+    this.neuralLoad ??= (async () => {
+      const t = performance.now();
+      const model = new NeuralRatingModel(predictorParams(this.config.neural));
+      model.fit(this.data);
+      this.log(`fitted the rating predictor (neural) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      return model;
+    })();
+    this.neuralLoad.catch(() => {
+      this.neuralLoad = null;
+    });
+    return this.neuralLoad;
+  }
+
   /**
-   * Predicted ratings of movies by a user. A user created or changed since fitting is predicted from the
-   * fitted biases only (μ + b_i and any trained b_u): the predictor is not folded in yet.
+   * Predicted ratings of movies by a user, by `mf` (default: the lower measured RMSE) or `neural`.
+   * With mf, a user created or changed since fitting is predicted from the fitted biases only (μ + b_i
+   * and any trained b_u). With neural, such a user is encoded from their current ratings at once (one
+   * autoencoder forward pass, b_u folded in): no retraining.
    */
-  async predictions(userId: number, movieIds: readonly number[]): Promise<PredictionList> {
+  async predictions(
+    userId: number,
+    movieIds: readonly number[],
+    which: PredictionModel = 'mf',
+  ): Promise<PredictionList> {
+    if (which !== 'mf' && which !== 'neural')
+      throw new ValidationError(`model must be mf or neural, not "${String(which)}"`, 'model');
+    if (which === 'neural') return this.neuralPredictions(userId, movieIds);
     this.requireUser(userId);
     if (movieIds.length === 0) throw new ValidationError('name at least one movie', 'movies');
     const unknown = movieIds.filter((id) => this.catalogue.indexOf(id) < 0);
@@ -1034,6 +1218,33 @@ export class Cinerec {
         return {
           ...summary(this.catalogue.movies[i]!),
           predicted: round4(model.predict(u, i)),
+          rating: k >= 0 ? history.ratings[k]! : null,
+        };
+      }),
+    };
+  }
+
+  private async neuralPredictions(userId: number, movieIds: readonly number[]): Promise<PredictionList> {
+    this.requireUser(userId);
+    if (movieIds.length === 0) throw new ValidationError('name at least one movie', 'movies');
+    const unknown = movieIds.filter((id) => this.catalogue.indexOf(id) < 0);
+    if (unknown.length)
+      throw new NotFoundError(`unknown movie id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, 'movies');
+    const predictor = (await this.neuralModel()).predictor;
+    const history = this.historyOfUser(userId);
+    const live = this.data.live?.has(userId) ?? false;
+    const user =
+      (live ? null : predictor.trainedUser(this.data.interactions.userOf(userId))) ??
+      predictor.userVector(history.items, history.ratings);
+    return {
+      userId,
+      model: 'neural',
+      items: movieIds.map((id) => {
+        const i = this.catalogue.indexOf(id);
+        const k = history.items.indexOf(i);
+        return {
+          ...summary(this.catalogue.movies[i]!),
+          predicted: round4(predictor.predictFor(user, i)),
           rating: k >= 0 ? history.ratings[k]! : null,
         };
       }),

@@ -11,13 +11,17 @@ import type { Config, Secrets } from '../config/config.ts';
 import type { Cinerec } from '../recommend/service.ts';
 import { BEARER_SCHEME, registerAdminAuth } from './auth.ts';
 import { registerErrorHandlers } from './errors.ts';
+import type { ModelManager } from './model-manager.ts';
 import { contentRoutes } from './routes/content.ts';
 import { evaluationRoutes } from './routes/evaluations.ts';
 import { movieRoutes } from './routes/movies.ts';
+import { pipelineRoutes } from './routes/pipeline.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { ruleRoutes } from './routes/rules.ts';
+import { segmentRoutes } from './routes/segments.ts';
 import { healthRoute, systemRoutes } from './routes/system.ts';
 import { userRoutes } from './routes/users.ts';
+import { DEFAULT_WEB_ROOT, registerWeb } from './web.ts';
 
 export interface ServerOptions {
   /** Bearer token for mutating routes; null disables mutations (403). */
@@ -27,6 +31,10 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** false silences logging (tests). */
   logger?: boolean;
+  /** Serves and swaps model versions, and retrains (the `serve` command); absent in most tests. */
+  models?: ModelManager | null;
+  /** Directory of the built web page; default web/dist of this package. */
+  webRoot?: string;
 }
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -75,6 +83,11 @@ export async function buildServer(cinerec: Cinerec, options: ServerOptions): Pro
         { name: 'evaluations', description: 'offline evaluation reports written by `cinerec eval`' },
         { name: 'clusters', description: 'clusters of the fitted models' },
         { name: 'users', description: 'viewers created and rated while serving (writes need the admin token)' },
+        { name: 'runs', description: 'training runs recorded by `cinerec train` and scheduled retraining' },
+        {
+          name: 'models',
+          description: 'model versions: list, activate, roll back, retrain (writes need the admin token)',
+        },
       ],
       components: {
         securitySchemes: {
@@ -100,6 +113,10 @@ export async function buildServer(cinerec: Cinerec, options: ServerOptions): Pro
   await app.register(evaluationRoutes, { cinerec, prefix: '/v1' });
   await app.register(contentRoutes, { cinerec, prefix: '/v1' });
   await app.register(userRoutes, { cinerec, prefix: '/v1' });
+  await app.register(segmentRoutes, { cinerec, prefix: '/v1' });
+  await app.register(pipelineRoutes, { cinerec, models: options.models ?? null, prefix: '/v1' });
+  // Last: its catch-all must not shadow the API's routes.
+  await registerWeb(app, options.webRoot ?? DEFAULT_WEB_ROOT);
 
   await app.ready();
   return app;
@@ -109,8 +126,10 @@ export async function startServer(
   cinerec: Cinerec,
   config: Config,
   secrets: Secrets,
+  models: ModelManager | null = null,
 ): Promise<{ server: FastifyInstance; url: string }> {
   const server = await buildServer(cinerec, {
+    models,
     adminToken: secrets.adminToken,
     logLevel: config.server.logLevel,
     bodyLimit: config.server.bodyLimit,

@@ -472,3 +472,113 @@ export const MovieSegments = Type.Object(
   },
   { description: 'movie segments' },
 );
+
+export const MovieProjection = Type.Object(
+  {
+    total: Type.Integer({ description: 'movies in the content model' }),
+    explained: Type.Array(Type.Number(), { description: 'share of the content variance along each axis, 0..1' }),
+    points: Type.Array(
+      Type.Object({
+        movieId: MovieId,
+        displayTitle: Type.String(),
+        year: Nullable(Type.Integer()),
+        cluster: Type.Integer({ description: 'content cluster' }),
+        x: Type.Number({ description: 'first principal component' }),
+        y: Type.Number({ description: 'second principal component' }),
+      }),
+      { description: 'most rated first' },
+    ),
+  },
+  { description: 'movies on the first two principal components of their content vectors' },
+);
+
+export const MovieSegmentOf = Type.Object(
+  {
+    movieId: MovieId,
+    segment: Nullable(Type.Integer({ description: 'null for a movie added after the segments were computed' })),
+    size: Nullable(Type.Integer({ description: 'movies in the segment' })),
+    description: Nullable(Type.String()),
+    topGenres: Type.Array(Type.Object({ genre: Type.String(), share: Type.Number() })),
+  },
+  { description: 'the segment of one movie' },
+);
+
+const KScore = Type.Object({
+  k: Type.Integer(),
+  inertia: Type.Number(),
+  silhouette: Type.Number(),
+  daviesBouldin: Type.Number(),
+  calinskiHarabasz: Type.Number(),
+});
+
+const GenreShare = Type.Object({
+  genre: Type.String(),
+  share: Type.Number({ description: 'share of the positive ratings that went to this genre' }),
+  lift: Type.Number({ description: 'share ÷ the share over all users' }),
+});
+
+const MovieSegmentShare = Type.Object({
+  segment: Type.Integer({ description: 'movie segment (GET /v1/segments/movies)' }),
+  genres: Type.Array(Type.String(), { description: 'its top genres' }),
+  share: Type.Number({ description: 'share of the ratings in this movie segment' }),
+  lift: Type.Number({ description: 'share ÷ the share over all users' }),
+  meanRating: Type.Number({ description: 'mean rating given to it (shrunk towards the overall mean)' }),
+});
+
+export const UserSegment = Type.Object({
+  segment: Type.Integer(),
+  size: Type.Integer({ description: 'users in it at fitting' }),
+  label: Type.String({ description: 'short name from its most distinctive genres' }),
+  topGenres: Type.Array(GenreShare),
+  meanRating: Type.Number({ description: 'mean of the members’ mean ratings' }),
+  medianRatings: Type.Integer({ description: 'median number of ratings of the members' }),
+  favouredMovieSegments: Type.Array(MovieSegmentShare, {
+    description: 'movie segments the members rate more often than everyone does',
+  }),
+  description: Type.String(),
+});
+
+export const UserSegments = Type.Object(
+  {
+    k: Type.Integer({ description: 'chosen number of segments' }),
+    rule: Type.String({ description: 'the rule that chose k (segments.rule)' }),
+    elbow: Type.Integer({ description: 'the knee of the inertia curve' }),
+    scores: Type.Array(KScore, { description: 'every k tried, with all four scores' }),
+    users: Type.Integer({ description: 'users segmented (with at least one rating)' }),
+    movieSegments: Type.Integer({ description: 'movie segments the profiles are built on' }),
+    autoencoder: Type.Object({
+      inputs: Type.Integer(),
+      hidden: Type.Integer(),
+      code: Type.Integer(),
+      trainUsers: Type.Integer(),
+      validationUsers: Type.Integer(),
+      epochs: Type.Integer(),
+      bestEpoch: Type.Integer(),
+      stoppedEarly: Type.Boolean(),
+      trainLoss: Type.Number(),
+      validationLoss: Nullable(Type.Number()),
+    }),
+    segments: Type.Array(UserSegment),
+  },
+  { description: 'user segments' },
+);
+
+export const UserSegmentView = Type.Object(
+  {
+    userId: Type.Integer(),
+    segment: Type.Integer({ description: 'the user’s segment, -1 without ratings' }),
+    source: Type.Enum(['fitted', 'placed'], {
+      description: 'fitted: segmented with everyone; placed: placed now from the current ratings (new or changed user)',
+    }),
+    live: Type.Boolean({ description: 'changed since the last training' }),
+    details: Nullable(UserSegment),
+    profile: Type.Object({
+      ratings: Type.Integer(),
+      positive: Type.Integer({ description: 'ratings above segments.users.positiveRating' }),
+      meanRating: Nullable(Type.Number()),
+      topGenres: Type.Array(GenreShare),
+      movieSegments: Type.Array(MovieSegmentShare, { description: 'the movie segments this user rates most' }),
+    }),
+  },
+  { description: 'a user’s segment and profile highlights' },
+);

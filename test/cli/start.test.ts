@@ -39,6 +39,8 @@ test('`cinerec start` (npm start) imports an empty store from ./data, then serve
   try {
     const url = await first.url;
     assert.match(first.log(), /importing .*ml-latest-small/, 'the first start imports');
+    assert.match(first.log(), /created model version v0001/, 'the first start trains a model version');
+    assert.match(first.log(), /model version v0001/);
     const health = (await (await fetch(`${url}/health`)).json()) as { status: string; movies: number; ratings: number };
     assert.deepEqual(
       { ...health, uptimeSeconds: 0 },
@@ -57,6 +59,8 @@ test('`cinerec start` (npm start) imports an empty store from ./data, then serve
   try {
     await second.url;
     assert.doesNotMatch(second.log(), /importing/, 'the second start finds the data already imported');
+    assert.doesNotMatch(second.log(), /training one/, 'the second start serves the trained version');
+    assert.match(second.log(), /serving .* model version v0001/);
   } finally {
     second.child.kill('SIGTERM');
   }

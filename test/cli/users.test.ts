@@ -63,6 +63,13 @@ describe('users and the router from the command line', () => {
     assert.match(r.stdout, /^4\s+Heat \(1995\)\s+\d\.\d\d\s+5\.0$/m);
   });
 
+  test('predict --model neural: the autoencoder + MLP predictor', async () => {
+    const r = await run('predict', '--user', '2', '--movie', '4,1', '--model', 'neural');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^predicted ratings for user 2 \(neural\)$/m);
+    assert.match(r.stdout, /^4\s+Heat \(1995\)\s+\d\.\d\d\s+5\.0$/m);
+  });
+
   test('segments movies: the chosen k and every k’s scores', async () => {
     const r = await run('segments', 'movies');
     assert.equal(r.code, 0, r.stderr);
@@ -82,6 +89,7 @@ describe('users and the router from the command line', () => {
       [['recommend', '--user', '999'], /no user with id 999/],
       [['recommend', '--user', '1', '--strategy', 'magic'], /unknown strategy "magic"/],
       [['predict', '--user', '1', '--movie', 'x'], /--movie must be movie ids/],
+      [['predict', '--user', '1', '--movie', '1', '--model', 'magic'], /--model must be mf or neural/],
     ];
     for (const [args, pattern] of cases) {
       const r = await run(...args);

@@ -215,6 +215,46 @@ describe('users live', () => {
     assert.equal((await call('GET', '/v1/users/2/predictions?movies=a')).status, 400);
   });
 
+  it('predictions ?model=neural: a live user is encoded from their ratings at once', async () => {
+    type Predictions = { model: string; items: { movieId: number; predicted: number; rating: number | null }[] };
+    const known = ok(await call<Predictions>('GET', '/v1/users/2/predictions?movies=4,1&model=neural'));
+    assert.equal(known.model, 'neural');
+    assert.equal(known.items[0]!.rating, 5);
+    for (const m of known.items) assert.ok(m.predicted >= 0.5 && m.predicted <= 5, `${m.predicted}`);
+    // Two users created now (no retraining): the same movies, loved by one and hated by the other.
+    const lover = ok(
+      await call<UserView>(
+        'POST',
+        '/v1/users',
+        { ratings: [1, 2, 3].map((movieId) => ({ movieId, rating: 5 })) },
+        admin,
+      ),
+      201,
+    );
+    const hater = ok(
+      await call<UserView>(
+        'POST',
+        '/v1/users',
+        { ratings: [1, 2, 3].map((movieId) => ({ movieId, rating: 0.5 })) },
+        admin,
+      ),
+      201,
+    );
+    const of = async (id: number) =>
+      ok(await call<Predictions>('GET', `/v1/users/${id}/predictions?movies=5,3&model=neural`)).items;
+    const [l, h] = [await of(lover.userId), await of(hater.userId)];
+    assert.equal(l[1]!.rating, 5);
+    assert.ok(l[0]!.predicted > h[0]!.predicted + 0.5, `lover ${l[0]!.predicted} vs hater ${h[0]!.predicted}`);
+    // A new rating moves the live user's prediction at once.
+    ok(await call('POST', `/v1/users/${hater.userId}/ratings`, { ratings: [{ movieId: 4, rating: 5 }] }, admin));
+    assert.notEqual((await of(hater.userId))[0]!.predicted, h[0]!.predicted);
+    const rec = ok(await call<RoutedList>('GET', `/v1/users/${lover.userId}/recommendations?strategy=neural&k=3`));
+    assert.equal(rec.strategy, 'neural');
+    assert.ok(!rec.items.some((m) => [1, 2, 3].includes(m.movieId)), 'rated movies are not recommended');
+    const bad = await call<{ detail: string }>('GET', '/v1/users/2/predictions?movies=1&model=magic');
+    assert.equal(bad.status, 400);
+  });
+
   it('hybrid similar movies (ALS ⊕ content) keep Toy Story with the family films', async () => {
     const r = ok(
       await call<{ method: string; items: { movieId: number; reason: string }[] }>(

@@ -160,7 +160,7 @@ export function registerContent(program: Command): void {
         const o = await c.movieClusters(opts.examples);
         output(cmd, o, (r) =>
           [
-            `${r.k} content clusters over ${r.dimensions}-d vectors (${r.groups.map((g) => `${g.name} ${g.dimensions} dims, ${(100 * g.explained).toFixed(0)}% of its variance`).join('; ')}); silhouette ${r.silhouette.toFixed(3)}, Davies–Bouldin ${r.daviesBouldin.toFixed(3)}`,
+            `${r.k} content clusters over ${r.dimensions}-d vectors (${r.groups.map((g) => `${g.name} ${g.dimensions > 0 ? `${g.dimensions} dims, ` : ''}${(100 * g.explained).toFixed(0)}% of its variance`).join('; ')}); silhouette ${r.silhouette.toFixed(3)}, Davies–Bouldin ${r.daviesBouldin.toFixed(3)}`,
             table(
               ['cluster', 'size', 'top genres', 'top tags', 'examples'],
               r.clusters.map((cl) => [

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import type { UserView } from '../../recommend/service.ts';
+import type { PredictionModel, UserView } from '../../recommend/service.ts';
 import { output, withCinerec } from '../context.ts';
 import { table, yearTitle } from '../format.ts';
 import { positiveInt } from '../parse.ts';
@@ -25,16 +25,25 @@ function render(u: UserView): string {
 export function registerUsers(program: Command): void {
   program
     .command('predict')
-    .description('predicted rating of movies by a user (biased matrix factorisation)')
+    .description('predicted rating of movies by a user (biased MF by default, or --model neural)')
     .requiredOption('--user <id>', 'user id', positiveInt('--user'))
     .requiredOption('--movie <ids>', 'movie id(s), comma-separated', (v: string) => {
       if (!/^\d+(,\d+)*$/.test(v.trim()))
         throw new InvalidArgumentError(`--movie must be movie ids such as 2 or 1,2,3, not "${v}"`);
       return v.trim().split(',').map(Number);
     })
-    .action(async (opts: { user: number; movie: number[] }, cmd: Command) => {
+    .option(
+      '--model <name>',
+      'mf (biased matrix factorisation, the lower RMSE) or neural (autoencoder codes + MLP; live users encoded at once)',
+      (v: string): PredictionModel => {
+        if (v !== 'mf' && v !== 'neural') throw new InvalidArgumentError(`--model must be mf or neural, not "${v}"`);
+        return v;
+      },
+      'mf',
+    )
+    .action(async (opts: { user: number; movie: number[]; model: PredictionModel }, cmd: Command) => {
       await withCinerec(cmd, async (c) =>
-        output(cmd, await c.predictions(opts.user, opts.movie), (r) =>
+        output(cmd, await c.predictions(opts.user, opts.movie, opts.model), (r) =>
           [
             `predicted ratings for user ${r.userId} (${r.model})`,
             table(

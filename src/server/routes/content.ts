@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Cinerec } from '../../recommend/service.ts';
+import { NotFoundError } from '../../util/errors.ts';
 import {
   AddedMovie,
   MovieClusters,
   MovieId,
+  MovieProjection,
+  MovieSegmentOf,
   MovieSegments,
   NewMovieBody,
   problemResponses,
@@ -116,6 +119,52 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
       const s = await cinerec.movieSegments();
       return { k: s.k, rule: s.rule, elbow: s.elbow, scores: s.scores, segments: s.segments };
     },
+  );
+
+  app.get(
+    '/movies/:id/segment',
+    {
+      schema: {
+        tags: ['movies', 'clusters'],
+        summary: 'The segment of one movie',
+        description: 'Its movie segment (see GET /v1/segments/movies) with the segment’s size, genres and description.',
+        params: Type.Object({ id: MovieId }),
+        response: { 200: MovieSegmentOf, ...problemResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const index = cinerec.catalogue.indexOf(id);
+      if (index < 0) throw new NotFoundError(`no movie with id ${id}`, 'id');
+      const s = await cinerec.movieSegments();
+      const segment = index < s.assignment.length ? s.assignment[index]! : -1;
+      const info = segment >= 0 ? s.segments.find((x) => x.segment === segment) : undefined;
+      return {
+        movieId: id,
+        segment: info ? segment : null,
+        size: info?.size ?? null,
+        description: info?.description ?? null,
+        topGenres: info?.topGenres ?? [],
+      };
+    },
+  );
+
+  app.get(
+    '/clusters/movies/projection',
+    {
+      schema: {
+        tags: ['clusters'],
+        summary: 'Movies in two dimensions, with their content cluster',
+        description:
+          'The first two principal components of the content vectors (fitted once per content model), for a ' +
+          'scatter plot coloured by cluster. The most rated `limit` movies, or all of them.',
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'default: every movie' })),
+        }),
+        response: { 200: MovieProjection, ...problemResponses(400) },
+      },
+    },
+    async (request) => cinerec.movieProjection(request.query.limit),
   );
 
   app.get(

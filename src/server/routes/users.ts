@@ -53,18 +53,23 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async
         tags: ['users'],
         summary: 'Predicted ratings of movies by a user',
         description:
-          'Biased matrix factorisation (`mf`), clipped to the rating scale; 5-fold RMSE 0.847 on ml-latest-small.',
+          'Predicted ratings clipped to the rating scale. `model=mf` (default): biased matrix factorisation, 5-fold RMSE 0.847 on ml-latest-small. ' +
+          '`model=neural`: MLP over autoencoder codes of the user and the movie; a user created or changed since fitting is encoded from their ratings at once.',
         params: UserParams,
         querystring: Type.Object({
           movies: Type.String({
             pattern: '^\\d+(,\\d+){0,499}$',
             description: 'comma-separated movie ids, e.g. 1,2,3',
           }),
+          model: Type.Optional(
+            Type.Union([Type.Literal('mf'), Type.Literal('neural')], { description: 'rating predictor (default mf)' }),
+          ),
         }),
         response: { 200: PredictionList, ...problemResponses(400, 404) },
       },
     },
-    async (request) => cinerec.predictions(request.params.id, request.query.movies.split(',').map(Number)),
+    async (request) =>
+      cinerec.predictions(request.params.id, request.query.movies.split(',').map(Number), request.query.model ?? 'mf'),
   );
 
   app.post(

@@ -1,0 +1,508 @@
+/**
+ * The neural rating predictor: an MLP over [user vector ⊕ movie vector (⊕ their elementwise product)
+ * (⊕ genres and year)] predicting the residual of the bias baseline, r − (μ + b_u + b_i), added back
+ * and clipped to the scale.
+ *
+ * - User vector: the code of the user autoencoder (AutoRec over the user's ratings).
+ * - Movie vector: the code of the same autoencoder over the movie's column of ratings (an item
+ *   autoencoder), row i = catalogue index i by construction, so it cannot be misaligned; optionally
+ *   the catalogue's genres and year, which every movie has, even one nobody rated.
+ *
+ * No leakage: both autoencoders, the biases and the MLP see the fitted (training) ratings only; a
+ * prediction for a held-out rating uses codes computed from training ratings. The MLP is trained on
+ * cross-fitted codes: the training ratings are split into K parts and a rating in part k is paired with
+ * codes computed without part k, so the MLP never learns to read a rating back out of a code that
+ * contains it, which is exactly the situation at prediction time.
+ */
+import type { Catalogue } from '../data/catalogue.ts';
+import type { Interactions } from '../data/interactions.ts';
+import { Rng } from '../math/random.ts';
+import { Dense, Dropout, type Layer, ReLU } from '../nn/layers.ts';
+import { mse } from '../nn/losses.ts';
+import { type SavedNetwork, Sequential } from '../nn/network.ts';
+import { Adam } from '../nn/optim.ts';
+import type { RatingScale } from '../store/types.ts';
+import { BIAS_DEFAULTS, BiasModel } from './bias.ts';
+import {
+  AUTOENCODER_DEFAULTS,
+  type AutoencoderParams,
+  RatingAutoencoder,
+  type RatingRows,
+} from './user-autoencoder.ts';
+
+export type ItemVectors = 'ae' | 'content' | 'both';
+
+export interface RatingPredictorParams {
+  /** The user autoencoder. */
+  user: AutoencoderParams;
+  /** The item autoencoder (the same model over movie columns). */
+  item: AutoencoderParams;
+  itemVectors: ItemVectors;
+  /** Add the elementwise product user ⊙ movie code to the input (needs equal code sizes). */
+  product: boolean;
+  /** MLP hidden widths (a 0 drops the second layer). */
+  hidden: number;
+  hidden2: number;
+  dropout: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  /** K of the cross-fitting (≥ 2). */
+  crossFolds: number;
+  /** Share of the training ratings held out for the MLP's early stopping. */
+  validation: number;
+  patience: number;
+  seed: number;
+}
+
+export const RATING_PREDICTOR_DEFAULTS: RatingPredictorParams = {
+  user: { ...AUTOENCODER_DEFAULTS },
+  item: { ...AUTOENCODER_DEFAULTS },
+  itemVectors: 'both',
+  product: true,
+  hidden: 128,
+  hidden2: 64,
+  dropout: 0,
+  epochs: 30,
+  batchSize: 256,
+  lr: 0.001,
+  weightDecay: 0,
+  crossFolds: 5,
+  validation: 0.05,
+  patience: 3,
+  seed: 1,
+};
+
+export interface PredictorEpoch {
+  epoch: number;
+  /** RMSE of the residual on the MLP's training samples, as seen during the epoch. */
+  trainRmse: number;
+  validationRmse: number;
+  /** Wall time of the epoch's training pass (without validation). */
+  seconds: number;
+}
+
+export interface RatingPredictorReport {
+  curve: PredictorEpoch[];
+  /** Ratings the MLP trained on per epoch (the rest of the training ratings validate it). */
+  trainSamples: number;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  userAutoencoder: { bestEpoch: number; epochs: number; seconds: number };
+  itemAutoencoder: { bestEpoch: number; epochs: number; seconds: number };
+  seconds: number;
+}
+
+/** A user as the predictor sees them: the autoencoder code and the bias folded in from their ratings. */
+export interface UserVector {
+  code: Float32Array;
+  bias: number;
+}
+
+/** The items × users transpose, remembering each entry's position in the CSR arrays (for cross-fitting). */
+function transpose(x: Interactions): { rows: RatingRows; origin: Int32Array } {
+  const counts = new Int32Array(x.nItems + 1);
+  for (let k = 0; k < x.nnz; k++) counts[x.items[k]! + 1]!++;
+  for (let i = 0; i < x.nItems; i++) counts[i + 1]! += counts[i]!;
+  const indptr = counts;
+  const fill = indptr.slice(0, x.nItems);
+  const cols = new Int32Array(x.nnz);
+  const ratings = new Float32Array(x.nnz);
+  const origin = new Int32Array(x.nnz);
+  for (let u = 0; u < x.nUsers; u++) {
+    for (let k = x.indptr[u]!; k < x.indptr[u + 1]!; k++) {
+      const at = fill[x.items[k]!]!++;
+      cols[at] = u;
+      ratings[at] = x.ratings[k]!;
+      origin[at] = k;
+    }
+  }
+  return { rows: { rows: x.nItems, width: x.nUsers, indptr, cols, ratings }, origin };
+}
+
+export class RatingPredictor {
+  readonly params: RatingPredictorParams;
+  readonly userAe: RatingAutoencoder;
+  readonly itemAe: RatingAutoencoder;
+  readonly bias: BiasModel;
+  report: RatingPredictorReport | null = null;
+  private net: Sequential | null = null;
+  private catalogue: Catalogue | null = null;
+  private lo = Number.NEGATIVE_INFINITY;
+  private hi = Number.POSITIVE_INFINITY;
+  /** Codes from all training ratings: users × code, items × code. */
+  private userCodes: Float32Array = new Float32Array(0);
+  private itemCodes: Float32Array = new Float32Array(0);
+  private nUsers = 0;
+  private nItems = 0;
+  private emptyItemCode: Float32Array = new Float32Array(0);
+  private x = new Float32Array(0);
+  /** Width of the MLP input (known after fit: the genre block has one entry per catalogue genre). */
+  inputSize = 0;
+  private genreBits = 0;
+  private years = { min: 0, span: 1 };
+
+  constructor(params: Partial<RatingPredictorParams> = {}) {
+    this.params = { ...RATING_PREDICTOR_DEFAULTS, ...params };
+    const p = this.params;
+    if (!(Number.isInteger(p.crossFolds) && p.crossFolds >= 2))
+      throw new RangeError('rating predictor: crossFolds must be a whole number ≥ 2');
+    if (p.product && p.user.code !== p.item.code)
+      throw new RangeError('rating predictor: product needs equal user and item code sizes');
+    for (const k of ['hidden', 'epochs', 'batchSize', 'patience'] as const)
+      if (!(Number.isInteger(p[k]) && p[k] >= 1))
+        throw new RangeError(`rating predictor: ${k} must be a whole number ≥ 1`);
+    if (!(p.validation > 0 && p.validation < 1)) throw new RangeError('rating predictor: validation must be in (0, 1)');
+    this.userAe = new RatingAutoencoder(p.user);
+    this.itemAe = new RatingAutoencoder(p.item);
+    this.bias = new BiasModel(BIAS_DEFAULTS);
+  }
+
+  private featureSize(): number {
+    const p = this.params;
+    let d = p.user.code;
+    if (p.itemVectors !== 'content') d += p.item.code;
+    if (p.product && p.itemVectors !== 'content') d += p.user.code;
+    if (p.itemVectors !== 'ae') d += this.genreBits + 1;
+    return d;
+  }
+
+  fit(x: Interactions, catalogue: Catalogue, scale?: RatingScale): RatingPredictorReport {
+    const started = performance.now();
+    const p = this.params;
+    this.catalogue = catalogue;
+    this.lo = scale ? scale.min : Number.NEGATIVE_INFINITY;
+    this.hi = scale ? scale.max : Number.POSITIVE_INFINITY;
+    this.nUsers = x.nUsers;
+    this.nItems = x.nItems;
+    let minYear = Number.POSITIVE_INFINITY;
+    let maxYear = Number.NEGATIVE_INFINITY;
+    for (const m of catalogue.movies) {
+      if (m.year === null || m.year === undefined) continue;
+      minYear = Math.min(minYear, m.year);
+      maxYear = Math.max(maxYear, m.year);
+    }
+    // Genres the catalogue has now (a genre first seen later is not an input).
+    this.genreBits = Math.min(32, catalogue.genres().length);
+    this.inputSize = this.featureSize();
+    this.x = new Float32Array(this.inputSize);
+    this.years = Number.isFinite(minYear)
+      ? { min: minYear, span: Math.max(1, maxYear - minYear) }
+      : { min: 0, span: 1 };
+
+    this.parts = null;
+    this.bias.fit(x);
+    const userRows: RatingRows = {
+      rows: x.nUsers,
+      width: x.nItems,
+      indptr: x.indptr,
+      cols: x.items,
+      ratings: x.ratings,
+    };
+    const { rows: itemRows, origin } = transpose(x);
+    const useItemAe = p.itemVectors !== 'content';
+    const ur = this.userAe.fit(userRows, { mu: this.bias.mu, colBias: this.bias.bi, rowReg: BIAS_DEFAULTS.regUser });
+    const ir = useItemAe
+      ? this.itemAe.fit(itemRows, { mu: this.bias.mu, colBias: this.bias.bu, rowReg: BIAS_DEFAULTS.regItem })
+      : null;
+
+    // Cross-fitting: part of every training rating, codes without that part.
+    const rng = new Rng(p.seed, 7);
+    const K = p.crossFolds;
+    const part = new Uint8Array(x.nnz);
+    for (let k = 0; k < x.nnz; k++) part[k] = rng.int(K);
+    const uc = p.user.code;
+    const ic = p.item.code;
+    const zs: Float32Array[] = [];
+    const vs: Float32Array[] = [];
+    for (let k = 0; k < K; k++) {
+      zs.push(this.userAe.encodeRows(userRows, (q) => part[q] !== k));
+      vs.push(useItemAe ? this.itemAe.encodeRows(itemRows, (q) => part[origin[q]!] !== k) : new Float32Array(0));
+    }
+    this.userCodes = this.userAe.encodeRows(userRows);
+    this.itemCodes = useItemAe ? this.itemAe.encodeRows(itemRows) : new Float32Array(0);
+    this.emptyItemCode = useItemAe ? this.itemAe.encode([], []) : new Float32Array(0);
+
+    // Samples: (rating position) with residual targets; a seeded share held out for early stopping.
+    const users = new Int32Array(x.nnz);
+    for (let u = 0; u < x.nUsers; u++) users.fill(u, x.indptr[u]!, x.indptr[u + 1]!);
+    const target = new Float32Array(x.nnz);
+    for (let k = 0; k < x.nnz; k++) target[k] = x.ratings[k]! - this.bias.predict(users[k]!, x.items[k]!);
+    const order = new Int32Array(x.nnz);
+    for (let k = 0; k < x.nnz; k++) order[k] = k;
+    rng.shuffle(order);
+    const nVal = Math.max(1, Math.round(x.nnz * p.validation));
+    const val = order.slice(0, nVal);
+    const train = order.slice(nVal);
+
+    const d = this.inputSize;
+    const fill = (k: number, out: Float32Array): void => {
+      const u = users[k]!;
+      const i = x.items[k]!;
+      const pk = part[k]!;
+      this.features(
+        zs[pk]!.subarray(u * uc, (u + 1) * uc),
+        useItemAe ? vs[pk]!.subarray(i * ic, (i + 1) * ic) : null,
+        i,
+        out,
+      );
+    };
+
+    const layers: Layer[] = [new Dense(d, p.hidden, 'he', rng), new ReLU()];
+    if (p.dropout > 0) layers.push(new Dropout(p.dropout, rng));
+    let last = p.hidden;
+    if (p.hidden2 > 0) {
+      layers.push(new Dense(p.hidden, p.hidden2, 'he', rng), new ReLU());
+      last = p.hidden2;
+    }
+    layers.push(new Dense(last, 1, 'glorot', rng));
+    const net = new Sequential(layers);
+    this.net = net;
+    const params = net.params();
+    const opt = new Adam({ lr: p.lr, weightDecay: p.weightDecay });
+    const bs = p.batchSize;
+    const xb = new Float32Array(bs * d);
+    const yb = new Float32Array(bs);
+    const gb = new Float32Array(bs);
+    const best = params.map((q) => new Float32Array(q.value));
+    let bestRmse = Number.POSITIVE_INFINITY;
+    let bestEpoch = 0;
+    let stoppedEarly = false;
+    const curve: PredictorEpoch[] = [];
+    const row = new Float32Array(d);
+    const valX = new Float32Array(nVal * d);
+    for (let t = 0; t < nVal; t++) {
+      fill(val[t]!, row);
+      valX.set(row, t * d);
+    }
+    for (let epoch = 1; epoch <= p.epochs; epoch++) {
+      rng.shuffle(train);
+      const epochStart = performance.now();
+      net.setTraining(true);
+      let se = 0;
+      for (let start = 0; start < train.length; start += bs) {
+        const n = Math.min(bs, train.length - start);
+        const xv = n === bs ? xb : xb.subarray(0, n * d);
+        const yv = n === bs ? yb : yb.subarray(0, n);
+        const gv = n === bs ? gb : gb.subarray(0, n);
+        for (let r = 0; r < n; r++) {
+          const k = train[start + r]!;
+          fill(k, xv.subarray(r * d, (r + 1) * d));
+          yv[r] = target[k]!;
+        }
+        net.zeroGrad();
+        const pred = net.forward(xv, n);
+        se += mse.compute(pred, yv, gv) * n;
+        net.backward(gv);
+        opt.step(params);
+      }
+      const seconds = (performance.now() - epochStart) / 1000;
+      net.setTraining(false);
+      const pv = net.predict(valX);
+      let vse = 0;
+      for (let t = 0; t < nVal; t++) {
+        const k = val[t]!;
+        const full = this.bias.predict(users[k]!, x.items[k]!) + pv[t]!;
+        const e = x.ratings[k]! - Math.min(this.hi, Math.max(this.lo, full));
+        vse += e * e;
+      }
+      const validationRmse = Math.sqrt(vse / nVal);
+      curve.push({ epoch, trainRmse: Math.sqrt(se / Math.max(1, train.length)), validationRmse, seconds });
+      if (validationRmse < bestRmse) {
+        bestRmse = validationRmse;
+        bestEpoch = epoch;
+        for (let i = 0; i < params.length; i++) best[i]!.set(params[i]!.value);
+      } else if (epoch - bestEpoch >= p.patience) {
+        stoppedEarly = epoch < p.epochs;
+        break;
+      }
+    }
+    for (let i = 0; i < params.length; i++) params[i]!.value.set(best[i]!);
+    net.setTraining(false);
+    const aeReport = (r: typeof ur | null) =>
+      r
+        ? { bestEpoch: r.bestEpoch, epochs: r.curve.length, seconds: r.seconds }
+        : { bestEpoch: 0, epochs: 0, seconds: 0 };
+    this.report = {
+      curve,
+      trainSamples: train.length,
+      bestEpoch,
+      stoppedEarly,
+      userAutoencoder: aeReport(ur),
+      itemAutoencoder: aeReport(ir),
+      seconds: (performance.now() - started) / 1000,
+    };
+    return this.report;
+  }
+
+  /** Writes one MLP input row: user code, movie code, product, genres and year. */
+  private features(z: Float32Array, v: Float32Array | null, item: number, out: Float32Array): void {
+    const p = this.params;
+    let o = 0;
+    out.set(z, o);
+    o += z.length;
+    if (v) {
+      out.set(v, o);
+      o += v.length;
+      if (p.product) {
+        for (let f = 0; f < z.length; f++) out[o + f] = z[f]! * v[f]!;
+        o += z.length;
+      }
+    }
+    if (p.itemVectors !== 'ae') {
+      const mask = item < this.catalogue!.size ? this.catalogue!.genreMask(item) : 0;
+      for (let g = 0; g < this.genreBits; g++) out[o + g] = (mask >>> g) & 1;
+      o += this.genreBits;
+      const year = item < this.catalogue!.size ? this.catalogue!.movies[item]!.year : null;
+      out[o++] = year === null || year === undefined ? 0 : (year - this.years.min) / this.years.span;
+    }
+  }
+
+  private requireFitted(): Sequential {
+    if (!this.net) throw new Error('rating predictor: fit() before use');
+    return this.net;
+  }
+
+  /** A training user's vector (codes from their training ratings), or null for an unknown index. */
+  trainedUser(u: number): UserVector | null {
+    if (!(u >= 0 && u < this.nUsers)) return null;
+    const k = this.params.user.code;
+    return { code: this.userCodes.subarray(u * k, (u + 1) * k), bias: this.bias.bu[u]! };
+  }
+
+  /** A movie's autoencoder code from its training ratings (null beyond the fitted items or without item codes). */
+  trainedItem(i: number): Float32Array | null {
+    if (!(i >= 0 && i < this.nItems) || this.params.itemVectors === 'content') return null;
+    const k = this.params.item.code;
+    return this.itemCodes.subarray(i * k, (i + 1) * k);
+  }
+
+  /** The vector of ANY rating list (catalogue indices): the autoencoder's forward pass and the folded b_u. */
+  userVector(items: ArrayLike<number>, ratings: ArrayLike<number>): UserVector {
+    this.requireFitted();
+    return { code: this.userAe.encode(items, ratings), bias: this.userAe.rowBias(items, ratings) };
+  }
+
+  /** Predicted rating of catalogue item `item` by a user vector, clipped to the scale. */
+  predictFor(user: UserVector, item: number): number {
+    const net = this.requireFitted();
+    const ic = this.params.item.code;
+    const known = item >= 0 && item < this.nItems;
+    const v =
+      this.params.itemVectors === 'content'
+        ? null
+        : known
+          ? this.itemCodes.subarray(item * ic, (item + 1) * ic)
+          : this.emptyItemCode;
+    this.features(user.code, v, item, this.x);
+    const residual = net.forward(this.x, 1)[0]!;
+    const r = this.bias.mu + user.bias + (known ? this.bias.bi[item]! : 0) + residual;
+    return Math.min(this.hi, Math.max(this.lo, r));
+  }
+
+  /**
+   * Predicted ratings of many items by one user vector (every catalogue index when `items` is null,
+   * out then having the catalogue's length). Without the product feature the first layer splits into a
+   * user part (z·W_user, once per call) and an item part (movie features·W_item + b, computed once after
+   * fitting), so a whole catalogue costs one add and the small upper layers per movie.
+   */
+  predictMany(user: UserVector, items: Int32Array | null, out: Float32Array): void {
+    const net = this.requireFitted();
+    const n = items ? items.length : out.length;
+    if (out.length < n) throw new RangeError(`predictMany: out has ${out.length} values for ${n} items`);
+    if (this.params.product) {
+      for (let t = 0; t < n; t++) out[t] = this.predictFor(user, items ? items[t]! : t);
+      return;
+    }
+    const first = net.layers[0] as Dense;
+    const h = first.outputs;
+    const parts = this.itemParts();
+    const uc = this.params.user.code;
+    const userPart = this.userPart;
+    const w = first.weight.value;
+    userPart.fill(0);
+    for (let k = 0; k < uc; k++) {
+      const zk = user.code[k]!;
+      if (zk === 0) continue;
+      for (let j = 0; j < h; j++) userPart[j]! += zk * w[k * h + j]!;
+    }
+    const bs = 512;
+    if (this.batchX.length < bs * h) this.batchX = new Float32Array(bs * h);
+    const upper = net.layers.slice(1);
+    for (let start = 0; start < n; start += bs) {
+      const m = Math.min(bs, n - start);
+      const hb = this.batchX.subarray(0, m * h);
+      for (let r = 0; r < m; r++) {
+        const item = items ? items[start + r]! : start + r;
+        if (item >= 0 && item < this.nItems) {
+          for (let j = 0; j < h; j++) hb[r * h + j] = userPart[j]! + parts[item * h + j]!;
+        } else {
+          // A movie added after fitting: its part from the features it has (genres, year; empty code).
+          const x = this.x;
+          this.features(
+            new Float32Array(uc),
+            this.params.itemVectors === 'content' ? null : this.emptyItemCode,
+            item,
+            x,
+          );
+          const pre = first.forward(x, 1);
+          for (let j = 0; j < h; j++) hb[r * h + j] = userPart[j]! + pre[j]!;
+        }
+      }
+      let y: Float32Array = hb;
+      for (const layer of upper) y = layer.forward(y, m);
+      for (let r = 0; r < m; r++) {
+        const item = items ? items[start + r]! : start + r;
+        const known = item >= 0 && item < this.nItems;
+        const v = this.bias.mu + user.bias + (known ? this.bias.bi[item]! : 0) + y[r]!;
+        out[r + start] = Math.min(this.hi, Math.max(this.lo, v));
+      }
+    }
+  }
+
+  /** Movie part of the first layer for every fitted movie (nItems × hidden), bias included; built once. */
+  private itemParts(): Float32Array {
+    if (this.parts) return this.parts;
+    const net = this.requireFitted();
+    const first = net.layers[0] as Dense;
+    const h = first.outputs;
+    const d = this.inputSize;
+    const uc = this.params.user.code;
+    const ic = this.params.item.code;
+    const zero = new Float32Array(uc);
+    const parts = new Float32Array(this.nItems * h);
+    const bs = 512;
+    const xb = new Float32Array(bs * d);
+    for (let start = 0; start < this.nItems; start += bs) {
+      const m = Math.min(bs, this.nItems - start);
+      for (let r = 0; r < m; r++) {
+        const i = start + r;
+        const v = this.params.itemVectors === 'content' ? null : this.itemCodes.subarray(i * ic, (i + 1) * ic);
+        this.features(zero, v, i, xb.subarray(r * d, (r + 1) * d));
+      }
+      parts.set(first.forward(xb.subarray(0, m * d), m), start * h);
+    }
+    this.parts = parts;
+    this.userPart = new Float32Array(h);
+    return parts;
+  }
+
+  private parts: Float32Array | null = null;
+  private userPart = new Float32Array(0);
+  private batchX = new Float32Array(0);
+  private anonymous: UserVector | null = null;
+
+  /** RatingModel-style: a training user's dense index (or −1: no ratings known) and a catalogue index. */
+  predict(u: number, item: number): number {
+    const trained = this.trainedUser(u);
+    if (trained) return this.predictFor(trained, item);
+    if (!this.anonymous) this.anonymous = this.userVector([], []);
+    return this.predictFor(this.anonymous, item);
+  }
+
+  /** The MLP's weights (the autoencoders' stay in memory; nothing is written to disk yet). */
+  network(): SavedNetwork {
+    return this.requireFitted().toArrays();
+  }
+}

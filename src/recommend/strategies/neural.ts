@@ -1,0 +1,90 @@
+import { topK } from '../../math/topk.ts';
+import type { RatingPredictor, UserVector } from '../../models/rating-predictor.ts';
+import { NeuralRatingModel, type NeuralSettings, predictorParams } from '../neural-rating-model.ts';
+import type { Params } from '../registry.ts';
+import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
+
+/**
+ * Ranks by predicted rating (the neural RatingPredictor). Candidates are every movie ('all') or the top
+ * `pool` of another strategy, re-ranked (the rest follow in that strategy's order). A known user whose history is the training row uses the trained
+ * code; anyone else (a live user, anonymous ratings, extra ratings) is encoded from their ratings by one
+ * autoencoder forward pass, with b_u folded in from the same ratings: no retraining.
+ */
+export class NeuralStrategy implements Strategy {
+  readonly name = 'neural';
+  readonly description: string;
+  readonly model: NeuralRatingModel;
+  private data: TrainingData | null = null;
+  private candidateScores = new Float32Array(0);
+  private predicted = new Float32Array(0);
+  private readonly pool: number;
+
+  constructor(
+    settings: NeuralSettings,
+    params: Params,
+    /** The candidate strategy (null: every movie); fitted here unless `prefitted` says otherwise. */
+    private readonly candidates: Strategy | null,
+    private readonly prefitted: { model?: NeuralRatingModel; candidates?: boolean } = {},
+  ) {
+    this.model = prefitted.model ?? new NeuralRatingModel(predictorParams(settings, params));
+    this.pool = params.pool ?? settings.pool;
+    if (!(Number.isInteger(this.pool) && this.pool >= 1))
+      throw new RangeError('neural: pool must be a whole number ≥ 1');
+    this.description = candidates
+      ? `predicted rating (neural) over the top ${this.pool} of ${candidates.name}`
+      : 'predicted rating (neural) over every movie';
+  }
+
+  get predictor(): RatingPredictor {
+    return this.model.predictor;
+  }
+
+  async fit(data: TrainingData): Promise<void> {
+    this.data = data;
+    if (!this.prefitted.model) this.model.fit(data);
+    if (this.candidates && !this.prefitted.candidates) await this.candidates.fit(data);
+  }
+
+  /** The viewer's vector: trained when the history is the training row, else encoded from it. */
+  userVector(query: Query): UserVector {
+    const { ctx, history } = query;
+    const data = this.data;
+    if (!data) throw new Error('neural: fit() before use');
+    const extras = (ctx.ratings?.length ?? 0) + (ctx.watched?.length ?? 0) > 0;
+    if (ctx.userId !== undefined && !extras && !data.live?.has(ctx.userId)) {
+      const trained = this.predictor.trainedUser(data.interactions.userOf(ctx.userId));
+      if (trained) return trained;
+    }
+    // Watched-only entries (rating NaN) carry no rating: the encoder skips them.
+    return this.predictor.userVector(history.items, history.ratings);
+  }
+
+  score(query: Query, scores: Float32Array): ScoreResult | undefined {
+    const user = this.userVector(query);
+    const n = scores.length;
+    if (!this.candidates) {
+      this.predictor.predictMany(user, null, scores);
+      return undefined;
+    }
+    if (this.candidateScores.length < n) this.candidateScores = new Float32Array(Math.ceil(n * 1.25));
+    const c = this.candidateScores.subarray(0, n);
+    const result = this.candidates.score(query, c);
+    // The pool: the candidate strategy's best outside the history (the pipeline drops the history later).
+    const h = query.history.items;
+    for (let k = 0; k < h.length; k++) if (h[k]! < n) c[h[k]!] = Number.NEGATIVE_INFINITY;
+    const pool = topK(c, this.pool, result?.tiers);
+    if (this.predicted.length < pool.length) this.predicted = new Float32Array(pool.length);
+    const predicted = this.predicted.subarray(0, pool.length);
+    this.predictor.predictMany(user, pool, predicted);
+    // Below the pool the candidate order continues (shifted under the lowest prediction), so a list
+    // longer than the pool is still full and still the candidate strategy's beyond it.
+    let maxC = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < n; i++) if (c[i]! > maxC) maxC = c[i]!;
+    let minP = Number.POSITIVE_INFINITY;
+    for (let t = 0; t < pool.length; t++) minP = Math.min(minP, predicted[t]!);
+    const floor = (Number.isFinite(minP) ? minP : 0) - 1;
+    for (let i = 0; i < n; i++) scores[i] = Number.isFinite(c[i]!) ? c[i]! - maxC + floor : Number.NEGATIVE_INFINITY;
+    for (let t = 0; t < pool.length; t++) scores[pool[t]!] = predicted[t]!;
+    return result;
+  }
+}

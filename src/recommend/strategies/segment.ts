@@ -1,0 +1,223 @@
+import type { Config } from '../../config/config.ts';
+import { type MovieSegmentation, segmentMovies } from '../../models/movie-segments.ts';
+import {
+  UserSegmentModel,
+  type UserSegmentOverview,
+  type UserSegmentSettings,
+  type ViewerSegment,
+} from '../../models/user-segments.ts';
+import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
+
+export interface SegmentStrategySettings extends UserSegmentSettings {
+  /** Pseudo-members pulling a segment's score for a movie towards the movie's overall score. */
+  smoothing: number;
+  /** 0: the segment's list as is; 1: fully reweighted by how much the viewer likes each movie segment. */
+  movieSegmentWeight: number;
+  /** What a rating at or below positiveRating counts for (a positive one counts 1): watching still says something. */
+  lowRatingWeight: number;
+}
+
+/** The strategy's settings from the configuration (segments.* for k, segments.users.* for the rest). */
+export function segmentSettings(config: Config): SegmentStrategySettings {
+  const { users, ...k } = config.segments;
+  return { ...k, ...users };
+}
+
+/** Pseudo-ratings pulling a viewer's positive share of a movie segment towards everyone's share. */
+const SHARE_PRIOR = 5;
+
+/**
+ * "What viewers like you liked": the viewer joins a user segment (fitted users keep theirs; new, changed
+ * and anonymous viewers are placed by the fitted encoder and centroids) and each movie scores
+ *   (Σ_{members who rated it} w(r) + m·p_i) / (members + m),
+ * the segment's Bayesian-smoothed like rate, with w(r) = 1 above positiveRating and lowRatingWeight
+ * otherwise, and p_i the same rate over all users as the prior. The score is then multiplied by
+ * (1 − β) + β·lift, where lift is the viewer's (smoothed) share of positive ratings in the movie's
+ * movie segment over everyone's share, so the movie segments this viewer likes come first.
+ */
+export class SegmentStrategy implements Strategy {
+  readonly name = 'segment';
+  readonly description = "what the viewer's user segment liked, favouring the movie segments the viewer likes";
+  private segmentation: UserSegmentModel | null = null;
+  private movies: MovieSegmentation | null = null;
+  private data: TrainingData | null = null;
+  /** k × n: smoothed segment scores, and how many members rated each movie positively. */
+  private base = new Float32Array(0);
+  private liked = new Int32Array(0);
+  private prior = new Float32Array(0);
+  private n = 0;
+  /** Everyone's share of positive ratings per movie segment. */
+  private globalShare = new Float64Array(0);
+  private positives = new Float64Array(0);
+  private multiplier = new Float64Array(0);
+  private lastSegment = -1;
+
+  constructor(
+    private readonly settings: SegmentStrategySettings,
+    /** Supplies the movie segmentation (the service shares its own); else it is computed in fit(). */
+    private readonly movieSegments?: (data: TrainingData) => MovieSegmentation | Promise<MovieSegmentation>,
+  ) {}
+
+  /** The fitted user segmentation. */
+  get model(): UserSegmentModel {
+    if (!this.segmentation) throw new Error('segment: fit() first');
+    return this.segmentation;
+  }
+
+  get movieSegmentation(): MovieSegmentation {
+    if (!this.movies) throw new Error('segment: fit() first');
+    return this.movies;
+  }
+
+  async fit(data: TrainingData): Promise<void> {
+    const s = this.settings;
+    this.data = data;
+    const movies = this.movieSegments
+      ? await this.movieSegments(data)
+      : segmentMovies(data.catalogue, data.interactions, s);
+    this.movies = movies;
+    const model = UserSegmentModel.fit(data.catalogue, data.interactions, movies, s);
+    this.segmentation = model;
+    const x = data.interactions;
+    const n = x.nItems;
+    const k = model.k;
+    this.n = n;
+    const acc = new Float64Array(k * n);
+    const all = new Float64Array(n);
+    const liked = new Int32Array(k * n);
+    const sizes = new Float64Array(k);
+    const segPos = new Float64Array(movies.k);
+    let totalPos = 0;
+    for (let r = 0; r < model.userIds.length; r++) {
+      const u = x.userOf(model.userIds[r]!);
+      const seg = model.assignment[r]!;
+      sizes[seg]!++;
+      for (let p = x.indptr[u]!; p < x.indptr[u + 1]!; p++) {
+        const i = x.items[p]!;
+        const positive = x.ratings[p]! > s.positiveRating;
+        const w = positive ? 1 : s.lowRatingWeight;
+        acc[seg * n + i]! += w;
+        all[i]! += w;
+        if (positive) {
+          liked[seg * n + i]!++;
+          const ms = movies.assignment[i] ?? -1;
+          if (ms >= 0) {
+            segPos[ms]!++;
+            totalPos++;
+          }
+        }
+      }
+    }
+    const users = Math.max(1, model.userIds.length);
+    this.prior = Float32Array.from(all, (v) => v / users);
+    const m = s.smoothing;
+    this.base = new Float32Array(k * n);
+    for (let c = 0; c < k; c++) {
+      const denom = sizes[c]! + m;
+      for (let i = 0; i < n; i++)
+        this.base[c * n + i] = denom > 0 ? (acc[c * n + i]! + m * this.prior[i]!) / denom : this.prior[i]!;
+    }
+    this.liked = liked;
+    // A segment nobody likes keeps a tiny share so that lifts stay finite.
+    this.globalShare = Float64Array.from(segPos, (v) => (v + 1) / (totalPos + movies.k));
+    this.positives = new Float64Array(movies.k);
+    this.multiplier = new Float64Array(movies.k);
+  }
+
+  /** The viewer's user segment: a fitted user's own, else placed from the history; -1 without ratings. */
+  segmentOf(query: Query): number {
+    const model = this.model;
+    const { ctx } = query;
+    const unchanged =
+      ctx.userId !== undefined &&
+      !this.data?.live?.has(ctx.userId) &&
+      !(ctx.ratings?.length ?? 0) &&
+      !(ctx.watched?.length ?? 0);
+    const fitted = unchanged ? model.fittedSegmentOf(ctx.userId!) : -1;
+    return fitted >= 0 ? fitted : model.place(query.history.items, query.history.ratings);
+  }
+
+  /** The segmentation as a whole. */
+  overview(): UserSegmentOverview {
+    const m = this.model;
+    return {
+      k: m.k,
+      rule: m.rule,
+      elbow: m.elbow,
+      scores: m.scores,
+      users: m.userIds.length,
+      movieSegments: this.movieSegmentation.k,
+      autoencoder: m.report,
+      segments: m.segments,
+    };
+  }
+
+  /** A viewer's segment, how it was found, and the highlights of their profile. */
+  viewer(query: Query): ViewerSegment {
+    const segment = this.segmentOf(query);
+    const { userId } = query.ctx;
+    const fitted =
+      userId !== undefined && !this.data?.live?.has(userId) && this.model.fittedSegmentOf(userId) === segment;
+    return {
+      segment,
+      source: fitted && segment >= 0 ? 'fitted' : 'placed',
+      details: this.model.segments[segment] ?? null,
+      profile: this.model.profile(query.history.items, query.history.ratings),
+    };
+  }
+
+  score(query: Query, scores: Float32Array): ScoreResult | undefined {
+    const seg = this.segmentOf(query);
+    this.lastSegment = seg;
+    const n = this.n;
+    if (seg < 0) {
+      // Nothing rated: everyone's like rate.
+      for (let i = 0; i < scores.length; i++) scores[i] = i < n ? this.prior[i]! : 0;
+      return undefined;
+    }
+    const movies = this.movies!;
+    const beta = this.settings.movieSegmentWeight;
+    const pos = this.positives;
+    pos.fill(0);
+    let total = 0;
+    const { items, ratings } = query.history;
+    for (let k = 0; k < items.length; k++) {
+      const i = items[k]!;
+      if (!(ratings[k]! > this.settings.positiveRating) || i >= n) continue;
+      const ms = movies.assignment[i]!;
+      if (ms < 0) continue;
+      pos[ms]!++;
+      total++;
+    }
+    for (let j = 0; j < movies.k; j++) {
+      const g = this.globalShare[j]!;
+      const share = (pos[j]! + SHARE_PRIOR * g) / (total + SHARE_PRIOR);
+      this.multiplier[j] = 1 - beta + (beta * share) / g;
+    }
+    const off = seg * n;
+    for (let i = 0; i < scores.length; i++) {
+      if (i >= n) {
+        scores[i] = 0;
+        continue;
+      }
+      const ms = movies.assignment[i]!;
+      scores[i] = this.base[off + i]! * (ms >= 0 ? this.multiplier[ms]! : 1);
+    }
+    return undefined;
+  }
+
+  explain(_query: Query, index: number): string | undefined {
+    const seg = this.lastSegment;
+    if (seg < 0 || index >= this.n) return undefined;
+    const info = this.model.segments[seg]!;
+    const liked = this.liked[seg * this.n + index]!;
+    const who = `viewers like you (segment ${seg}: ${info.label})`;
+    if (liked > 0) return `liked by ${liked} of the ${info.size} ${who}`;
+    const ms = this.movies!.assignment[index]!;
+    if (ms >= 0 && this.multiplier[ms]! > 1) {
+      const genres = this.movies!.segments[ms]?.topGenres.map((g) => g.genre).slice(0, 2) ?? [];
+      return `popular with everyone, in a kind of movie you like (${genres.join(', ') || `movie segment ${ms}`}); ${who}`;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,205 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { trackerFor, versionsFor } from '../../pipeline/train.ts';
+import type { Cinerec } from '../../recommend/service.ts';
+import { ConflictError } from '../../util/errors.ts';
+import type { ModelManager } from '../model-manager.ts';
+import { problemResponses } from '../schemas.ts';
+
+const Num = Type.Number();
+const Metrics = Type.Record(Type.String(), Num);
+const RunStatus = Type.Enum(['running', 'finished', 'failed', 'skipped']);
+const ParamValue = Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()]);
+const Artifact = Type.Object({ path: Type.String(), bytes: Type.Integer() });
+
+const RunSummary = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  parentId: Type.Union([Type.String(), Type.Null()]),
+  status: RunStatus,
+  startedAt: Type.String(),
+  durationMs: Type.Union([Num, Type.Null()]),
+  metrics: Metrics,
+});
+
+const RunRecord = Type.Object(
+  {
+    id: Type.String(),
+    kind: Type.String(),
+    parentId: Type.Union([Type.String(), Type.Null()]),
+    status: RunStatus,
+    startedAt: Type.String(),
+    finishedAt: Type.Union([Type.String(), Type.Null()]),
+    durationMs: Type.Union([Num, Type.Null()]),
+    pid: Type.Integer(),
+    params: Type.Record(Type.String(), ParamValue),
+    metrics: Metrics,
+    curves: Type.Record(Type.String(), Type.Array(Type.Object({ step: Num, value: Num }))),
+    artifacts: Type.Array(Artifact),
+    peakRssBytes: Type.Union([Num, Type.Null()]),
+    codeVersion: Type.String(),
+    dataFingerprint: Type.Union([Type.String(), Type.Null()]),
+    cacheKey: Type.Union([Type.String(), Type.Null()]),
+    error: Type.Union([Type.String(), Type.Null()]),
+    note: Type.Union([Type.String(), Type.Null()]),
+    stages: Type.Array(RunSummary, { description: 'the stage runs of a train run' }),
+  },
+  { description: 'one run: parameters, final metrics, whole curves, duration, peak memory, artifacts, status' },
+);
+
+const ModelVersion = Type.Object({
+  version: Type.String(),
+  createdAt: Type.String(),
+  runId: Type.Union([Type.String(), Type.Null()]),
+  dataFingerprint: Type.String(),
+  codeVersion: Type.String(),
+  stages: Type.Record(Type.String(), Type.String()),
+  metrics: Metrics,
+  artifacts: Type.Array(Artifact),
+  bytes: Type.Integer(),
+  active: Type.Boolean(),
+});
+
+const RetrainOutcome = Type.Object({
+  status: Type.Enum(['activated', 'kept', 'failed']),
+  version: Type.Union([Type.String(), Type.Null()]),
+  message: Type.String(),
+  startedAt: Type.String(),
+  finishedAt: Type.String(),
+});
+
+const ModelsState = Type.Object({
+  active: Type.Union([Type.String(), Type.Null()]),
+  /** The version answering requests in this process (differs from `active` while a swap loads). */
+  served: Type.Union([Type.String(), Type.Null()]),
+  retraining: Type.Boolean(),
+  lastRetrain: Type.Union([RetrainOutcome, Type.Null()]),
+  versions: Type.Array(ModelVersion),
+});
+
+/** Runs and model versions written by `cinerec train` (files under config.modelsDir). */
+export const pipelineRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec; models: ModelManager | null }> = async (
+  app,
+  { cinerec, models },
+) => {
+  const config = cinerec.config;
+  const state = () => ({
+    ...versionsFor(config).state(),
+    served: cinerec.version?.id ?? null,
+    retraining: models?.retrainRunning ?? false,
+    lastRetrain: models?.lastRetrain ?? null,
+  });
+
+  app.get(
+    '/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Training runs, newest first',
+        description: 'Top-level runs (train, retrain, tune) by default; `all=true` includes stage runs.',
+        querystring: Type.Object({
+          kind: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+          all: Type.Optional(Type.Boolean()),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+        }),
+        response: { 200: Type.Object({ runs: Type.Array(RunSummary) }) },
+      },
+    },
+    async (request) => {
+      const { kind, all, limit } = request.query;
+      const runs = trackerFor(config).tracker.list({
+        ...(kind ? { kind } : all ? {} : { parentId: null }),
+        limit: limit ?? 50,
+      });
+      return { runs };
+    },
+  );
+
+  app.get(
+    '/runs/:id',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'One run with its stage runs and curves',
+        params: Type.Object({ id: Type.String({ pattern: '^[0-9T-]+$', maxLength: 40 }) }),
+        response: { 200: RunRecord, ...problemResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { tracker } = trackerFor(config);
+      const run = tracker.get(request.params.id);
+      return { ...run, stages: tracker.list({ parentId: run.id }) };
+    },
+  );
+
+  app.get(
+    '/models',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Model versions and the active one',
+        response: { 200: ModelsState },
+      },
+    },
+    async () => state(),
+  );
+
+  app.post(
+    '/models/:version/activate',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Serve a model version (swapped in atomically once loaded)',
+        params: Type.Object({ version: Type.String({ pattern: '^v[0-9]{4,}$' }) }),
+        response: { 200: ModelsState, ...problemResponses(400, 404, 409) },
+      },
+    },
+    async (request) => {
+      const versions = versionsFor(config);
+      versions.verify(request.params.version);
+      // Load first, then point active.json at it: a version that cannot be served never becomes active.
+      await models?.activate(request.params.version);
+      versions.activate(request.params.version);
+      return state();
+    },
+  );
+
+  app.post(
+    '/models/rollback',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Serve the previously active version again',
+        response: { 200: ModelsState, ...problemResponses(409) },
+      },
+    },
+    async () => {
+      const versions = versionsFor(config);
+      const s = versions.activeState();
+      const previous = s.history.at(-1);
+      if (!previous) throw new ConflictError('there is no previously active version to roll back to', 'version');
+      await models?.activate(previous);
+      versions.rollback();
+      return state();
+    },
+  );
+
+  app.post(
+    '/models/retrain',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Retrain now in a separate process; the new version is activated if it passes the quality gate',
+        description: 'Waits for the outcome unless `wait=false` (then 202 and poll GET /v1/models).',
+        querystring: Type.Object({ wait: Type.Optional(Type.Boolean({ default: true })) }),
+        response: { 200: RetrainOutcome, 202: Type.Object({ started: Type.Boolean() }), ...problemResponses(409) },
+      },
+    },
+    async (request, reply) => {
+      if (!models) throw new ConflictError('this server does not manage model versions', 'models');
+      const running = models.retrain();
+      if (request.query.wait === false) return reply.code(202).send({ started: true });
+      return running;
+    },
+  );
+};
