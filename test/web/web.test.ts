@@ -483,6 +483,9 @@ describe('web page', () => {
       .getByRole('row')
       .filter({ has: page.getByRole('rowheader', { name: 'rating', exact: true }) });
     await cachedRow.waitFor();
+    // The stage table follows the heading once the run's details arrive: let it settle.
+    for (let i = 0; i < 100 && !(await cachedRow.locator('td').first().textContent())?.startsWith('cached'); i++)
+      await new Promise((r) => setTimeout(r, 100));
     assert.equal(
       await cachedRow.locator('td').first().textContent(),
       `cached (from run ${ratingStage.id})`,
