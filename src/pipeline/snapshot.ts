@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { type Artifact, readArtifact, writeArtifact } from '../models/artifacts.ts';
 import type {
   DatasetInfo,
   GenomeColumns,
@@ -29,21 +28,16 @@ export interface Snapshot {
 
 type Typed = Int32Array | Float32Array | Float64Array;
 
-interface Header {
-  format: 1;
+/** The small part of a snapshot, stored as the artifact's meta; the columns are its arrays. */
+interface SnapshotMeta {
   fingerprint: string;
   dataset: DatasetInfo | null;
   movies: Movie[];
   tagNames: string[];
   genomeTags: GenomeTag[];
-  columns: { name: string; type: 'i32' | 'f32' | 'f64'; length: number }[];
 }
 
-const CTOR = { i32: Int32Array, f32: Float32Array, f64: Float64Array } as const;
-
-function typeOf(a: Typed): 'i32' | 'f32' | 'f64' {
-  return a instanceof Int32Array ? 'i32' : a instanceof Float32Array ? 'f32' : 'f64';
-}
+const FORMAT = 'snapshot-v1';
 
 function bytesOf(a: Typed): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -90,78 +84,46 @@ function fingerprintOf(s: Omit<Snapshot, 'fingerprint'>): string {
   return h.digest('hex').slice(0, 20);
 }
 
-/** Writes the snapshot into `dir` (a fresh directory; written beside and renamed, so never half there). */
+/** Writes the snapshot into `dir` as a model artifact (written beside and renamed, so never half there). */
 export function writeSnapshot(s: Snapshot, dir: string): void {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const cols = columnsOf(s);
-  const header: Header = {
-    format: 1,
+  const meta: SnapshotMeta = {
     fingerprint: s.fingerprint,
     dataset: s.dataset,
     movies: s.movies,
     tagNames: s.tags.tag,
     genomeTags: s.genomeTags,
-    columns: cols.map(([name, a]) => ({ name, type: typeOf(a), length: a.length })),
   };
-  const fd = openSync(join(tmp, 'columns.bin'), 'w');
-  try {
-    for (const [, a] of cols) {
-      const b = bytesOf(a);
-      let off = 0;
-      while (off < b.length) off += writeSync(fd, b, off, Math.min(b.length - off, 1 << 26));
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  const hfd = openSync(join(tmp, 'snapshot.json'), 'w');
-  writeSync(hfd, JSON.stringify(header));
-  fsyncSync(hfd);
-  closeSync(hfd);
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  writeArtifact(dir, FORMAT, meta, Object.fromEntries(columnsOf(s)));
 }
 
 export function readSnapshot(dir: string): Snapshot {
-  let header: Header;
+  let a: Artifact<SnapshotMeta>;
   try {
-    header = JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8')) as Header;
+    a = readArtifact<SnapshotMeta>(dir, FORMAT);
   } catch (err) {
     throw new Error(`cannot read the data snapshot in ${dir}: ${(err as Error).message}`);
   }
-  if (header.format !== 1) throw new Error(`${join(dir, 'snapshot.json')}: unknown snapshot format ${header.format}`);
-  const bin = readFileSync(join(dir, 'columns.bin'));
-  const cols = new Map<string, Typed>();
-  let off = 0;
-  for (const c of header.columns) {
-    const C = CTOR[c.type];
-    const bytes = c.length * C.BYTES_PER_ELEMENT;
-    if (off + bytes > bin.length) throw new Error(`${join(dir, 'columns.bin')}: truncated at column ${c.name}`);
-    // Copy into an aligned buffer of its own (the file buffer's offsets need not be aligned).
-    const a = new C(c.length);
-    new Uint8Array(a.buffer).set(bin.subarray(off, off + bytes));
-    cols.set(c.name, a);
-    off += bytes;
-  }
-  const col = <T extends Typed>(name: string) => cols.get(name) as T;
+  const m = a.meta;
   return {
-    dataset: header.dataset,
-    movies: header.movies,
+    dataset: m.dataset,
+    movies: m.movies,
     ratings: {
-      userId: col<Int32Array>('ratings.userId'),
-      movieId: col<Int32Array>('ratings.movieId'),
-      rating: col<Float32Array>('ratings.rating'),
-      timestamp: col<Float64Array>('ratings.timestamp'),
+      userId: a.array('ratings.userId', 'Int32Array'),
+      movieId: a.array('ratings.movieId', 'Int32Array'),
+      rating: a.array('ratings.rating', 'Float32Array'),
+      timestamp: a.array('ratings.timestamp', 'Float64Array'),
     },
-    tags: { movieId: col<Int32Array>('tags.movieId'), tag: header.tagNames, count: col<Int32Array>('tags.count') },
-    genomeTags: header.genomeTags,
+    tags: {
+      movieId: a.array('tags.movieId', 'Int32Array'),
+      tag: m.tagNames,
+      count: a.array('tags.count', 'Int32Array'),
+    },
+    genomeTags: m.genomeTags,
     genome: {
-      movieId: col<Int32Array>('genome.movieId'),
-      tagId: col<Int32Array>('genome.tagId'),
-      relevance: col<Float32Array>('genome.relevance'),
+      movieId: a.array('genome.movieId', 'Int32Array'),
+      tagId: a.array('genome.tagId', 'Int32Array'),
+      relevance: a.array('genome.relevance', 'Float32Array'),
     },
-    fingerprint: header.fingerprint,
+    fingerprint: m.fingerprint,
   };
 }

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
-import { Catalogue } from '../data/catalogue.ts';
 import { evaluateRanking } from '../evaluation/evaluator.ts';
 import { AlsModel } from '../models/als.ts';
 import { loadContentModel, saveContentModel } from '../models/content.ts';
@@ -20,7 +19,15 @@ import { segmentSettings } from '../recommend/strategies/segment.ts';
 import type { Progress } from '../util/progress.ts';
 import type { Stage, StageContext } from './dag.ts';
 import { readSnapshot, type Snapshot, writeSnapshot } from './snapshot.ts';
-import { contentKey, contentSettingsOf, loadAls, saveAls, trainingDataOf } from './training-data.ts';
+import {
+  contentKey,
+  contentSettingsOf,
+  evalDataOf,
+  loadAls,
+  saveAls,
+  trainingDataOf,
+  userCount,
+} from './training-data.ts';
 
 /**
  * The training stages of `cinerec train`, in data-flow order. Each declares the configuration it
@@ -86,7 +93,7 @@ export function stages(source: SnapshotSource, config: Config): StageDef[] {
           metrics: {
             movies: s.movies.length,
             ratings: s.ratings.userId.length,
-            users: new Set(s.ratings.userId).size,
+            users: userCount(s),
             tags: s.tags.movieId.length,
             genomeScores: s.genome.movieId.length,
           },
@@ -327,31 +334,16 @@ export function stages(source: SnapshotSource, config: Config): StageDef[] {
         const s = snapshotOf(io);
         const e = config.pipeline.evaluation;
         resolveNames(e.strategies, STRATEGIES, 'pipeline.evaluation.strategies');
-        const report = await evaluateRanking(
-          {
-            rows: s.ratings,
-            catalogue: new Catalogue(s.movies),
-            scale: s.dataset?.scale ?? { min: 0.5, max: 5, step: 0.5 },
-            dataset: {
-              name: s.dataset?.name ?? 'snapshot',
-              users: new Set(s.ratings.userId).size,
-              movies: s.movies.length,
-              ratings: s.ratings.userId.length,
-            },
-            content: { tags: s.tags, genomeTags: s.genomeTags, genome: s.genome },
-          },
-          config,
-          {
-            id: 'train-evaluation',
-            strategies: e.strategies,
-            params: parseParams([], STRATEGIES, config),
-            split: { kind: 'stratified', ratio: e.trainFraction },
-            seeds: [e.seed],
-            k: e.k,
-            relevance: { kind: 'all' },
-            progress: progressOf(io),
-          },
-        );
+        const report = await evaluateRanking(evalDataOf(s), config, {
+          id: 'train-evaluation',
+          strategies: e.strategies,
+          params: parseParams([], STRATEGIES, config),
+          split: { kind: 'stratified', ratio: e.trainFraction },
+          seeds: [e.seed],
+          k: e.k,
+          relevance: { kind: 'all' },
+          progress: progressOf(io),
+        });
         writeJson(io.outDir, 'evaluation.json', report);
         const metrics: Record<string, number> = {};
         for (const r of report.strategies)

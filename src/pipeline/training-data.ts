@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { Catalogue } from '../data/catalogue.ts';
 import { Interactions } from '../data/interactions.ts';
+import type { EvalData } from '../evaluation/evaluator.ts';
 import type { ContentInputs } from '../features/content-features.ts';
 import { type AlsArrays, type AlsMeta, AlsModel } from '../models/als.ts';
 import { readArtifact, writeArtifact } from '../models/artifacts.ts';
@@ -25,6 +26,30 @@ export function trainingDataOf(s: Snapshot): TrainingData {
     catalogue,
     interactions: Interactions.build(s.ratings, catalogue),
     scale: s.dataset?.scale ?? DEFAULT_SCALE,
+    content: contentInputsOf(s),
+  };
+}
+
+/** Distinct users of a snapshot: its ratings are ordered by user, so count the changes. */
+export function userCount(s: Snapshot): number {
+  const u = s.ratings.userId;
+  let n = 0;
+  for (let k = 0; k < u.length; k++) if (k === 0 || u[k] !== u[k - 1]) n++;
+  return n;
+}
+
+/** What the evaluation harness takes, from a snapshot (the evaluation stage and `cinerec tune`). */
+export function evalDataOf(s: Snapshot): EvalData {
+  return {
+    rows: s.ratings,
+    catalogue: new Catalogue(s.movies),
+    scale: s.dataset?.scale ?? DEFAULT_SCALE,
+    dataset: {
+      name: s.dataset?.name ?? 'snapshot',
+      users: userCount(s),
+      movies: s.movies.length,
+      ratings: s.ratings.userId.length,
+    },
     content: contentInputsOf(s),
   };
 }

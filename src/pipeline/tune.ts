@@ -1,11 +1,11 @@
 import type { Config } from '../config/config.ts';
-import { Catalogue } from '../data/catalogue.ts';
-import { type EvalData, evaluateRanking, evaluateRating } from '../evaluation/evaluator.ts';
+import { evaluateRanking, evaluateRating } from '../evaluation/evaluator.ts';
 import { Rng } from '../math/random.ts';
 import { defaultsOf, type Params, RATING_MODELS, STRATEGIES } from '../recommend/registry.ts';
 import { ValidationError } from '../util/errors.ts';
 import type { RunTracker } from './runs.ts';
 import type { Snapshot } from './snapshot.ts';
+import { evalDataOf } from './training-data.ts';
 
 /**
  * `cinerec tune <name>`: seeded random search over a strategy's parameters, each trial scored on a
@@ -93,18 +93,7 @@ export async function tune(config: Config, snapshot: Snapshot, o: TuneOptions): 
   if (!(Number.isInteger(o.trials) && o.trials >= 1))
     throw new ValidationError('--trials must be a whole number ≥ 1', '--trials');
   const defaults = rating ? defaultsOf(RATING_MODELS[o.name]!, config) : defaultsOf(STRATEGIES[o.name]!, config);
-  const data: EvalData = {
-    rows: snapshot.ratings,
-    catalogue: new Catalogue(snapshot.movies),
-    scale: snapshot.dataset?.scale ?? { min: 0.5, max: 5, step: 0.5 },
-    dataset: {
-      name: snapshot.dataset?.name ?? 'snapshot',
-      users: new Set(snapshot.ratings.userId).size,
-      movies: snapshot.movies.length,
-      ratings: snapshot.ratings.userId.length,
-    },
-    content: { tags: snapshot.tags, genomeTags: snapshot.genomeTags, genome: snapshot.genome },
-  };
+  const data = evalDataOf(snapshot);
   const metric = rating ? 'rmse' : 'ndcg';
   const parent = o.tracker.start({
     kind: `tune:${o.name}`,

@@ -17,6 +17,7 @@ import type {
   DatasetInfo,
   Movie,
   RatingBucket,
+  RatingColumns,
   Rule,
   RuleAction,
   Store,
@@ -248,6 +249,18 @@ export interface RuleInput {
 /** Scores are float32 inside; four decimals are all a reader needs and keep JSON free of float noise. */
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
+/** Users whose stored ratings differ from a version's snapshot are served live (folded in), with every rating. */
+function serveChangedUsers(
+  live: LiveUsers,
+  catalogue: Catalogue,
+  snapshot: RatingColumns,
+  stored: RatingColumns,
+): void {
+  for (const u of changedUsers(snapshot, stored)) {
+    live.set(u.userId, { items: Int32Array.from(u.movieIds, (m) => catalogue.indexOf(m)), ratings: u.ratings });
+  }
+}
+
 function summary(m: Movie): MovieSummary {
   return { movieId: m.movieId, title: m.title, displayTitle: m.displayTitle, year: m.year, genres: m.genres };
 }
@@ -308,10 +321,7 @@ export class Cinerec {
           );
       }
       interactions = Interactions.build(version.snapshot.ratings, catalogue);
-      for (const u of changedUsers(version.snapshot.ratings, stored)) {
-        const items = Int32Array.from(u.movieIds, (m) => catalogue.indexOf(m));
-        live.set(u.userId, { items, ratings: u.ratings });
-      }
+      serveChangedUsers(live, catalogue, version.snapshot.ratings, stored);
     } else {
       interactions = Interactions.build(stored, catalogue);
     }
@@ -348,13 +358,7 @@ export class Cinerec {
   async catchUp(): Promise<void> {
     this.rules = new RuleSet(await this.store.listRules());
     if (!this.version) return;
-    const stored = await this.store.ratingColumns();
-    for (const u of changedUsers(this.version.snapshot.ratings, stored)) {
-      const h = this.data.live!.get(u.userId);
-      if (h && h.items.length === u.movieIds.length) continue;
-      const items = Int32Array.from(u.movieIds, (m) => this.catalogue.indexOf(m));
-      this.data.live!.set(u.userId, { items, ratings: u.ratings });
-    }
+    serveChangedUsers(this.data.live!, this.catalogue, this.version.snapshot.ratings, await this.store.ratingColumns());
   }
 
   get catalogue(): Catalogue {
