@@ -1,13 +1,14 @@
 /**
  * Content model benchmark: `npx tsx bench/content.ts [--queries 1000] [--movies 60000] [--seed 1] [--keep]`.
  *
- * 1. Fits the content model on the real ml-latest-small (through the service, as `cinerec serve`
- *    does on first use): wall time of the whole load, the model's own scale / encode / cluster
- *    seconds, explained variance, silhouette and Davies–Bouldin.
+ * 1. Trains the content model on the real ml-latest-small (the content stage of `cinerec train --only
+ *    content`): wall time of the stage (snapshot read, features, fit, save), the model's own scale / encode /
+ *    cluster seconds, explained variance, silhouette and Davies–Bouldin; then what loading the saved model
+ *    costs a server that starts.
  * 2. Similar-movies latency over --queries seeded random movies, for ml-latest-small and for a
  *    synthetic catalogue of --movies movies with a tag genome on 22 % of them: the service path
- *    (`await cinerec.similar(id, { k: 10 })`, reasons included) and the raw kernel (ContentStrategy
- *    scoring + topK), each call timed with performance.now() after one warm-up call.
+ *    (`SimilarService.similar(id, { k: 10 })` over the loaded model, reasons included) and the raw kernel
+ *    (ContentStrategy scoring + topK), each call timed with performance.now() after one warm-up call.
  *
  * Goals we track: p99 ≤ 2 ms at 10 k movies, ≤ 10 ms at 60 k. Prints figures; asserts nothing.
  * Everything (stores, models, synthetic CSVs) goes to a temp dir that is removed unless --keep.
@@ -16,15 +17,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config/config.ts';
+import { trainingDataOf } from '../src/components/data.ts';
+import { StoredModels, storedModelAt } from '../src/components/stored.ts';
+import { StrategyBook } from '../src/components/strategy-book.ts';
+import { type Config, loadConfig } from '../src/config/config.ts';
 import { detectFormat } from '../src/data/formats.ts';
 import { writeSyntheticMovieLens } from '../src/data/synthetic.ts';
 import { Rng } from '../src/math/random.ts';
 import { topK } from '../src/math/topk.ts';
-import type { ContentSettings } from '../src/recommend/content-index.ts';
-import { Cinerec } from '../src/recommend/service.ts';
+import { train } from '../src/pipeline/train.ts';
+import { RankingPipeline } from '../src/recommend/pipeline.ts';
+import { RuleSet } from '../src/recommend/rules.ts';
 import { ContentStrategy } from '../src/recommend/strategies/content.ts';
+import type { TrainingData } from '../src/recommend/strategy.ts';
+import type { Served } from '../src/serving/served.ts';
+import { SimilarService } from '../src/serving/similar.ts';
 import { DuckDbStore } from '../src/store/duckdb/duckdb-store.ts';
+import { takeSnapshot } from '../src/store/snapshot.ts';
 import { realData } from '../test/helpers/real-data.ts';
 
 const { values } = parseArgs({
@@ -52,7 +61,7 @@ interface Fit {
   inputDim: number;
   outputDim: number;
   clusters: number;
-  /** Store reads + features + model fit + save, as the first similar() call pays it. */
+  /** The content training stage: snapshot read + features + model fit + save. */
   wall: number;
   scale: number;
   encode: number;
@@ -60,7 +69,7 @@ interface Fit {
   explained: number;
   silhouette: number;
   daviesBouldin: number;
-  /** A second service on the same store: the saved model attached instead of refitted. */
+  /** Loading the saved model (what a server starting on the version pays for it). */
   reload: number;
   maxRss: number;
 }
@@ -100,18 +109,29 @@ function summarise(label: string, movies: number, pathName: string, times: Float
   };
 }
 
-function settingsOf(cinerec: Cinerec): ContentSettings {
-  const c = cinerec.config.content;
-  return {
-    weights: c.weights,
-    tagVocabulary: c.tagVocabulary,
-    tagMinMovies: c.tagMinMovies,
-    dimensions: c.dimensions,
-    clusters: c.clusters,
-    restarts: c.restarts,
-    seed: c.seed,
-    positiveRating: c.positiveRating,
+/** Loads the content model a training stage saved, as a served version loads it (nothing fitted). */
+function contentModels(dir: string, data: TrainingData, config: Config): StoredModels {
+  return new StoredModels((name) => (name === 'content' ? storedModelAt(dir) : null), data, config);
+}
+
+/**
+ * The served state SimilarService reads, over the content model alone (a full model version holds every model;
+ * similar movies only need this one): the catalogue, the configuration, the models, the strategies and the
+ * ranking pipeline with no rules.
+ */
+function servedContent(data: TrainingData, config: Config, models: StoredModels): Served {
+  const strategies = new StrategyBook(data, config, models);
+  const served = {
+    catalogue: data.catalogue,
+    config,
+    models,
+    pipeline: new RankingPipeline(
+      () => data,
+      () => new RuleSet([]),
+    ),
+    strategy: (name: string) => strategies.get(name),
   };
+  return served as unknown as Served;
 }
 
 async function benchDataset(
@@ -131,23 +151,30 @@ async function benchDataset(
   );
 
   const { config } = loadConfig({ env: {}, overrides: { modelsDir: path.join(work, `models-${name}`) } });
-  const cinerec = await Cinerec.load(await DuckDbStore.open(storePath), config);
-  cinerec.log = (line) => console.log(`  ${line}`);
+  const store = await DuckDbStore.open(storePath);
   let fit: Fit;
   const latency: Latency[] = [];
   try {
-    t = performance.now();
-    const index = await cinerec.content();
-    const wall = (performance.now() - t) / 1000;
-    const r = index.model.report;
+    const snapshot = await takeSnapshot(store);
+    const outcome = await train(config, snapshot, {
+      only: 'content',
+      activate: 'never',
+      log: (line) => console.log(`  ${line}`),
+    });
+    if (outcome.result?.status !== 'finished') throw new Error(`training failed: ${outcome.result?.error}`);
+    const stage = outcome.result.stages.find((st) => st.name === 'content')!;
+    const wall = (stage.durationMs ?? 0) / 1000;
+    const dir = outcome.result.outputs.content!.dir;
+    const data = trainingDataOf(snapshot);
 
-    // The saved model, attached by a fresh service on the same store (what a restart pays).
-    const again = await Cinerec.load(await DuckDbStore.open(storePath, {}), config);
+    // The saved model, loaded as a server starting on the version loads it.
     t = performance.now();
-    await again.content();
+    await contentModels(dir, trainingDataOf(snapshot), config).get('content');
     const reload = (performance.now() - t) / 1000;
-    await again.close();
 
+    const models = contentModels(dir, data, config);
+    const index = await models.get('content');
+    const r = index.model.report;
     fit = {
       label,
       movies: r.movies,
@@ -166,24 +193,24 @@ async function benchDataset(
       maxRss: maxRss(),
     };
 
-    const catalogue = cinerec.catalogue;
+    const catalogue = data.catalogue;
     const rng = new Rng(seed, 11);
     const picks = Int32Array.from({ length: queries }, () => rng.int(catalogue.size));
 
     // Service path: what GET /movies/:id/similar runs (history, scores, rules, top k, shared content).
+    const similar = new SimilarService(servedContent(data, config, models));
     const times = new Float64Array(queries);
-    await cinerec.similar(catalogue.movies[picks[0]!]!.movieId, { k: K });
+    await similar.similar(catalogue.movies[picks[0]!]!.movieId, { k: K });
     for (let q = 0; q < queries; q++) {
       const movieId = catalogue.movies[picks[q]!]!.movieId;
       const start = performance.now();
-      await cinerec.similar(movieId, { k: K });
+      await similar.similar(movieId, { k: K });
       times[q] = performance.now() - start;
     }
     latency.push(summarise(label, catalogue.size, 'service similar()', times, goal));
 
     // Raw kernel: the seed's vector against every movie, then the top k (the seed itself removed).
-    const strategy = new ContentStrategy(settingsOf(cinerec), index);
-    strategy.fit(cinerec.data);
+    const strategy = new ContentStrategy(index, catalogue, config.content.positiveRating);
     const scores = new Float32Array(catalogue.size);
     const kernel = (i: number) => {
       strategy.score(
@@ -204,7 +231,7 @@ async function benchDataset(
     }
     latency.push(summarise(label, catalogue.size, 'kernel score + topK', times, goal));
   } finally {
-    await cinerec.close();
+    await store.close();
   }
   return { fit, latency };
 }
@@ -248,7 +275,7 @@ async function main(): Promise<void> {
 
   const s = (x: number) => x.toFixed(2);
   console.log('');
-  console.log('Content model fit (wall = first content() call: store reads, features, fit, save)');
+  console.log('Content model fit (wall = the content training stage: snapshot read, features, fit, save)');
   console.log('');
   console.log(
     '| data set | movies | genome movies | features → dims | clusters | wall s | inputs + features s | scale s | encode s | cluster s | explained var | silhouette | Davies–Bouldin | reload s | max RSS |',
@@ -275,8 +302,8 @@ async function main(): Promise<void> {
   }
   console.log('');
   console.log(
-    "inputs + features s: wall minus the model's own seconds (store reads, feature rows, raw rows for reasons, save). " +
-      'reload s: a fresh service attaching the saved model (restart cost). max RSS: getrusage, process so far. ' +
+    "inputs + features s: wall minus the model's own seconds (snapshot read, feature rows, raw rows for reasons, save). " +
+      'reload s: loading the saved model as a server starting on the version does. max RSS: getrusage, process so far. ' +
       `Load average at the end ${loadAverage()}.`,
   );
 }

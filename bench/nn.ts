@@ -12,13 +12,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { predictorParams } from '../src/components/neural.ts';
 import { DEFAULTS } from '../src/config/config.ts';
 import { Catalogue } from '../src/data/catalogue.ts';
 import { detectFormat } from '../src/data/formats.ts';
 import { Interactions } from '../src/data/interactions.ts';
 import { RatingPredictor } from '../src/models/rating-predictor.ts';
 import type { AutoencoderReport } from '../src/models/user-autoencoder.ts';
-import { predictorParams } from '../src/recommend/neural-rating-model.ts';
 import { DuckDbStore } from '../src/store/duckdb/duckdb-store.ts';
 import { realData } from '../test/helpers/real-data.ts';
 
@@ -38,7 +38,7 @@ try {
   const catalogue = new Catalogue(await store.listMovies());
   const x = Interactions.build(await store.ratingColumns(), catalogue);
   await store.close();
-  const params = predictorParams({ ...DEFAULTS.neural, seed });
+  const params = await predictorParams({ ...DEFAULTS.neural, seed });
   console.log(
     `ml-latest-small: ${x.nUsers} users × ${x.nItems} movies, ${x.nnz} ratings; load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} cores`,
   );

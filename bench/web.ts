@@ -3,7 +3,8 @@
  *
  * 1. Size: the built JavaScript gzipped (level 9, as served pre-compressed), all of it and the part
  *    the first page (Discover, /) needs: the entry, its static imports and the Discover chunk.
- * 2. First load: a real server on ml-latest-small (temp store, models warmed as `cinerec serve` does),
+ * 2. First load: a real server on a model version trained on ml-latest-small (the tests' shared trained
+ *    fixture under ./tmp/test-fixtures, trained on first use; models warmed as `cinerec serve` does),
  *    Debian's Chromium headless through playwright-core, a fresh browser context (empty cache) per
  *    run; navigation start → load event from the Navigation Timing entry, and → the first title card
  *    on screen (what a person waits for).
@@ -12,20 +13,18 @@
  * each budget holds; exits 1 when one does not.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { loadConfig } from '../src/config/config.ts';
-import { detectFormat } from '../src/data/formats.ts';
-import { Cinerec } from '../src/recommend/service.ts';
 import { buildServer } from '../src/server/app.ts';
 import { DEFAULT_WEB_ROOT } from '../src/server/web.ts';
+import { loadServices } from '../src/serving/services.ts';
 import { DuckDbStore } from '../src/store/duckdb/duckdb-store.ts';
+import { forbidFitting } from '../src/util/fit-guard.ts';
 import { realData } from '../test/helpers/real-data.ts';
+import { trained } from '../test/helpers/trained.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
 const runs = Number(values.runs);
@@ -55,14 +54,13 @@ const discover = js.filter((f) => f.startsWith('discover-'));
 const firstPage = [...new Set([...initial, ...discover])].reduce((s, f) => s + gz(f), 0);
 
 // 2. First load.
-const dir = await mkdtemp(path.join(os.tmpdir(), 'cinerec-bench-web-'));
-const storePath = path.join(dir, 'store.duckdb');
-const store = await DuckDbStore.open(storePath);
-await store.importDataset(detectFormat(await realData('ml-latest-small')));
-const config = loadConfig({ env: {}, cwd: dir, overrides: { modelsDir: path.join(dir, 'models') } }).config;
-const cinerec = await Cinerec.load(store, config);
-await cinerec.warm();
-const server = await buildServer(cinerec, { adminToken: null, logger: false });
+const fixture = await trained('ml-latest-small', await realData('ml-latest-small'));
+const store = await DuckDbStore.open(fixture.config.store.path);
+// As `cinerec serve`: only load what training saved, every model before the first request.
+forbidFitting('the web bench');
+const services = await loadServices(store, fixture.config);
+await services.served.warm();
+const server = await buildServer(services, { adminToken: null, logger: false });
 await server.listen({ port: 0, host: '127.0.0.1' });
 const base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
 const browser = await chromium.launch({
@@ -105,7 +103,7 @@ try {
   await browser.close();
   await server.close();
   await store.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture.cleanup();
 }
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { type Config, type LoadedConfig, loadConfig } from '../config/config.ts';
-import { activeVersion } from '../pipeline/serving.ts';
-import { Cinerec } from '../recommend/service.ts';
+import { loadServices, type Services } from '../serving/services.ts';
 import { DuckDbStore } from '../store/duckdb/duckdb-store.ts';
 import { ValidationError } from '../util/errors.ts';
+import { forbidFitting } from '../util/fit-guard.ts';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -31,8 +31,12 @@ export async function openStore(config: Config): Promise<DuckDbStore> {
   return DuckDbStore.open(config.store.path, { memoryLimit: config.store.memoryLimit });
 }
 
-/** Opens the store and the in-memory service; refuses an empty store with the command that fills it. */
-export async function withCinerec<T>(cmd: Command, fn: (c: Cinerec) => Promise<T>): Promise<T> {
+/**
+ * Opens the store and the services over the active model version; refuses an empty store with the command that
+ * fills it. These commands only load what training saved: any fit would be a bug, and throws.
+ */
+export async function withServices<T>(cmd: Command, fn: (s: Services) => Promise<T>): Promise<T> {
+  forbidFitting('a read or serve command of the CLI');
   const { config } = configFor(cmd);
   const store = await openStore(config);
   try {
@@ -41,9 +45,8 @@ export async function withCinerec<T>(cmd: Command, fn: (c: Cinerec) => Promise<T
         `the store ${config.store.path} holds no data yet: run \`cinerec data fetch ${config.dataset}\` and \`cinerec data import ${config.dataDir}/${config.dataset}\` (or \`npm start\`, which does both)`,
       );
     }
-    const cinerec = await Cinerec.load(store, config, activeVersion(config) ?? undefined);
-    cinerec.log = (line) => process.stderr.write(`cinerec: ${line}\n`);
-    return await fn(cinerec);
+    const services = await loadServices(store, config, { log: (line) => process.stderr.write(`cinerec: ${line}\n`) });
+    return await fn(services);
   } finally {
     await store.close();
   }

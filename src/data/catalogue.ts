@@ -1,4 +1,4 @@
-import type { Movie } from '../store/types.ts';
+import type { Movie } from './records.ts';
 import { searchKey } from './titles.ts';
 
 export interface GenreCount {

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { RatingScale } from '../store/types.ts';
+import type { RatingScale } from './records.ts';
 
 /** What each source file holds, independent of its on-disk format. */
 export type SourceKind = 'movies' | 'ratings' | 'tags' | 'links' | 'users' | 'genomeScores' | 'genomeTags';

@@ -1,5 +1,5 @@
-import type { RatingColumns } from '../store/types.ts';
 import type { Catalogue } from './catalogue.ts';
+import type { RatingColumns } from './records.ts';
 
 /**
  * Ratings as a users × catalogue-items sparse matrix in CSR form: the input of every model.

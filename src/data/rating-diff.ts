@@ -1,4 +1,4 @@
-import type { RatingColumns } from '../store/types.ts';
+import type { RatingColumns } from './records.ts';
 
 export interface ChangedUser {
   userId: number;

@@ -1,9 +1,11 @@
+import { FittingModels } from '../components/fitting.ts';
+import { type Params, paramsOf, ratingSpec, strategySpec, withParams } from '../components/index.ts';
+import { StrategyBook } from '../components/strategy-book.ts';
 import type { Config } from '../config/config.ts';
 import type { Catalogue } from '../data/catalogue.ts';
 import { Interactions } from '../data/interactions.ts';
 import type { ContentInputs } from '../features/content-features.ts';
 import { RankingPipeline } from '../recommend/pipeline.ts';
-import { defaultsOf, type Params, RATING_MODELS, STRATEGIES } from '../recommend/registry.ts';
 import { RuleSet } from '../recommend/rules.ts';
 import type { RatedMovie, TrainingData, ViewerContext } from '../recommend/strategy.ts';
 import type { RatingColumns, RatingScale } from '../store/types.ts';
@@ -69,10 +71,6 @@ export const RANKING_METRICS = [
 ] as const;
 
 const seconds = (from: number) => (performance.now() - from) / 1000;
-
-function paramsOf(name: string, defaults: Params, overrides?: Map<string, Params>): Params {
-  return { ...defaults, ...(overrides?.get(name) ?? {}) };
-}
 
 /** One interval per metric: over users when there is one run, over run means when there are several. */
 function aggregate(runs: EvaluationRun[], perUser: Map<string, number[]> | null, metricNames: readonly string[]) {
@@ -148,16 +146,18 @@ export async function evaluateRanking(
   const results: StrategyResult[] = [];
   try {
     for (const name of options.strategies) {
-      const entry = STRATEGIES[name]!;
-      const params = paramsOf(name, defaultsOf(entry, config), options.params);
+      const spec = strategySpec(name);
+      // A strategy's parameters name settings: overriding one is evaluating with that setting.
+      const tuned = withParams(config, spec, options.params?.get(name));
+      const params = paramsOf(spec, tuned);
       const runs: EvaluationRun[] = [];
       const perUser = new Map<string, number[]>();
-      let description = entry.description;
+      let description = spec.description;
       for (const { seed, split, train, users } of prepared) {
-        const strategy = entry.create(params, config);
-        description = strategy.description;
         const fitStart = performance.now();
-        await strategy.fit(train);
+        // Fresh models per split: fitted here, on the training part only.
+        const strategy = await new StrategyBook(train, tuned, new FittingModels(train, tuned)).get(name);
+        description = strategy.description;
         const fitSeconds = seconds(fitStart);
         const pipeline = new RankingPipeline(
           () => train,
@@ -268,15 +268,15 @@ export async function evaluateRating(
   }));
   try {
     for (const name of options.models) {
-      const entry = RATING_MODELS[name]!;
-      const params = paramsOf(name, defaultsOf(entry, config), options.params);
+      const spec = ratingSpec(name);
+      const tuned = withParams(config, spec, options.params?.get(name));
+      const params = paramsOf(spec, tuned);
       const runs: EvaluationRun[] = [];
-      let description = entry.description;
+      let description = spec.description;
       for (const { seed, split, train } of prepared) {
-        const model = entry.create(params, config);
-        description = model.description;
         const fitStart = performance.now();
-        await model.fit(train);
+        const model = await new StrategyBook(train, tuned, new FittingModels(train, tuned)).rating(name);
+        description = model.description;
         const fitSeconds = seconds(fitStart);
         const predictStart = performance.now();
         const predicted = new Float64Array(split.test.length);

@@ -8,7 +8,14 @@
  * k-means even faster" when Elkan's n·k bounds would not fit in 32 MiB): points whose bounds prove their
  * centroid unchanged skip the distance computations, with the same result as plain Lloyd (up to ties
  * between equidistant centroids). Large inputs can use mini-batch k-means (Sculley 2010).
+ *
+ * The assignment step's distances to all centroids run on the kernel layer (src/math/kernels: `sqdist` and
+ * `nearest`, WebAssembly SIMD where available): float64 sums in the same order as a scalar loop, so the
+ * assignment and inertia do not depend on the backend.
  */
+
+import { assertMayFit } from '../util/fit-guard.ts';
+import { type KernelArena, kernelArena, transposeCentroids } from './kernels/index.ts';
 import { Rng } from './random.ts';
 
 export interface KMeansOptions {
@@ -146,56 +153,94 @@ function sqDist64Pair(x: Float64Array, y: Float64Array, o: number, d: number): n
   return s;
 }
 
+/** Points copied into kernel memory per kernel call (the data itself stays where it is). */
+const DISTANCE_BLOCK = 1024;
+
 /**
- * out[oo + c] = squared distance from the point at xo to centroid c, for every c. The point is first
- * copied into the Float64 scratch `point`; four centroids are then compared per pass over it, which
- * keeps four independent sums in flight (about 1.4× faster than one centroid at a time).
+ * Distances from points to the current centroids on the kernel layer. The centroids are transposed into
+ * kernel memory once per change (setCentroids); points go in blocks of DISTANCE_BLOCK (or one at a time),
+ * so the data is never copied whole. Allocates in the thread's kernel arena: create it inside arena.scope().
  */
-function squaredDistances(
-  x: Float32Array,
-  xo: number,
-  cent: Float64Array,
-  k: number,
-  d: number,
-  point: Float64Array,
-  out: Float64Array,
-  oo: number,
-): void {
-  for (let j = 0; j < d; j++) point[j] = x[xo + j]!;
-  let c = 0;
-  for (; c + 3 < k; c += 4) {
-    const o0 = c * d;
-    const o1 = o0 + d;
-    const o2 = o1 + d;
-    const o3 = o2 + d;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let j = 0; j < d; j++) {
-      const v = point[j]!;
-      const t0 = v - cent[o0 + j]!;
-      const t1 = v - cent[o1 + j]!;
-      const t2 = v - cent[o2 + j]!;
-      const t3 = v - cent[o3 + j]!;
-      s0 += t0 * t0;
-      s1 += t1 * t1;
-      s2 += t2 * t2;
-      s3 += t3 * t3;
-    }
-    out[oo + c] = s0;
-    out[oo + c + 1] = s1;
-    out[oo + c + 2] = s2;
-    out[oo + c + 3] = s3;
+class Distances {
+  private readonly arena: KernelArena = kernelArena();
+  private readonly kp: number;
+  private readonly xs: number;
+  private readonly ct: number;
+  private readonly out: number;
+  private readonly near: number;
+  private readonly best: number;
+  private readonly row: number;
+  private readonly transposed: Float64Array;
+
+  constructor(
+    private readonly data: Float32Array,
+    private readonly d: number,
+    private readonly k: number,
+  ) {
+    const mem = this.arena.mem;
+    this.kp = Math.ceil(k / 8) * 8;
+    this.transposed = new Float64Array(d * this.kp);
+    this.xs = mem.alloc(4 * DISTANCE_BLOCK * d);
+    this.ct = mem.alloc(8 * d * this.kp);
+    this.out = mem.alloc(8 * DISTANCE_BLOCK * k);
+    this.near = mem.alloc(4 * DISTANCE_BLOCK);
+    this.best = mem.alloc(16 * DISTANCE_BLOCK);
+    this.row = mem.alloc(8 * this.kp);
   }
-  for (; c < k; c++) {
-    const o = c * d;
-    let s = 0;
-    for (let j = 0; j < d; j++) {
-      const t = point[j]! - cent[o + j]!;
-      s += t * t;
+
+  setCentroids(cent: Float64Array): void {
+    transposeCentroids(cent, this.k, this.d, this.transposed);
+    this.arena.mem.f64At(this.ct, this.transposed.length).set(this.transposed);
+  }
+
+  /** Copies points [from, from + count) into kernel memory. */
+  private load(from: number, count: number): void {
+    const d = this.d;
+    this.arena.mem.f32At(this.xs, count * d).set(this.data.subarray(from * d, (from + count) * d));
+  }
+
+  /** out[i·k + c] = squared distance from point i to centroid c, for all n points (n×k). */
+  all(n: number, out: Float64Array): void {
+    const { d, k, kp } = this;
+    for (let from = 0; from < n; from += DISTANCE_BLOCK) {
+      const count = Math.min(DISTANCE_BLOCK, n - from);
+      this.load(from, count);
+      this.arena.fn.sqdist(this.xs, count, d, this.ct, k, kp, this.out, k);
+      out.set(this.arena.mem.f64At(this.out, count * k), from * k);
     }
-    out[oo + c] = s;
+  }
+
+  /** Nearest centroid of every point (lowest index on ties); best[2i] its squared distance, best[2i + 1] the runner-up's. */
+  nearestAll(n: number, assignment: Int32Array, best: Float64Array): void {
+    const { d, k, kp } = this;
+    for (let from = 0; from < n; from += DISTANCE_BLOCK) {
+      const count = Math.min(DISTANCE_BLOCK, n - from);
+      this.load(from, count);
+      this.arena.fn.nearest(this.xs, count, d, this.ct, k, kp, this.near, this.best, this.row);
+      assignment.set(this.arena.mem.i32At(this.near, count), from);
+      best.set(this.arena.mem.f64At(this.best, 2 * count), 2 * from);
+    }
+  }
+
+  /** nearestAll for the listed points (count ≤ DISTANCE_BLOCK), gathered into one kernel call. */
+  nearestOfList(points: Int32Array, count: number, assignment: Int32Array, best: Float64Array): void {
+    const { d, k, kp } = this;
+    const xs = this.arena.mem.f32At(this.xs, count * d);
+    for (let t = 0; t < count; t++) xs.set(this.data.subarray(points[t]! * d, points[t]! * d + d), t * d);
+    this.arena.fn.nearest(this.xs, count, d, this.ct, k, kp, this.near, this.best, this.row);
+    assignment.set(this.arena.mem.i32At(this.near, count));
+    best.set(this.arena.mem.f64At(this.best, 2 * count));
+  }
+
+  /** Nearest centroid of point i; best[0] = its squared distance, best[1] = the runner-up's. */
+  nearestOf(i: number, best: Float64Array): number {
+    const { d, k, kp } = this;
+    this.load(i, 1);
+    this.arena.fn.nearest(this.xs, 1, d, this.ct, k, kp, this.near, this.best, this.row);
+    const b = this.arena.mem.f64At(this.best, 2);
+    best[0] = b[0]!;
+    best[1] = b[1]!;
+    return this.arena.mem.i32At(this.near, 1)[0]!;
   }
 }
 
@@ -217,21 +262,6 @@ function smallestTwo(dist: Float64Array, o: number, k: number, best: Float64Arra
   best[0] = b1;
   best[1] = b2;
   return bi;
-}
-
-/** Nearest centroid to the point at xo (lowest index on ties); best[0] = its squared distance, best[1] = runner-up. */
-function scan(
-  x: Float32Array,
-  xo: number,
-  cent: Float64Array,
-  k: number,
-  d: number,
-  point: Float64Array,
-  row: Float64Array,
-  best: Float64Array,
-): number {
-  squaredDistances(x, xo, cent, k, d, point, row, 0);
-  return smallestTwo(row, 0, k, best);
 }
 
 /** Index of the nearest of k centroids (k×d, row-major) to the point x[offset .. offset + d); lowest index on ties. */
@@ -448,20 +478,26 @@ function reseedEmpty(
  * Final pass shared by both algorithms: rounds the centroids to Float32 (the returned values), assigns
  * every point to its nearest one, fills empty clusters and computes the exact inertia.
  */
-function finish(data: Float32Array, n: number, d: number, k: number, cent: Float64Array, iterations: number): Run {
+function finish(
+  data: Float32Array,
+  n: number,
+  d: number,
+  k: number,
+  cent: Float64Array,
+  iterations: number,
+  distances: Distances,
+): Run {
   const centroids = Float32Array.from(cent);
   cent.set(centroids);
   const assignment = new Int32Array(n);
   const sizes = new Int32Array(k);
   const dist = new Float64Array(n);
-  const point = new Float64Array(d);
-  const row = new Float64Array(k);
-  const best = new Float64Array(2);
+  const best = new Float64Array(2 * n);
+  distances.setCentroids(cent);
+  distances.nearestAll(n, assignment, best);
   for (let i = 0; i < n; i++) {
-    const c = scan(data, i * d, cent, k, d, point, row, best);
-    assignment[i] = c;
-    dist[i] = best[0]!;
-    sizes[c]!++;
+    dist[i] = best[2 * i]!;
+    sizes[assignment[i]!]!++;
   }
   reseedEmpty(assignment, sizes, dist, n, k, (point, cluster) => {
     centroids.set(data.subarray(point * d, point * d + d), cluster * d);
@@ -490,6 +526,7 @@ function lloyd(
   onIteration: KMeansOptions['onIteration'],
 ): Run {
   const cent = Float64Array.from(kmeansPlusPlus(data, n, d, k, rng));
+  const distances = new Distances(data, d, k);
   const previous = new Float64Array(k * d);
   const sums = new Float64Array(k * d);
   const counts = new Int32Array(k);
@@ -501,8 +538,6 @@ function lloyd(
   const between = new Float64Array(elkan ? k * k : 0); // half the distances between centroids (Elkan)
   const half = new Float64Array(k); // half the distance to the nearest other centroid
   const moved = new Float64Array(k);
-  const point = new Float64Array(d);
-  const row = new Float64Array(k);
   const best = new Float64Array(2);
   let far: Float64Array | undefined;
 
@@ -519,22 +554,24 @@ function lloyd(
   for (let iteration = 1; iteration <= maxIterations; iteration++) {
     iterations = iteration;
     let changed = 0;
+    distances.setCentroids(cent);
     if (iteration === 1) {
       // Exact distances to every centroid seed the bounds.
-      for (let i = 0; i < n; i++) {
-        let a: number;
-        if (elkan) {
+      if (elkan) {
+        distances.all(n, lower);
+        for (let i = 0; i < n; i++) {
           const o = i * k;
-          squaredDistances(data, i * d, cent, k, d, point, lower, o);
           for (let c = 0; c < k; c++) lower[o + c] = Math.sqrt(lower[o + c]!);
-          a = smallestTwo(lower, o, k, best);
+          assignment[i] = smallestTwo(lower, o, k, best);
           upper[i] = best[0]!;
-        } else {
-          a = scan(data, i * d, cent, k, d, point, row, best);
-          upper[i] = Math.sqrt(best[0]!);
-          lower[i] = Math.sqrt(best[1]!);
         }
-        assignment[i] = a;
+      } else {
+        const pairs = new Float64Array(2 * n);
+        distances.nearestAll(n, assignment, pairs);
+        for (let i = 0; i < n; i++) {
+          upper[i] = Math.sqrt(pairs[2 * i]!);
+          lower[i] = Math.sqrt(pairs[2 * i + 1]!);
+        }
       }
       changed = n;
     } else {
@@ -585,7 +622,7 @@ function lloyd(
           u = Math.sqrt(sqDist(data, xo, cent, original * d, d));
           upper[i] = u;
           if (u <= bound) continue;
-          const a = scan(data, xo, cent, k, d, point, row, best);
+          const a = distances.nearestOf(i, best);
           upper[i] = Math.sqrt(best[0]!);
           lower[i] = Math.sqrt(best[1]!);
           if (a !== original) {
@@ -662,7 +699,7 @@ function lloyd(
     if (iteration > 1 && Math.abs(previousObjective - objective) <= tolerance * previousObjective) break;
     previousObjective = objective;
   }
-  return finish(data, n, d, k, cent, iterations);
+  return finish(data, n, d, k, cent, iterations, distances);
 }
 
 /** Mini-batch k-means (Sculley 2010) from a k-means++ start on a subsample, then one full assignment pass. */
@@ -700,9 +737,8 @@ function miniBatch(
   const seen = new Float64Array(k); // per-centre count v[c]; learning rate 1 / v[c]
   const batch = new Int32Array(batchSize);
   const batchCluster = new Int32Array(batchSize);
-  const point = new Float64Array(d);
-  const row = new Float64Array(k);
-  const best = new Float64Array(2);
+  const batchBest = new Float64Array(2 * Math.min(batchSize, DISTANCE_BLOCK));
+  const distances = new Distances(data, d, k);
   const alpha = Math.min(1, (2 * batchSize) / (n + 1));
   let smoothed = 0;
   let bestSmoothed = Number.POSITIVE_INFINITY;
@@ -711,11 +747,12 @@ function miniBatch(
   for (let step = 1; step <= maxIterations; step++) {
     iterations = step;
     let batchInertia = 0;
-    for (let b = 0; b < batchSize; b++) {
-      const i = rng.int(n);
-      batch[b] = i;
-      batchCluster[b] = scan(data, i * d, cent, k, d, point, row, best);
-      batchInertia += best[0]!;
+    for (let b = 0; b < batchSize; b++) batch[b] = rng.int(n);
+    distances.setCentroids(cent);
+    for (let from = 0; from < batchSize; from += DISTANCE_BLOCK) {
+      const count = Math.min(DISTANCE_BLOCK, batchSize - from);
+      distances.nearestOfList(batch.subarray(from), count, batchCluster.subarray(from), batchBest);
+      for (let t = 0; t < count; t++) batchInertia += batchBest[2 * t]!;
     }
     for (let b = 0; b < batchSize; b++) {
       const c = batchCluster[b]!;
@@ -736,7 +773,7 @@ function miniBatch(
       break;
     }
   }
-  return finish(data, n, d, k, cent, iterations);
+  return finish(data, n, d, k, cent, iterations, distances);
 }
 
 /**
@@ -759,6 +796,7 @@ function miniBatch(
  * it gets the farthest point as above (its centroid becomes that point), so no size is ever 0.
  */
 export function kmeans(data: Float32Array, n: number, d: number, options: KMeansOptions): KMeansResult {
+  assertMayFit('k-means');
   checkData('kmeans', data, n, d);
   const { k } = options;
   checkK('kmeans', k, n);
@@ -780,9 +818,12 @@ export function kmeans(data: Float32Array, n: number, d: number, options: KMeans
   let bestRestart = 0;
   for (let r = 0; r < restarts; r++) {
     const rng = new Rng(seed, r);
-    const run = useMiniBatch
-      ? miniBatch(data, n, d, k, rng, maxIterations, tolerance, batchSize, r, options.onIteration)
-      : lloyd(data, n, d, k, rng, maxIterations, tolerance, r, options.onIteration);
+    // Each run's kernel buffers are freed when it ends.
+    const run = kernelArena().scope(() =>
+      useMiniBatch
+        ? miniBatch(data, n, d, k, rng, maxIterations, tolerance, batchSize, r, options.onIteration)
+        : lloyd(data, n, d, k, rng, maxIterations, tolerance, r, options.onIteration),
+    );
     if (best === undefined || run.inertia < best.inertia) {
       best = run;
       bestRestart = r;

@@ -12,31 +12,32 @@
  *
  * Rows with no observations (catalogue items nobody rated in training) solve to exactly zero.
  *
- * Both half-steps run on `threads` worker threads over SharedArrayBuffer-backed matrices, each worker taking a
- * contiguous row range; with threads = 1 everything runs on the calling thread. The per-row arithmetic is the
- * same code either way (als-kernels.ts), so the factors do not depend on the number of threads.
+ * The arithmetic runs on the kernel layer (src/math/kernels): WebAssembly SIMD row kernels (float32 CG,
+ * float64 exact solves) where the engine supports them, their TypeScript reference otherwise. Both half-steps
+ * run on `threads` threads (the caller and threads − 1 workers) over one shared kernel memory holding the
+ * factors and the interaction matrix (als-kernels.ts), taking chunks of rows as they go; with threads = 1
+ * everything runs on the calling thread. A row's arithmetic does not depend on the thread that solves it, so
+ * the factors do not depend on the number of threads.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { Interactions } from '../data/interactions.ts';
 import { cholesky, choleskySolve } from '../math/cholesky.ts';
+import { defaultKernelBackend } from '../math/kernels/index.ts';
 import { multiplyJs } from '../math/matvec.ts';
 import { Rng } from '../math/random.ts';
 import { ValidationError } from '../util/errors.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 import { type Progress, silentProgress } from '../util/progress.ts';
 import {
+  AlsWorkspace,
   CONF_BINARY,
   CONF_LINEAR,
   CONF_RATING,
   type ConfidenceSpec,
+  exactFoldIn,
   gramian,
-  type HalfStep,
   RowSolver,
-  type SideArrays,
-  SOLVER_CG,
-  SOLVER_CHOLESKY,
 } from './als-kernels.ts';
-import type { AlsWorkerInit, AlsWorkerJob, AlsWorkerReply } from './als-worker.ts';
 
 /**
  * How an observed rating r becomes confidence c (α = `alpha`); preference p = 1 unless `negativeBelow` applies:
@@ -133,153 +134,6 @@ function confidenceSpec(p: AlsParams, ratingMax: number): ConfidenceSpec {
   };
 }
 
-/** A Float32Array/Float64Array/Int32Array copy (or fresh zeroed array) on a SharedArrayBuffer. */
-function sharedF32(length: number, from?: Float32Array): Float32Array {
-  const a = new Float32Array(new SharedArrayBuffer(length * 4));
-  if (from) a.set(from);
-  return a;
-}
-function sharedF64(length: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(length * 8));
-}
-function sharedI32(from: Int32Array): Int32Array {
-  const a = new Int32Array(new SharedArrayBuffer(from.length * 4));
-  a.set(from);
-  return a;
-}
-
-/**
- * Contiguous row ranges of about equal work (a row costs its entries plus f/2 for the dense f×f products), one
- * per part; the split does not affect the results, only the balance.
- */
-function partition(indptr: Int32Array, rows: number, parts: number, f: number): [number, number][] {
-  const perRow = f / 2;
-  const total = indptr[rows]! + rows * perRow;
-  const ranges: [number, number][] = [];
-  let from = 0;
-  for (let t = 1; t <= parts; t++) {
-    let to = from;
-    if (t === parts) to = rows;
-    else {
-      const goal = (total * t) / parts;
-      while (to < rows && indptr[to + 1]! + (to + 1) * perRow <= goal) to++;
-    }
-    ranges.push([from, to]);
-    from = to;
-  }
-  return ranges;
-}
-
-/** ⟨A, B⟩_F of two f×f matrices. */
-function frobenius(a: Float64Array, b: Float64Array, f: number): number {
-  let s = 0;
-  for (let k = 0; k < f * f; k++) s += a[k]! * b[k]!;
-  return s;
-}
-
-function trace(a: Float64Array, f: number): number {
-  let s = 0;
-  for (let k = 0; k < f; k++) s += a[k * f + k]!;
-  return s;
-}
-
-/**
- * The worker module and how to start it. Under tsx (sources run as .ts) a worker does not inherit the
- * loader registered by `register()` in bin/cinerec.js, and even `--import tsx` in execArgv does not make Node 20
- * accept a .ts worker entry; an eval'd CommonJS bootstrap that registers tsx's ESM hooks in the worker and then
- * imports the .ts module works both under `tsx` (CLI, --test) and under `node bin/cinerec.js`.
- */
-function startWorker(data: AlsWorkerInit): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./als-worker.js', here), { workerData: data });
-  const target = new URL('./als-worker.ts', here).href;
-  const api = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
-  return new Worker(code, { eval: true, workerData: data });
-}
-
-/** Worker threads over shared matrices; one job per worker per half-step. */
-class AlsPool {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  private failure: Error | null = null;
-
-  private constructor(private readonly workers: Worker[]) {}
-
-  static async start(threads: number, data: AlsWorkerInit): Promise<AlsPool> {
-    const workers: Worker[] = [];
-    const ready: Promise<void>[] = [];
-    for (let t = 0; t < threads; t++) {
-      const w = startWorker(data);
-      workers.push(w);
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          const onExit = (code: number) => reject(new Error(`ALS worker exited with code ${code} while starting`));
-          const onMessage = (m: AlsWorkerReply) => {
-            if ('ready' in m) {
-              w.off('message', onMessage);
-              w.off('error', reject);
-              w.off('exit', onExit);
-              resolve();
-            }
-          };
-          w.on('message', onMessage);
-          w.once('error', reject);
-          w.once('exit', onExit);
-        }),
-      );
-    }
-    const pool = new AlsPool(workers);
-    try {
-      await Promise.all(ready);
-    } catch (e) {
-      await pool.close();
-      throw e;
-    }
-    for (const w of workers) {
-      w.on('message', (m: AlsWorkerReply) => pool.reply(m));
-      w.on('error', (e) => pool.fail(e));
-      w.on('exit', (code) => pool.fail(new Error(`ALS worker exited with code ${code}`)));
-    }
-    return pool;
-  }
-
-  private reply(m: AlsWorkerReply): void {
-    if ('ready' in m) return;
-    const p = this.pending.get(m.id);
-    if (!p) return;
-    this.pending.delete(m.id);
-    if ('error' in m) p.reject(new Error(`ALS worker failed: ${m.error}`));
-    else p.resolve();
-  }
-
-  private fail(e: Error): void {
-    this.failure ??= e;
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
-  }
-
-  /** Runs one half-step: worker t solves ranges[t]; resolves when all are done. */
-  run(side: 0 | 1, ranges: [number, number][], loss: boolean): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    return Promise.all(
-      ranges.map(([from, to], t) => {
-        const id = this.nextId++;
-        return new Promise<void>((resolve, reject) => {
-          this.pending.set(id, { resolve, reject });
-          this.workers[t]!.postMessage({ id, side, from, to, loss } satisfies AlsWorkerJob);
-        });
-      }),
-    ).then(() => undefined);
-  }
-
-  async close(): Promise<void> {
-    this.failure ??= new Error('ALS worker pool closed');
-    for (const w of this.workers) w.removeAllListeners('exit');
-    await Promise.all(this.workers.map((w) => w.terminate()));
-  }
-}
-
 /** Implicit ALS factors with fold-in, scoring and explanations; see the module comment. */
 export class AlsModel {
   readonly factors: number;
@@ -327,94 +181,66 @@ export class AlsModel {
     params: AlsParams,
     progress: Progress = silentProgress,
   ): Promise<AlsModel & { report: AlsFitReport }> {
+    assertMayFit('ALS');
     checkParams(params);
     const started = performance.now();
     const f = params.factors;
     const { nUsers, nItems } = x;
     const threads = Math.max(1, params.threads === 0 ? os.availableParallelism() : params.threads);
-    const parallel = threads > 1;
     let ratingMax = 0;
     for (let k = 0; k < x.ratings.length; k++) if (x.ratings[k]! > ratingMax) ratingMax = x.ratings[k]!;
     if (!(ratingMax > 0)) ratingMax = 1;
 
     // Initial factors uniform in [0, 0.01): users first, then items, from one seeded stream.
     const rng = new Rng(params.seed);
-    const userFactors = parallel ? sharedF32(nUsers * f) : new Float32Array(nUsers * f);
-    const itemFactors = parallel ? sharedF32(nItems * f) : new Float32Array(nItems * f);
+    const userFactors = new Float32Array(nUsers * f);
+    const itemFactors = new Float32Array(nItems * f);
     for (let k = 0; k < userFactors.length; k++) userFactors[k] = rng.next() * 0.01;
     for (let k = 0; k < itemFactors.length; k++) itemFactors[k] = rng.next() * 0.01;
 
     const csc = x.byItem();
-    const byUser: SideArrays = { indptr: x.indptr, index: x.items, ratings: x.ratings };
-    const byItem: SideArrays = { indptr: csc.indptr, index: csc.users, ratings: csc.ratings };
-    const share = (s: SideArrays): SideArrays => ({
-      indptr: sharedI32(s.indptr),
-      index: sharedI32(s.index),
-      ratings: sharedF32(s.ratings.length, s.ratings),
-    });
-    const gramY = parallel ? sharedF64(f * f) : new Float64Array(f * f);
-    const gramX = parallel ? sharedF64(f * f) : new Float64Array(f * f);
-    const rowLoss = parallel ? sharedF64(nItems) : new Float64Array(nItems);
-    const conf = confidenceSpec(params, ratingMax);
-    const common = {
-      f,
-      lambda: params.regularization,
-      solver: params.solver === 'cholesky' ? SOLVER_CHOLESKY : SOLVER_CG,
-      cgSteps: params.cgSteps,
-      conf,
-    };
-    const userStep: HalfStep = {
-      ...common,
-      rows: parallel ? share(byUser) : byUser,
-      fixed: itemFactors,
-      target: userFactors,
-      gram: gramY,
-      rowLoss: null,
-    };
-    const itemStep: HalfStep = {
-      ...common,
-      rows: parallel ? share(byItem) : byItem,
-      fixed: userFactors,
-      target: itemFactors,
-      gram: gramX,
-      rowLoss,
-    };
-
-    const pool = parallel ? await AlsPool.start(threads, { user: userStep, item: itemStep }) : null;
-    const userRanges = partition(userStep.rows.indptr, nUsers, threads, f);
-    const itemRanges = partition(itemStep.rows.indptr, nItems, threads, f);
-    const solver = parallel ? null : new RowSolver(f);
+    const ws = await AlsWorkspace.create(
+      {
+        f,
+        nUsers,
+        nItems,
+        byUser: { indptr: x.indptr, index: x.items, ratings: x.ratings },
+        byItem: { indptr: csc.indptr, index: csc.users, ratings: csc.ratings },
+        userFactors,
+        itemFactors,
+        lambda: params.regularization,
+        cgSteps: params.cgSteps,
+        exact: params.solver === 'cholesky',
+        conf: confidenceSpec(params, ratingMax),
+        threads,
+        backend: defaultKernelBackend,
+      },
+      new URL('./als-worker.ts', import.meta.url),
+    );
     const iterations: AlsFitReport['iterations'] = [];
     progress.start(params.iterations, 'als');
     try {
-      gramian(itemFactors, nItems, f, gramY);
+      await ws.gram('items');
       for (let it = 1; it <= params.iterations; it++) {
         const t0 = performance.now();
-        // Users, with the items (and their Gramian gramY) fixed.
-        if (pool) await pool.run(0, userRanges, false);
-        else solver!.solveRange(userStep, 0, nUsers);
-        gramian(userFactors, nUsers, f, gramX);
-        // Items, with the users fixed; each item row also reports its observed share of the loss.
-        if (pool) await pool.run(1, itemRanges, true);
-        else solver!.solveRange(itemStep, 0, nItems);
-        gramian(itemFactors, nItems, f, gramY);
-        // Loss = Σ_obs [c(p − s)² − s²] + Σ_all s² + λ(‖X‖² + ‖Y‖²), Σ_all s² = ⟨XᵀX, YᵀY⟩.
-        let observed = 0;
-        for (let i = 0; i < nItems; i++) observed += rowLoss[i]!;
-        const loss =
-          observed + frobenius(gramX, gramY, f) + params.regularization * (trace(gramX, f) + trace(gramY, f));
-        iterations.push({ iteration: it, loss, seconds: (performance.now() - t0) / 1000 });
+        // Users with the items (and their Gramian) fixed, then items with the users fixed; the item
+        // half-step also records each item row's observed share of the loss.
+        await ws.solve('users');
+        await ws.gram('users');
+        await ws.solve('items');
+        await ws.gram('items');
+        iterations.push({ iteration: it, loss: ws.loss(), seconds: (performance.now() - t0) / 1000 });
         progress.update(it);
       }
     } finally {
       progress.stop();
-      await pool?.close();
+      await ws.close();
     }
 
-    const model = new AlsModel(params, ratingMax, nUsers, nItems, userFactors, itemFactors);
-    model.itemGram = Float64Array.from(gramY);
+    const model = new AlsModel(params, ratingMax, nUsers, nItems, ws.factors('users'), ws.factors('items'));
+    model.itemGram = ws.gramOf('items');
     // XᵀX of the final X (the one the last item half-step used); not valid before any iteration.
-    model.userGram = params.iterations > 0 ? Float64Array.from(gramX) : null;
+    model.userGram = params.iterations > 0 ? ws.gramOf('users') : null;
     const report: AlsFitReport = { iterations, seconds: (performance.now() - started) / 1000, threads };
     return Object.assign(model, { report });
   }
@@ -434,7 +260,7 @@ export class AlsModel {
   /**
    * The least-squares factor of a new or changed user from their items/ratings against the fixed item factors:
    * x = (YᵀY + λI + Yᵀ(C_u − I)Y)⁻¹ YᵀC_u p_u, solved exactly (Cholesky) with the cached YᵀY. The same kernel
-   * as the fit's Cholesky user half-step. Items outside [0, nItems) are ignored.
+   * (als_exact) as the fit's Cholesky user half-step. Items outside [0, nItems) are ignored.
    */
   foldInUser(items: ArrayLike<number>, ratings: ArrayLike<number>, out?: Float32Array): Float32Array {
     return this.foldIn(items, ratings, this.nItems, this.itemFactors, this.gramian(), out);
@@ -472,12 +298,8 @@ export class AlsModel {
       result.fill(0, 0, f);
       return result;
     }
-    const s = this.solver;
-    s.weigh(this.foldRatings, 0, n, this.conf);
-    s.buildSystem(gram, this.params.regularization, fixed, this.foldIndex, 0, n);
-    cholesky(s.a, f);
-    choleskySolve(s.a, f, s.b);
-    for (let k = 0; k < f; k++) result[k] = s.b[k]!;
+    const lambda = this.params.regularization;
+    exactFoldIn(defaultKernelBackend, f, lambda, this.conf, gram, fixed, this.foldIndex, this.foldRatings, n, result);
     return result;
   }
 

@@ -1,4 +1,6 @@
 import type { Interactions } from '../data/interactions.ts';
+import { readModel, writeModel } from '../util/artifacts.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 
 export interface BiasParams {
   /** Regularisation of user and item biases, and sweeps (Surprise BaselineOnly's ALS defaults). */
@@ -8,6 +10,8 @@ export interface BiasParams {
 }
 
 export const BIAS_DEFAULTS: BiasParams = { regUser: 15, regItem: 10, epochs: 10 };
+
+const BIAS_FORMAT = 'cinerec-bias/1';
 
 /**
  * r̂_ui = μ + b_u + b_i, fitted by alternating least squares as Surprise's BaselineOnly does:
@@ -21,6 +25,7 @@ export class BiasModel {
   constructor(readonly params: BiasParams = BIAS_DEFAULTS) {}
 
   fit(x: Interactions): void {
+    assertMayFit('the bias baseline');
     const { regUser, regItem, epochs } = this.params;
     this.mu = x.meanRating();
     const bu = new Float64Array(x.nUsers);
@@ -43,6 +48,19 @@ export class BiasModel {
     }
     this.bu = bu;
     this.bi = bi;
+  }
+
+  save(dir: string): void {
+    writeModel(dir, BIAS_FORMAT, { params: this.params, mu: this.mu }, { bu: this.bu, bi: this.bi });
+  }
+
+  static load(dir: string): BiasModel {
+    const a = readModel<{ params: BiasParams; mu: number }>(dir, BIAS_FORMAT);
+    const model = new BiasModel(a.meta.params);
+    model.mu = a.meta.mu;
+    model.bu = a.array('bu', 'Float64Array');
+    model.bi = a.array('bi', 'Float64Array');
+    return model;
   }
 
   /** Unknown user or item (-1 or beyond the fitted range) contributes no bias. */

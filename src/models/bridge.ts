@@ -1,5 +1,7 @@
 import { cholesky, choleskySolve } from '../math/cholesky.ts';
 import { Rng } from '../math/random.ts';
+import { readModel, writeModel } from '../util/artifacts.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 
 /**
  * Ridge regression from content vectors (d) to ALS item factors (f): W = (XᵀX + λI)⁻¹XᵀY. Gives a
@@ -13,6 +15,14 @@ export interface BridgeReport {
   /** 1 − SSE/SST over every factor of the held-out movies (SST around the training mean). */
   r2OutOfSample: number;
   r2InSample: number;
+}
+
+const BRIDGE_FORMAT = 'cinerec-bridge/1';
+
+export interface BridgeMeta {
+  d: number;
+  f: number;
+  report: BridgeReport;
 }
 
 export class Bridge {
@@ -36,6 +46,7 @@ export class Bridge {
     items: ArrayLike<number>,
     options: { lambda: number; holdout: number; seed: number },
   ): Bridge {
+    assertMayFit('the content → ALS bridge');
     const all = Array.from(items);
     const order = new Rng(options.seed).shuffle(Int32Array.from(all));
     const cut = Math.floor(order.length * (1 - options.holdout));
@@ -51,6 +62,28 @@ export class Bridge {
       r2OutOfSample: r2Out,
       r2InSample: r2In,
     });
+  }
+
+  /** What to persist: sizes and report as meta, the weights as an array (a view, not a copy). */
+  toArrays(): { meta: BridgeMeta; weights: Float64Array } {
+    return { meta: { d: this.d, f: this.f, report: this.report }, weights: this.weights };
+  }
+
+  /** The inverse of toArrays (takes ownership of the weights). */
+  static fromArrays(meta: BridgeMeta, weights: Float64Array): Bridge {
+    if (weights.length !== (meta.d + 1) * meta.f)
+      throw new Error(`bridge: ${weights.length} weights do not fit (${meta.d} + 1) × ${meta.f}`);
+    return new Bridge(weights, meta.d, meta.f, meta.report);
+  }
+
+  save(dir: string): void {
+    const { meta, weights } = this.toArrays();
+    writeModel(dir, BRIDGE_FORMAT, meta, { weights });
+  }
+
+  static load(dir: string): Bridge {
+    const a = readModel<BridgeMeta>(dir, BRIDGE_FORMAT);
+    return Bridge.fromArrays(a.meta, a.array('weights', 'Float64Array'));
   }
 
   /** Estimated factors of a content vector. */

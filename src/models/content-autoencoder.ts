@@ -32,7 +32,8 @@ import {
   targetRow,
 } from '../nn/sparse.ts';
 import { ValidationError } from '../util/errors.ts';
-import type { Encoder, ScaledRow, Scaler } from './content.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
+import type { Encoder, ScaledRow, Scaler } from './content-types.ts';
 
 export interface AutoencoderSettings {
   /** Hidden widths of the encoder (the decoder mirrors them), e.g. [512, 256]; [] is a linear autoencoder. */
@@ -232,6 +233,7 @@ export function fitAutoencoder(
   settings: AutoencoderSettings,
   onEpoch?: (e: AutoencoderEpoch) => void,
 ): AutoencoderFit {
+  assertMayFit('the content autoencoder');
   checkAutoencoderSettings(settings);
   if (!(Number.isInteger(dimensions) && dimensions >= 1))
     throw new ValidationError('content.dimensions must be a whole number ≥ 1', 'content.dimensions');

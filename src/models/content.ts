@@ -2,7 +2,8 @@ import type { FeatureGroup, FeatureRows, FeatureSpace } from '../features/conten
 import { daviesBouldin, kmeans, nearestCentroid, silhouette } from '../math/kmeans.ts';
 import { DenseRows } from '../math/matvec.ts';
 import { type LinearOperator, randomizedSvd } from '../math/pca.ts';
-import { type Artifact, readArtifact, writeArtifact } from './artifacts.ts';
+import { type Artifact, readArtifact, writeArtifact } from '../util/artifacts.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 import {
   AUTOENCODER_DEFAULTS,
   type AutoencoderMeta,
@@ -13,13 +14,12 @@ import {
   fitAutoencoder,
   relativeErrors,
 } from './content-autoencoder.ts';
+import type { Encoder, EncoderKind, ScaledRow, Scaler } from './content-types.ts';
 
 /**
  * The content model: raw features → scaler → encoder → unit vectors → k-means clusters.
  * Every fitted object is kept so that a movie added later is placed without refitting.
  */
-
-export type EncoderKind = 'pca' | 'autoencoder';
 
 export interface ContentModelParams {
   /** Encoder output size. */
@@ -31,38 +31,6 @@ export interface ContentModelParams {
   encoder?: EncoderKind;
   /** Autoencoder settings (AUTOENCODER_DEFAULTS when absent); used when encoder is 'autoencoder'. */
   autoencoder?: AutoencoderSettings;
-}
-
-/** Centring and per-column scale, fitted over the movies that have data for each column's group. */
-export interface Scaler {
-  mean: Float32Array;
-  scale: Float32Array;
-}
-
-/**
- * One movie's scaled, centred row z as encoders read it: densely, and as its stored columns (ascending)
- * with their z values plus the groups it has (a column it does not store is −μ_j·s_j in a group it has).
- */
-export interface ScaledRow {
-  /** z, length inputDim. */
-  dense: Float64Array;
-  indices: Int32Array;
-  values: Float64Array;
-  /** Number of stored entries in indices/values. */
-  nnz: number;
-  present: Uint8Array;
-}
-
-/**
- * Turns a scaled row into outputDim numbers (normalised to unit length by the model). Fitted by
- * ContentModel.fit (PCA or the autoencoder), saved as small JSON plus typed arrays.
- */
-export interface Encoder {
-  readonly kind: EncoderKind;
-  readonly inputDim: number;
-  readonly outputDim: number;
-  encode(z: ScaledRow, out: Float32Array, offset: number): void;
-  save(): { meta: object; arrays: Record<string, Float32Array | Float64Array> };
 }
 
 export class PcaEncoder implements Encoder {
@@ -543,6 +511,7 @@ export class ContentModel {
   }
 
   static fit(rows: FeatureRows, movieIds: Int32Array, space: FeatureSpace, params: ContentModelParams): ContentModel {
+    assertMayFit('the content model');
     const n = rows.rows;
     if (n === 0) throw new Error('content model: no movies to fit');
     let t = performance.now();
@@ -809,3 +778,5 @@ export function loadContentModel(dir: string, fingerprint: string): ContentModel
     assignment: a.array('assignment', 'Int32Array'),
   });
 }
+
+export type { Encoder, EncoderKind, ScaledRow, Scaler };

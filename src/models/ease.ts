@@ -1,6 +1,8 @@
 import type { Interactions } from '../data/interactions.ts';
 import { cholesky, choleskyInverse } from '../math/cholesky.ts';
+import { readModel, writeModel } from '../util/artifacts.ts';
 import { ValidationError } from '../util/errors.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 
 export interface EaseParams {
   /** L2 regularisation λ (Steck 2019); 300 suits MovieLens-small sized data. */
@@ -10,6 +12,15 @@ export interface EaseParams {
 }
 
 export const EASE_DEFAULTS: EaseParams = { lambda: 300, maxDense: 20000 };
+
+const EASE_FORMAT = 'cinerec-ease/1';
+
+interface EaseMeta {
+  params: EaseParams;
+  mode: 'primal' | 'dual';
+  nUsers: number;
+  nItems: number;
+}
 
 /**
  * EASE (Steck 2019): B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹, on binary interactions X.
@@ -33,6 +44,7 @@ export class EaseModel {
   }
 
   fit(x: Interactions): void {
+    assertMayFit('EASE');
     const { lambda, maxDense } = this.params;
     this.x = x;
     this.nUsers = x.nUsers;
@@ -147,6 +159,47 @@ export class EaseModel {
       for (let p = x.indptr[u]!; p < x.indptr[u + 1]!; p++) t[x.items[p]!]! += wu;
     }
     for (let j = 0; j < n; j++) out[j] = t[j]! / (lambda * this.diagP[j]!);
+  }
+
+  /**
+   * Writes the fitted solve (K in the dual mode, P in the primal one, and diag(P)) into dir. The
+   * interactions are not saved: load() takes them back, as scoring reads them in the dual mode.
+   */
+  save(dir: string): void {
+    if (!this.x) throw new Error('ease: fit() before save()');
+    const meta: EaseMeta = { params: this.params, mode: this.mode, nUsers: this.nUsers, nItems: this.nItems };
+    writeModel(dir, EASE_FORMAT, meta, {
+      ...(this.mode === 'dual' ? { k: this.k } : { p: this.p }),
+      diagP: this.diagP,
+    });
+  }
+
+  /**
+   * The model saved in dir, re-attached to the interactions it was fitted on (checked by shape; the catalogue may
+   * have grown by movies added live, which have no interactions).
+   */
+  static load(dir: string, x: Interactions): EaseModel {
+    const a = readModel<EaseMeta>(dir, EASE_FORMAT);
+    const { params, mode, nUsers, nItems } = a.meta;
+    // Movies added since training widen the catalogue (they score 0 here); users and fitted items must match.
+    if (x.nUsers !== nUsers || x.nItems < nItems)
+      throw new Error(
+        `${dir}: EASE was fitted on ${nUsers} users × ${nItems} items, not these ${x.nUsers} × ${x.nItems} interactions`,
+      );
+    const model = new EaseModel(params);
+    model.x = x;
+    model.mode = mode;
+    model.nUsers = nUsers;
+    model.nItems = nItems;
+    model.diagP = a.array('diagP', 'Float64Array');
+    if (mode === 'dual') {
+      model.k = a.array('k', 'Float64Array');
+      model.v = new Float64Array(nUsers);
+      model.w = new Float64Array(nUsers);
+    } else {
+      model.p = a.array('p', 'Float64Array');
+    }
+    return model;
   }
 
   /** B_ij: how much history item i contributes to item j's score. */

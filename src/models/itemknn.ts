@@ -1,10 +1,14 @@
 import type { Interactions } from '../data/interactions.ts';
+import { readModel, writeModel } from '../util/artifacts.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 
 /**
  * Item-based nearest neighbours with cosine similarity on binary interactions, full neighbourhood:
  * s_j = Σ_{i∈h} cos(i, j) = (1/√c_j) Σ_w X_wj v_w with v_w = Σ_{i∈h∩items(w)} 1/√c_i.
  * The factorised form costs O(nnz) per query and never materialises the items×items matrix.
  */
+const ITEM_KNN_FORMAT = 'cinerec-itemknn/1';
+
 export class ItemKnnModel {
   private x: Interactions | null = null;
   private invNorm = new Float64Array(0);
@@ -12,12 +16,36 @@ export class ItemKnnModel {
   private t = new Float64Array(0);
 
   fit(x: Interactions): void {
+    assertMayFit('item kNN');
     this.x = x;
     const counts = x.itemCounts();
     this.invNorm = new Float64Array(x.nItems);
     for (let i = 0; i < x.nItems; i++) this.invNorm[i] = counts[i]! > 0 ? 1 / Math.sqrt(counts[i]!) : 0;
     this.v = new Float64Array(x.nUsers);
     this.t = new Float64Array(x.nItems);
+  }
+
+  /** Writes the item norms into dir; load() takes the interactions back (scoring reads them). */
+  save(dir: string): void {
+    const x = this.x;
+    if (!x) throw new Error('item kNN: fit() before save()');
+    writeModel(dir, ITEM_KNN_FORMAT, { nUsers: x.nUsers, nItems: x.nItems }, { invNorm: this.invNorm });
+  }
+
+  static load(dir: string, x: Interactions): ItemKnnModel {
+    const a = readModel<{ nUsers: number; nItems: number }>(dir, ITEM_KNN_FORMAT);
+    // Movies added since training widen the catalogue: they have no raters, so no similarity.
+    if (x.nUsers !== a.meta.nUsers || x.nItems < a.meta.nItems)
+      throw new Error(
+        `${dir}: item kNN was fitted on ${a.meta.nUsers} users × ${a.meta.nItems} items, not these ${x.nUsers} × ${x.nItems} interactions`,
+      );
+    const model = new ItemKnnModel();
+    model.x = x;
+    model.invNorm = new Float64Array(x.nItems);
+    model.invNorm.set(a.array('invNorm', 'Float64Array'));
+    model.v = new Float64Array(x.nUsers);
+    model.t = new Float64Array(x.nItems);
+    return model;
   }
 
   scoreInto(history: Int32Array, out: Float32Array): void {

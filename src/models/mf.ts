@@ -1,6 +1,8 @@
 import type { Interactions } from '../data/interactions.ts';
 import { Rng } from '../math/random.ts';
 import type { RatingScale } from '../store/types.ts';
+import { readModel, writeModel } from '../util/artifacts.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 import { BIAS_DEFAULTS } from './bias.ts';
 
 /**
@@ -123,6 +125,20 @@ export function sgdStep(s: MfState, reg: number, regBias: number, u: number, i: 
   return e;
 }
 
+const MF_FORMAT = 'cinerec-mf/1';
+
+interface MfMeta {
+  params: MfParams;
+  k: number;
+  mu: number;
+  nUsers: number;
+  nItems: number;
+  /** Clipping bounds (±Infinity when fitted without a rating scale). */
+  lo: number;
+  hi: number;
+  report: MfReport | null;
+}
+
 export class MfModel {
   readonly params: MfParams;
   state: MfState = {
@@ -148,6 +164,7 @@ export class MfModel {
   }
 
   fit(x: Interactions, scale?: RatingScale): MfReport {
+    assertMayFit('matrix factorisation (mf)');
     const started = performance.now();
     const prm = this.params;
     const k = prm.factors;
@@ -246,6 +263,49 @@ export class MfModel {
       seconds: (performance.now() - started) / 1000,
     };
     return this.report;
+  }
+
+  /** Writes the learned parameters, the clipping bounds, the settings and the fit report into dir. */
+  save(dir: string): void {
+    const s = this.state;
+    const meta: MfMeta = {
+      params: this.params,
+      k: s.k,
+      mu: s.mu,
+      nUsers: s.bu.length,
+      nItems: s.bi.length,
+      lo: this.lo,
+      hi: this.hi,
+      report: this.report,
+    };
+    writeModel(dir, MF_FORMAT, meta, { bu: s.bu, bi: s.bi, p: s.p, q: s.q });
+  }
+
+  /** The model saved in dir: predicts exactly as the model that was saved. */
+  static load(dir: string): MfModel {
+    const a = readModel<MfMeta>(dir, MF_FORMAT);
+    const { params, k, mu, nUsers, nItems } = a.meta;
+    const state: MfState = {
+      k,
+      mu,
+      bu: a.array('bu', 'Float64Array'),
+      bi: a.array('bi', 'Float64Array'),
+      p: a.array('p', 'Float64Array'),
+      q: a.array('q', 'Float64Array'),
+    };
+    if (
+      state.bu.length !== nUsers ||
+      state.bi.length !== nItems ||
+      state.p.length !== nUsers * k ||
+      state.q.length !== nItems * k
+    )
+      throw new Error(`${dir}: mf arrays do not fit ${nUsers} users × ${nItems} items × ${k} factors`);
+    const model = new MfModel(params);
+    model.state = state;
+    model.lo = a.meta.lo;
+    model.hi = a.meta.hi;
+    model.report = a.meta.report;
+    return model;
   }
 
   /** Clipped prediction; an unknown user (−1) or an item beyond the fitted range gets μ + the known biases. */

@@ -1,6 +1,9 @@
 import type { Catalogue } from '../data/catalogue.ts';
 import type { Interactions } from '../data/interactions.ts';
 import { type KRule, type KScore, selectK } from '../math/cluster-count.ts';
+import { nearestCentroid } from '../math/kmeans.ts';
+import { readModel, writeModel } from '../util/artifacts.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 
 export interface SegmentSettings {
   minK: number;
@@ -21,7 +24,8 @@ export interface MovieSegment {
   description: string;
 }
 
-export interface MovieSegmentation {
+/** The segments as fitted: what scoring and the API read. */
+export interface FittedMovieSegments {
   k: number;
   rule: KRule;
   elbow: number;
@@ -31,11 +35,25 @@ export interface MovieSegmentation {
   assignment: Int32Array;
 }
 
+/** The fitted segments plus what placing a movie added later needs (placeMovie). */
+export interface MovieSegmentation extends FittedMovieSegments {
+  /** Feature columns: one per genre (these names, in this order), then mean rating and log(1 + ratings). */
+  genres: string[];
+  /** Per column: the mean and standard deviation the features were standardised with. */
+  columnMean: Float64Array;
+  columnSd: Float64Array;
+  /** k × (genres + 2) centroids in the standardised space. */
+  centroids: Float32Array;
+  /** Mean of all fitted ratings: the mean-rating feature of a movie without ratings. */
+  globalMean: number;
+}
+
 /**
  * Movie segments: multi-hot genres + mean rating + log rating count, standardised, then k-means with
  * k chosen over a range by the configured rule (all four validity scores kept for every k).
  */
 export function segmentMovies(catalogue: Catalogue, x: Interactions, settings: SegmentSettings): MovieSegmentation {
+  assertMayFit('movie segments');
   const genres = catalogue.genres();
   const n = catalogue.size;
   const d = genres.length + 2;
@@ -54,8 +72,10 @@ export function segmentMovies(catalogue: Catalogue, x: Interactions, settings: S
     raw[i * d + genres.length] = c > 0 ? sums[i]! / c : global;
     raw[i * d + genres.length + 1] = Math.log1p(c);
   }
-  // Standardise every column.
+  // Standardise every column (the means and deviations are kept to place movies added later).
   const data = new Float32Array(n * d);
+  const columnMean = new Float64Array(d);
+  const columnSd = new Float64Array(d);
   for (let t = 0; t < d; t++) {
     let mean = 0;
     for (let i = 0; i < n; i++) mean += raw[i * d + t]!;
@@ -63,6 +83,8 @@ export function segmentMovies(catalogue: Catalogue, x: Interactions, settings: S
     let v = 0;
     for (let i = 0; i < n; i++) v += (raw[i * d + t]! - mean) ** 2;
     const sd = Math.sqrt(v / n) || 1;
+    columnMean[t] = mean;
+    columnSd[t] = sd;
     for (let i = 0; i < n; i++) data[i * d + t] = (raw[i * d + t]! - mean) / sd;
   }
   const sel = selectK(data, n, d, {
@@ -97,5 +119,67 @@ export function segmentMovies(catalogue: Catalogue, x: Interactions, settings: S
       description: `${members.length} movies, mostly ${topGenres.map((g) => g.genre).join(', ') || 'no genre'}; mean rating ${meanRating === null ? 'n/a' : meanRating.toFixed(2)}, median ${medianVotes} ratings`,
     });
   }
-  return { k: sel.k, rule: sel.rule, elbow: sel.elbow, scores: sel.scores, segments, assignment: sel.assignment };
+  return {
+    k: sel.k,
+    rule: sel.rule,
+    elbow: sel.elbow,
+    scores: sel.scores,
+    segments,
+    assignment: sel.assignment,
+    genres,
+    columnMean,
+    columnSd,
+    centroids: sel.centroids,
+    globalMean: global,
+  };
+}
+
+/**
+ * The segment of a movie added after fitting (catalogue index `index`), without refitting: its genres,
+ * the mean rating `globalMean` (it has no ratings yet; by default the fitted global mean) and log count 0,
+ * standardised with the fitted columns, then the nearest fitted centroid. The segments themselves (sizes,
+ * descriptions, k) stay as fitted.
+ */
+export function placeMovie(
+  seg: MovieSegmentation,
+  catalogue: Catalogue,
+  index: number,
+  globalMean: number = seg.globalMean,
+): number {
+  const g = seg.genres.length;
+  const d = g + 2;
+  const mask = catalogue.genreMask(index);
+  const raw = new Float64Array(d);
+  seg.genres.forEach((genre, t) => {
+    raw[t] = mask & catalogue.maskOf([genre]) ? 1 : 0;
+  });
+  raw[g] = globalMean;
+  raw[g + 1] = Math.log1p(0);
+  const x = new Float32Array(d);
+  for (let t = 0; t < d; t++) x[t] = (raw[t]! - seg.columnMean[t]!) / seg.columnSd[t]!;
+  return nearestCentroid(seg.centroids, seg.k, d, x, 0);
+}
+
+const MOVIE_SEGMENTS_FORMAT = 'cinerec-movie-segments/1';
+
+type MovieSegmentsMeta = Omit<MovieSegmentation, 'assignment' | 'columnMean' | 'columnSd' | 'centroids'>;
+
+export function saveMovieSegments(dir: string, seg: MovieSegmentation): void {
+  const { assignment, columnMean, columnSd, centroids, ...meta } = seg;
+  writeModel<MovieSegmentsMeta>(dir, MOVIE_SEGMENTS_FORMAT, meta, { assignment, columnMean, columnSd, centroids });
+}
+
+export function loadMovieSegments(dir: string): MovieSegmentation {
+  const a = readModel<MovieSegmentsMeta>(dir, MOVIE_SEGMENTS_FORMAT);
+  const seg: MovieSegmentation = {
+    ...a.meta,
+    assignment: a.array('assignment', 'Int32Array'),
+    columnMean: a.array('columnMean', 'Float64Array'),
+    columnSd: a.array('columnSd', 'Float64Array'),
+    centroids: a.array('centroids', 'Float32Array'),
+  };
+  const d = seg.genres.length + 2;
+  if (seg.columnMean.length !== d || seg.columnSd.length !== d || seg.centroids.length !== seg.k * d)
+    throw new Error(`${dir}: movie segment arrays do not fit k = ${seg.k} over ${d} columns`);
+  return seg;
 }

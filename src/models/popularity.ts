@@ -1,4 +1,6 @@
 import type { Interactions } from '../data/interactions.ts';
+import { readModel, writeModel } from '../util/artifacts.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 
 export interface PopularityParams {
   /** m is this quantile of the vote counts of rated movies... */
@@ -39,6 +41,7 @@ export function fitPopularity(
   globalMean: number,
   params: PopularityParams,
 ): PopularityModel {
+  assertMayFit('popularity');
   const n = votes.length;
   const rated = Float64Array.from(votes.filter((v) => v > 0)).sort();
   const m = params.minVotes ?? quantile(rated, params.minVotesQuantile);
@@ -67,4 +70,31 @@ export function extendPopularity(model: PopularityModel, size: number): Populari
     return out;
   };
   return { ...model, votes: grow(model.votes, 0), mean: grow(model.mean, 0), score: grow(model.score, model.C) };
+}
+
+const POPULARITY_FORMAT = 'cinerec-popularity/1';
+
+/** Writes a popularity model (m, C and the per-movie arrays) into dir. */
+export function savePopularity(dir: string, model: PopularityModel): void {
+  writeModel(
+    dir,
+    POPULARITY_FORMAT,
+    { m: model.m, C: model.C, size: model.score.length },
+    {
+      votes: model.votes,
+      mean: model.mean,
+      score: model.score,
+    },
+  );
+}
+
+/** The popularity model saved in dir. */
+export function loadPopularity(dir: string): PopularityModel {
+  const a = readModel<{ m: number; C: number; size: number }>(dir, POPULARITY_FORMAT);
+  const votes = a.array('votes', 'Int32Array');
+  const mean = a.array('mean', 'Float32Array');
+  const score = a.array('score', 'Float32Array');
+  if (votes.length !== a.meta.size || mean.length !== a.meta.size || score.length !== a.meta.size)
+    throw new Error(`${dir}: popularity arrays do not hold ${a.meta.size} movies`);
+  return { m: a.meta.m, C: a.meta.C, votes, mean, score };
 }

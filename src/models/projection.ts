@@ -4,6 +4,8 @@
  * d×d covariance and its eigenvectors (cyclic Jacobi) are cheaper and simpler than an iterative SVD.
  */
 import { symmetricEigen } from '../math/linalg.ts';
+import { readArtifact, writeArtifact } from '../util/artifacts.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 
 export interface PrincipalPlane {
   dimensions: number;
@@ -17,6 +19,7 @@ export interface PrincipalPlane {
 
 /** Fits the plane on the first n rows of a row-major n×d matrix. */
 export function principalPlane(vectors: Float32Array, n: number, d: number): PrincipalPlane {
+  assertMayFit('the content projection');
   if (!Number.isInteger(d) || d < 1) throw new Error(`principalPlane: dimensions must be ≥ 1, got ${d}`);
   if (vectors.length < n * d) throw new Error(`principalPlane: ${vectors.length} values cannot hold ${n}×${d}`);
   const mean = new Float64Array(d);
@@ -63,4 +66,23 @@ export interface MovieProjection {
   total: number;
   explained: number[];
   points: { movieId: number; displayTitle: string; year: number | null; cluster: number; x: number; y: number }[];
+}
+
+const FORMAT = 'cinerec-projection/1';
+
+export function savePlane(dir: string, plane: PrincipalPlane): void {
+  writeArtifact(
+    dir,
+    FORMAT,
+    { dimensions: plane.dimensions, explained: plane.explained },
+    {
+      mean: plane.mean,
+      axes: plane.axes,
+    },
+  );
+}
+
+export function loadPlane(dir: string): PrincipalPlane {
+  const a = readArtifact<{ dimensions: number; explained: [number, number] }>(dir, FORMAT);
+  return { ...a.meta, mean: a.array('mean', 'Float64Array'), axes: a.array('axes', 'Float64Array') };
 }

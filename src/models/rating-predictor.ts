@@ -19,14 +19,17 @@ import type { Interactions } from '../data/interactions.ts';
 import { Rng } from '../math/random.ts';
 import { Dense, Dropout, type Layer, ReLU } from '../nn/layers.ts';
 import { mse } from '../nn/losses.ts';
-import { type SavedNetwork, Sequential } from '../nn/network.ts';
+import { type NetworkSpec, type SavedNetwork, Sequential } from '../nn/network.ts';
 import { Adam } from '../nn/optim.ts';
 import type { RatingScale } from '../store/types.ts';
-import { BIAS_DEFAULTS, BiasModel } from './bias.ts';
+import { readModel, writeModel } from '../util/artifacts.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
+import { BIAS_DEFAULTS, BiasModel, type BiasParams } from './bias.ts';
 import {
   AUTOENCODER_DEFAULTS,
   type AutoencoderParams,
   RatingAutoencoder,
+  type RatingAutoencoderMeta,
   type RatingRows,
 } from './user-autoencoder.ts';
 
@@ -121,6 +124,27 @@ function transpose(x: Interactions): { rows: RatingRows; origin: Int32Array } {
   return { rows: { rows: x.nItems, width: x.nUsers, indptr, cols, ratings }, origin };
 }
 
+const RATING_PREDICTOR_FORMAT = 'cinerec-rating-predictor/1';
+
+interface RatingPredictorMeta {
+  params: RatingPredictorParams;
+  report: RatingPredictorReport | null;
+  /** Clipping bounds (±Infinity when fitted without a rating scale). */
+  lo: number;
+  hi: number;
+  nUsers: number;
+  nItems: number;
+  inputSize: number;
+  genreBits: number;
+  years: { min: number; span: number };
+  biasParams: BiasParams;
+  mu: number;
+  userAe: RatingAutoencoderMeta;
+  itemAe: RatingAutoencoderMeta;
+  net: NetworkSpec;
+  netArrays: number;
+}
+
 export class RatingPredictor {
   readonly params: RatingPredictorParams;
   readonly userAe: RatingAutoencoder;
@@ -169,6 +193,7 @@ export class RatingPredictor {
   }
 
   fit(x: Interactions, catalogue: Catalogue, scale?: RatingScale): RatingPredictorReport {
+    assertMayFit('the neural rating predictor');
     const started = performance.now();
     const p = this.params;
     this.catalogue = catalogue;
@@ -501,8 +526,89 @@ export class RatingPredictor {
     return this.predictFor(this.anonymous, item);
   }
 
-  /** The MLP's weights (the autoencoders' stay in memory; nothing is written to disk yet). */
+  /** The MLP's weights (copies). */
   network(): SavedNetwork {
     return this.requireFitted().toArrays();
+  }
+
+  /**
+   * Writes everything prediction needs into dir: settings, report, scale bounds, the bias baseline, both
+   * autoencoders (weights and centring), the MLP, and the trained user and movie codes. The catalogue is
+   * not saved: load() takes it back (genres and years are read from it).
+   */
+  save(dir: string): void {
+    const net = this.requireFitted().toArrays();
+    const user = this.userAe.toArrays();
+    const item = this.itemAe.toArrays();
+    const meta: RatingPredictorMeta = {
+      params: this.params,
+      report: this.report,
+      lo: this.lo,
+      hi: this.hi,
+      nUsers: this.nUsers,
+      nItems: this.nItems,
+      inputSize: this.inputSize,
+      genreBits: this.genreBits,
+      years: this.years,
+      biasParams: this.bias.params,
+      mu: this.bias.mu,
+      userAe: user.meta,
+      itemAe: item.meta,
+      net: net.spec,
+      netArrays: net.arrays.length,
+    };
+    const arrays: Record<string, Float32Array | Float64Array> = {
+      bu: this.bias.bu,
+      bi: this.bias.bi,
+      userCodes: this.userCodes,
+      itemCodes: this.itemCodes,
+      emptyItemCode: this.emptyItemCode,
+    };
+    for (const [name, a] of Object.entries(user.arrays)) arrays[`user.${name}`] = a;
+    for (const [name, a] of Object.entries(item.arrays)) arrays[`item.${name}`] = a;
+    net.arrays.forEach((a, i) => {
+      arrays[`net.${i}`] = a;
+    });
+    writeModel(dir, RATING_PREDICTOR_FORMAT, meta, arrays);
+  }
+
+  /**
+   * The predictor saved in dir, over the catalogue it was fitted on (or that catalogue grown by movies
+   * added since, which it scores from their genres and year as a fitted predictor does).
+   */
+  static load(dir: string, catalogue: Catalogue): RatingPredictor {
+    const a = readModel<RatingPredictorMeta>(dir, RATING_PREDICTOR_FORMAT);
+    const m = a.meta;
+    const model = new RatingPredictor(m.params);
+    model.report = m.report;
+    model.catalogue = catalogue;
+    model.lo = m.lo;
+    model.hi = m.hi;
+    model.nUsers = m.nUsers;
+    model.nItems = m.nItems;
+    model.genreBits = m.genreBits;
+    model.inputSize = m.inputSize;
+    model.x = new Float32Array(m.inputSize);
+    model.years = m.years;
+    if (JSON.stringify(m.biasParams) !== JSON.stringify(model.bias.params))
+      throw new Error(`${dir}: the rating predictor's bias settings differ from this version's`);
+    model.bias.mu = m.mu;
+    model.bias.bu = a.array('bu', 'Float64Array');
+    model.bias.bi = a.array('bi', 'Float64Array');
+    model.userAe.restore(m.userAe, a, 'user.');
+    model.itemAe.restore(m.itemAe, a, 'item.');
+    model.userCodes = a.array('userCodes', 'Float32Array');
+    model.itemCodes = a.array('itemCodes', 'Float32Array');
+    model.emptyItemCode = a.array('emptyItemCode', 'Float32Array');
+    model.net = Sequential.fromArrays(
+      m.net,
+      Array.from({ length: m.netArrays }, (_, i) => a.array(`net.${i}`, 'Float32Array')),
+    );
+    model.net.setTraining(false);
+    if (model.net.inputSize !== m.inputSize || model.featureSize() !== m.inputSize)
+      throw new Error(`${dir}: the saved MLP does not take ${m.inputSize} inputs`);
+    if (model.bias.bu.length !== m.nUsers || model.bias.bi.length !== m.nItems)
+      throw new Error(`${dir}: bias arrays do not fit ${m.nUsers} users × ${m.nItems} movies`);
+    return model;
   }
 }

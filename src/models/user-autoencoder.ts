@@ -22,6 +22,8 @@
 import { Rng } from '../math/random.ts';
 import { Dense, ReLU } from '../nn/layers.ts';
 import { type CsrPattern, type CsrRows, LazyAdam, SparseDense, SparseOutput } from '../nn/sparse-rows.ts';
+import { type Artifact, readModel, writeModel } from '../util/artifacts.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 
 export interface AutoencoderParams {
   hidden: number;
@@ -108,6 +110,18 @@ function checkParams(p: AutoencoderParams): void {
   if (!(p.validation >= 0 && p.validation < 1)) throw new RangeError('autoencoder: validation must be in [0, 1)');
 }
 
+const AUTOENCODER_FORMAT = 'cinerec-rating-autoencoder/1';
+
+/** A saved autoencoder's settings, centring scalars and report (its weights and column biases are arrays). */
+export interface RatingAutoencoderMeta {
+  params: AutoencoderParams;
+  fitted: boolean;
+  width: number;
+  mu: number;
+  rowReg: number;
+  report: AutoencoderReport | null;
+}
+
 /** Growable typed-array scratch for batch assembly. */
 class Grow {
   i32 = new Int32Array(0);
@@ -177,6 +191,7 @@ export class RatingAutoencoder {
   }
 
   fit(data: RatingRows, centring: Centring): AutoencoderReport {
+    assertMayFit('the rating autoencoder');
     const started = performance.now();
     const prm = this.params;
     if (centring.colBias.length !== data.width)
@@ -478,6 +493,88 @@ export class RatingAutoencoder {
       out[t] = c >= 0 && c < this.width ? mu + colBias[c]! + bias + y[q++]! : mu + bias;
     }
     return out;
+  }
+
+  /**
+   * What to persist: settings, centring and report as meta, and every weight (views, not copies). An
+   * autoencoder never fitted (the item autoencoder of a content-only predictor) has no arrays.
+   */
+  toArrays(): { meta: RatingAutoencoderMeta; arrays: Record<string, Float32Array | Float64Array> } {
+    const meta: RatingAutoencoderMeta = {
+      params: this.params,
+      fitted: this.fitted,
+      width: this.width,
+      mu: this.centring.mu,
+      rowReg: this.centring.rowReg,
+      report: this.report,
+    };
+    if (!this.enc) return { meta, arrays: {} };
+    return {
+      meta,
+      arrays: {
+        colBias: this.centring.colBias,
+        encWeight: this.enc.weight.value,
+        encBias: this.enc.bias.value,
+        toCodeWeight: this.toCode!.weight.value,
+        toCodeBias: this.toCode!.bias.value,
+        fromCodeWeight: this.fromCode!.weight.value,
+        fromCodeBias: this.fromCode!.bias.value,
+        decWeight: this.dec!.weight.value,
+        decBias: this.dec!.bias.value,
+      },
+    };
+  }
+
+  /**
+   * Takes the state of toArrays() (its arrays read from `source`, named with `prefix`) into this
+   * autoencoder, whose params must be the saved ones. No fitting: encode and predict work at once.
+   */
+  restore(meta: RatingAutoencoderMeta, source: Pick<Artifact<unknown>, 'array'>, prefix = ''): void {
+    if (JSON.stringify(meta.params) !== JSON.stringify(this.params))
+      throw new Error("autoencoder: the saved settings differ from this autoencoder's");
+    this.report = meta.report;
+    if (!meta.fitted) return;
+    const prm = this.params;
+    const width = meta.width;
+    const rng = new Rng(0);
+    const enc = new SparseDense(width, prm.hidden, rng, 1);
+    const toCode = new Dense(prm.hidden, prm.code, 'glorot', rng);
+    const fromCode = new Dense(prm.code, prm.hidden, 'he', rng);
+    const dec = new SparseOutput(prm.hidden, width, rng);
+    const take = (into: Float32Array, name: string) => {
+      const a = source.array(prefix + name, 'Float32Array');
+      if (a.length !== into.length)
+        throw new Error(`autoencoder: ${name} has ${a.length} values, expected ${into.length}`);
+      into.set(a);
+    };
+    take(enc.weight.value, 'encWeight');
+    take(enc.bias.value, 'encBias');
+    take(toCode.weight.value, 'toCodeWeight');
+    take(toCode.bias.value, 'toCodeBias');
+    take(fromCode.weight.value, 'fromCodeWeight');
+    take(fromCode.bias.value, 'fromCodeBias');
+    take(dec.weight.value, 'decWeight');
+    take(dec.bias.value, 'decBias');
+    const colBias = source.array(`${prefix}colBias`, 'Float64Array');
+    if (colBias.length !== width) throw new Error(`autoencoder: ${colBias.length} column biases for ${width} columns`);
+    this.width = width;
+    this.centring = { mu: meta.mu, colBias, rowReg: meta.rowReg };
+    this.enc = enc;
+    this.toCode = toCode;
+    this.fromCode = fromCode;
+    this.dec = dec;
+  }
+
+  save(dir: string): void {
+    const { meta, arrays } = this.toArrays();
+    writeModel(dir, AUTOENCODER_FORMAT, meta, arrays);
+  }
+
+  static load(dir: string): RatingAutoencoder {
+    const a = readModel<RatingAutoencoderMeta>(dir, AUTOENCODER_FORMAT);
+    const model = new RatingAutoencoder(a.meta.params);
+    model.restore(a.meta, a);
+    return model;
   }
 
   private requireFitted(): void {

@@ -5,8 +5,10 @@ import { nearestCentroid } from '../math/kmeans.ts';
 import { Rng } from '../math/random.ts';
 import { Dense, Linear, ReLU } from '../nn/layers.ts';
 import { mse } from '../nn/losses.ts';
-import { type Dataset, Sequential, train } from '../nn/network.ts';
+import { type Dataset, type NetworkSpec, Sequential, train } from '../nn/network.ts';
 import { Adam } from '../nn/optim.ts';
+import { readModel, writeModel } from '../util/artifacts.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 
 /**
  * User segments: a taste profile per user (what genres they like, how they rate and how much they
@@ -119,14 +121,16 @@ class ProfileBuilder {
 
   constructor(
     private readonly catalogue: Catalogue,
-    private readonly movieSegmentOf: Int32Array,
+    readonly movieSegmentOf: Int32Array,
     movieSegments: number,
-    private readonly positiveRating: number,
-    private readonly shrinkage: number,
+    readonly positiveRating: number,
+    readonly shrinkage: number,
     /** Everyone's mean rating in each movie segment: the prior of a user's mean there. */
-    private readonly segmentMeans: Float64Array,
+    readonly segmentMeans: Float64Array,
+    /** The genre columns (a loaded model keeps its fitted ones); the catalogue's genres by default. */
+    genres: string[] = catalogue.genres(),
   ) {
-    this.genres = catalogue.genres();
+    this.genres = genres;
     this.genreMasks = this.genres.map((g) => catalogue.maskOf([g]));
     this.s = movieSegments;
     this.d = this.genres.length + 2 * this.s + 1;
@@ -189,6 +193,23 @@ class ProfileBuilder {
     out[offset + g + 2 * s] = Math.log1p(n);
     return n;
   }
+}
+
+const USER_SEGMENTS_FORMAT = 'cinerec-user-segments/1';
+
+interface UserSegmentMeta {
+  genres: string[];
+  movieSegments: { k: number; segments: { segment: number; topGenres: { genre: string }[] }[] };
+  positiveRating: number;
+  shrinkage: number;
+  encoder: NetworkSpec;
+  encoderArrays: number;
+  k: number;
+  rule: KRule;
+  elbow: number;
+  scores: KScore[];
+  segments: UserSegment[];
+  report: AutoencoderReport;
 }
 
 export class UserSegmentModel {
@@ -306,6 +327,101 @@ export class UserSegmentModel {
   }
 
   /**
+   * Writes everything place, encode, profile and fittedSegmentOf need into dir: the profile layout (genre
+   * columns, the movie segment of each movie and the movie segments' genres, the segment priors), the
+   * scaler, the encoder's weights, the centroids, the fitted users and their segments, and the reports.
+   */
+  save(dir: string): void {
+    const b = this.builder;
+    const net = this.encoder.toArrays();
+    const meta: UserSegmentMeta = {
+      genres: b.genres,
+      movieSegments: {
+        k: this.movieSegments.k,
+        segments: this.movieSegments.segments.map((m) => ({
+          segment: m.segment,
+          topGenres: m.topGenres.map((g) => ({ genre: g.genre })),
+        })),
+      },
+      positiveRating: this.positiveRating,
+      shrinkage: b.shrinkage,
+      encoder: net.spec,
+      encoderArrays: net.arrays.length,
+      k: this.k,
+      rule: this.rule,
+      elbow: this.elbow,
+      scores: this.scores,
+      segments: this.segments,
+      report: this.report,
+    };
+    const arrays: Record<string, Float32Array | Float64Array | Int32Array> = {
+      // The profiles' movie segment of each movie: the movie segmentation's assignment (one array at fit).
+      movieAssignment: b.movieSegmentOf,
+      segmentMeans: b.segmentMeans,
+      scaleMean: this.scaleMean,
+      scaleSd: this.scaleSd,
+      centroids: this.centroids,
+      userIds: this.userIds,
+      assignment: this.assignment,
+      overall: this.overall,
+    };
+    net.arrays.forEach((w, i) => {
+      arrays[`encoder.${i}`] = w;
+    });
+    writeModel(dir, USER_SEGMENTS_FORMAT, meta, arrays);
+  }
+
+  /**
+   * The model saved in dir, over the catalogue it profiles movies from (the one it was fitted on, or the
+   * same grown by movies added since: those have no movie segment, as for a model kept in memory).
+   */
+  static load(dir: string, catalogue: Catalogue): UserSegmentModel {
+    const a = readModel<UserSegmentMeta>(dir, USER_SEGMENTS_FORMAT);
+    const m = a.meta;
+    const movieSegmentOf = a.array('movieAssignment', 'Int32Array');
+    const builder = new ProfileBuilder(
+      catalogue,
+      movieSegmentOf,
+      m.movieSegments.k,
+      m.positiveRating,
+      m.shrinkage,
+      a.array('segmentMeans', 'Float64Array'),
+      m.genres,
+    );
+    const movieSegments: MovieSegmentsInput = {
+      k: m.movieSegments.k,
+      assignment: movieSegmentOf,
+      segments: m.movieSegments.segments,
+    };
+    const encoder = Sequential.fromArrays(
+      m.encoder,
+      Array.from({ length: m.encoderArrays }, (_, i) => a.array(`encoder.${i}`, 'Float32Array')),
+    );
+    const scaleMean = a.array('scaleMean', 'Float64Array');
+    const scaleSd = a.array('scaleSd', 'Float64Array');
+    if (scaleMean.length !== builder.d || encoder.inputSize !== builder.d)
+      throw new Error(`${dir}: user segment profiles have ${builder.d} columns, the saved scaler and encoder do not`);
+    return new UserSegmentModel(
+      builder,
+      movieSegments,
+      m.positiveRating,
+      scaleMean,
+      scaleSd,
+      encoder,
+      a.array('centroids', 'Float32Array'),
+      m.k,
+      m.rule,
+      m.elbow,
+      m.scores,
+      a.array('userIds', 'Int32Array'),
+      a.array('assignment', 'Int32Array'),
+      m.segments,
+      m.report,
+      a.array('overall', 'Float64Array'),
+    );
+  }
+
+  /**
    * Fits the model on every user with at least one rating. Deterministic given settings.seed.
    */
   static fit(
@@ -314,6 +430,7 @@ export class UserSegmentModel {
     movieSegments: MovieSegmentsInput,
     settings: UserSegmentSettings,
   ): UserSegmentModel {
+    assertMayFit('user segments');
     const sums = new Float64Array(movieSegments.k);
     const counts = new Float64Array(movieSegments.k);
     for (let p = 0; p < x.nnz; p++) {

@@ -3,6 +3,7 @@
  * save/load as plain typed arrays plus a JSON description.
  */
 import { Rng } from '../math/random.ts';
+import { assertMayFit } from '../util/fit-guard.ts';
 import { Dense, Dropout, type Layer, type LayerSpec, Linear, type Param, ReLU, Sigmoid } from './layers.ts';
 import type { Loss } from './losses.ts';
 import type { Optimizer } from './optim.ts';
@@ -234,6 +235,7 @@ export function evaluate(net: Sequential, data: Dataset, loss: Loss, batchSize =
  * training mode for the updates and evaluation mode for validation. The net is modified in place.
  */
 export function train(net: Sequential, data: Dataset, options: TrainOptions): TrainResult {
+  assertMayFit('a neural network');
   const { epochs, batchSize, loss, optimizer, validation, onEpoch } = options;
   const patience = options.patience ?? Number.POSITIVE_INFINITY;
   const minDelta = options.minDelta ?? 0;

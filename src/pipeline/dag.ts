@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { RunParams, RunTracker } from '../tracking/runs.ts';
+import type { ArtifactInfo, CurvePoint, Logger } from '../tracking/types.ts';
 import { ValidationError } from '../util/errors.ts';
-import { FileLock, fsyncDir, fsyncTree, listFiles, readJsonOrNull, tmpSuffix } from './fsutil.ts';
-import type { RunParams, RunTracker } from './runs.ts';
-import type { ArtifactInfo, CurvePoint, Logger } from './types.ts';
+import { FileLock, fsyncDir, fsyncTree, listFiles, readJsonOrNull, sha256File, tmpSuffix } from '../util/fsutil.ts';
+import { importClosure } from './import-closure.ts';
 
 export type { Logger };
 
@@ -271,12 +272,16 @@ export function flattenParams(value: Json, prefix = ''): RunParams {
 export class CodeHasher {
   private readonly files = new Map<string, string>();
 
-  constructor(readonly root: string = REPO_ROOT) {}
+  constructor(
+    readonly root: string = REPO_ROOT,
+    /** How a file's content is read (tests stand in an edited file without touching the tree). */
+    private readonly read: (abs: string) => Uint8Array = (abs) => readFileSync(abs),
+  ) {}
 
   private fileHash(abs: string): string {
     let h = this.files.get(abs);
     if (h === undefined) {
-      h = sha256(readFileSync(abs));
+      h = sha256(this.read(abs));
       this.files.set(abs, h);
     }
     return h;
@@ -288,10 +293,14 @@ export class CodeHasher {
         if (e.startsWith('.') || e === 'node_modules') continue;
         this.expand(join(abs, e), out);
       }
-    } else out.push(abs);
+    } else if (/\.(m?[jt]s)$/.test(abs)) out.push(...importClosure([abs]));
+    else out.push(abs);
   }
 
-  /** The code version of a set of paths: sha256 over (relative path, content hash) of each file, sorted. */
+  /**
+   * The code version of a set of paths: sha256 over (relative path, content hash) of each file, sorted. A module
+   * stands for its whole run-time import closure (import-closure.ts), a directory for every file below it.
+   */
   hash(paths: string[], owner: string): string {
     const abs: string[] = [];
     for (const p of paths) {
@@ -765,7 +774,8 @@ export class Pipeline<C> {
         if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`metric ${k} is ${v}, not a finite number`);
       }
       const durationMs = performance.now() - t0;
-      const artifacts = listFiles(tmp);
+      // Hashed now, so a version assembled from this output later can tell if a file changed since.
+      const artifacts = listFiles(tmp).map((a) => ({ ...a, sha256: sha256File(join(tmp, a.path)) }));
       const manifest: StageManifest = {
         format: 'cinerec-stage/1',
         stage: step.name,

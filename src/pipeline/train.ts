@@ -1,10 +1,10 @@
 import type { Config } from '../config/config.ts';
+import type { Snapshot } from '../store/snapshot.ts';
+import type { RunTracker } from '../tracking/runs.ts';
+import { trackerFor } from '../tracking/tracker.ts';
+import { versionsFor } from '../versions/versions.ts';
 import { type ExecuteResult, flattenParams, type Json, Pipeline, type PipelineEvent, type PlanStep } from './dag.ts';
-import { MlflowExporter } from './mlflow.ts';
-import { RunTracker } from './runs.ts';
-import type { Snapshot } from './snapshot.ts';
 import { snapshotSource, stages } from './stages.ts';
-import { VersionStore } from './versions.ts';
 
 /** `cinerec train`: the DAG over a data snapshot, a model version from its outputs, and the activation. */
 
@@ -43,16 +43,6 @@ export interface TrainOutcome {
 /** Where runs, the stage cache and versions live. */
 export function pipelineRoot(config: Config): string {
   return config.modelsDir;
-}
-
-/** The run tracker, exporting to MLflow too when MLFLOW_TRACKING_URI is set. */
-export function trackerFor(config: Config): { tracker: RunTracker; mlflow: MlflowExporter | null } {
-  const mlflow = MlflowExporter.fromEnv();
-  return { tracker: new RunTracker(pipelineRoot(config), mlflow ? { sinks: [mlflow] } : {}), mlflow };
-}
-
-export function versionsFor(config: Config): VersionStore {
-  return new VersionStore(pipelineRoot(config));
 }
 
 export function pipelineFor(config: Config, snapshot: Snapshot, tracker: RunTracker): Pipeline<Config> {
@@ -165,7 +155,9 @@ async function trainWith(
       log(`outputs unchanged: version ${version} already holds them`);
     } else {
       const m = versions.create({
-        stages: Object.fromEntries(Object.entries(result.outputs).map(([n, o]) => [n, { dir: o.dir, key: o.key }])),
+        stages: Object.fromEntries(
+          Object.entries(result.outputs).map(([n, o]) => [n, { dir: o.dir, key: o.key, artifacts: o.artifacts }]),
+        ),
         runId: parent.id,
         dataFingerprint: snapshot.fingerprint,
         codeVersion: result.codeVersion,

@@ -1,10 +1,18 @@
+import {
+  type Params,
+  paramsOf,
+  RATING_MODELS,
+  STRATEGIES,
+  searchSpaceOf,
+  settingUpdates,
+} from '../components/index.ts';
+import type { SearchRange } from '../components/params.ts';
 import type { Config } from '../config/config.ts';
 import { evaluateRanking, evaluateRating } from '../evaluation/evaluator.ts';
 import { Rng } from '../math/random.ts';
-import { defaultsOf, type Params, RATING_MODELS, STRATEGIES } from '../recommend/registry.ts';
+import type { Snapshot } from '../store/snapshot.ts';
+import type { RunTracker } from '../tracking/runs.ts';
 import { ValidationError } from '../util/errors.ts';
-import type { RunTracker } from './runs.ts';
-import type { Snapshot } from './snapshot.ts';
 import { evalDataOf } from './training-data.ts';
 
 /**
@@ -13,34 +21,15 @@ import { evalDataOf } from './training-data.ts';
  * `cinerec eval` with the usual seeds is not the data the parameters were picked on.
  */
 
-type Dim =
-  | { kind: 'log'; min: number; max: number; integer?: boolean }
-  | { kind: 'uniform'; min: number; max: number; integer?: boolean };
+type Dim = SearchRange & { integer: boolean };
 
-/** Search spaces; ranges around what is known to work on MovieLens. */
-export const SEARCH_SPACES: Readonly<Record<string, Record<string, Dim>>> = {
-  als: {
-    factors: { kind: 'log', min: 16, max: 256, integer: true },
-    regularization: { kind: 'log', min: 0.01, max: 100 },
-    alpha: { kind: 'log', min: 0.1, max: 40 },
-    iterations: { kind: 'uniform', min: 5, max: 25, integer: true },
-  },
-  ease: { lambda: { kind: 'log', min: 10, max: 5000 } },
-  hybrid: {
-    alsWeight: { kind: 'uniform', min: 0, max: 1 },
-    contentWeight: { kind: 'uniform', min: 0, max: 1 },
-  },
-  'user-cluster': {
-    clusters: { kind: 'log', min: 4, max: 100, integer: true },
-    smoothing: { kind: 'log', min: 0.5, max: 50 },
-  },
-  'content-popular': { contentWeight: { kind: 'uniform', min: 0, max: 1 } },
-  mf: {
-    factors: { kind: 'log', min: 8, max: 256, integer: true },
-    lr: { kind: 'log', min: 0.001, max: 0.05 },
-    reg: { kind: 'log', min: 0.005, max: 0.2 },
-  },
-};
+/** What can be tuned: every strategy and rating model with at least one parameter that declares a search range. */
+export function tunable(): string[] {
+  const names = new Set<string>();
+  for (const [name, spec] of [...STRATEGIES, ...RATING_MODELS])
+    if (Object.keys(searchSpaceOf(spec)).length > 0) names.add(name);
+  return [...names];
+}
 
 export interface TuneOptions {
   name: string;
@@ -85,14 +74,14 @@ function sample(dim: Dim, rng: Rng): number {
 }
 
 export async function tune(config: Config, snapshot: Snapshot, o: TuneOptions): Promise<TuneResult> {
-  const space = SEARCH_SPACES[o.name];
-  const rating = o.name in RATING_MODELS && !(o.name in STRATEGIES);
-  const entry = rating ? RATING_MODELS[o.name] : STRATEGIES[o.name];
-  if (!space || !entry)
-    throw new ValidationError(`cannot tune "${o.name}"; tunable: ${Object.keys(SEARCH_SPACES).join(', ')}`, 'name');
+  const rating = RATING_MODELS.has(o.name) && !STRATEGIES.has(o.name);
+  const entry = rating ? RATING_MODELS.get(o.name) : STRATEGIES.get(o.name);
+  const space = entry ? searchSpaceOf(entry) : {};
+  if (!entry || Object.keys(space).length === 0)
+    throw new ValidationError(`cannot tune "${o.name}"; tunable: ${tunable().join(', ')}`, 'name');
   if (!(Number.isInteger(o.trials) && o.trials >= 1))
     throw new ValidationError('--trials must be a whole number ≥ 1', '--trials');
-  const defaults = rating ? defaultsOf(RATING_MODELS[o.name]!, config) : defaultsOf(STRATEGIES[o.name]!, config);
+  const defaults = paramsOf(entry, config);
   const data = evalDataOf(snapshot);
   const metric = rating ? 'rmse' : 'ndcg';
   const parent = o.tracker.start({
@@ -164,12 +153,8 @@ export async function tune(config: Config, snapshot: Snapshot, o: TuneOptions): 
   }
 }
 
-/** The tuned parameters that are settings of the configuration (section.key), e.g. als.factors. */
-export function configUpdates(config: Config, name: string, params: Params): Record<string, number> {
-  const section = (config as unknown as Record<string, unknown>)[name === 'user-cluster' ? 'userClusters' : name];
-  const out: Record<string, number> = {};
-  if (typeof section !== 'object' || section === null) return out;
-  for (const [k, v] of Object.entries(params))
-    if (k in section) out[`${name === 'user-cluster' ? 'userClusters' : name}.${k}`] = v;
-  return out;
+/** The settings a tuned parameter set stands for, e.g. als.factors (every parameter names a setting). */
+export function configUpdates(name: string, params: Params): Record<string, number> {
+  const spec = STRATEGIES.get(name) ?? RATING_MODELS.get(name);
+  return spec ? settingUpdates(spec, params) : {};
 }

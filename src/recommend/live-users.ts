@@ -1,4 +1,11 @@
-import type { History } from './strategy.ts';
+/**
+ * The viewer's history as catalogue indices, resolved once per request from the context: the
+ * known user's training row, plus anonymous ratings, plus watched movies (rating NaN).
+ */
+export interface History {
+  items: Int32Array;
+  ratings: Float32Array;
+}
 
 /**
  * Histories of users created or changed while serving, as catalogue indices with ratings. They

@@ -1,20 +1,17 @@
-import { BIAS_DEFAULTS, BiasModel, type BiasParams } from '../models/bias.ts';
-import type { RatingModel, TrainingData } from './strategy.ts';
+import type { BiasModel } from '../models/bias.ts';
+import type { MfModel } from '../models/mf.ts';
+import type { RatingPredictor } from '../models/rating-predictor.ts';
+import type { RatingScale } from '../store/types.ts';
+import type { RatingModel } from './strategy.ts';
 
-function clip(x: number, data: TrainingData | null): number {
-  if (!data) return x;
-  return Math.min(data.scale.max, Math.max(data.scale.min, x));
-}
+/** Rating predictors over trained models (RMSE/MAE in the evaluation, predictions served). */
 
 /** μ for everyone: the floor of rating prediction. */
 export class GlobalMeanModel implements RatingModel {
   readonly name = 'global-mean';
   readonly description = 'the mean of all training ratings';
-  private mu = 0;
 
-  fit(data: TrainingData): void {
-    this.mu = data.interactions.meanRating();
-  }
+  constructor(private readonly mu: number) {}
 
   predict(): number {
     return this.mu;
@@ -25,19 +22,50 @@ export class GlobalMeanModel implements RatingModel {
 export class BiasRatingModel implements RatingModel {
   readonly name = 'bias';
   readonly description = 'user and item biases around the global mean (ALS, as Surprise BaselineOnly)';
-  private readonly model: BiasModel;
-  private data: TrainingData | null = null;
 
-  constructor(params: Partial<BiasParams> = {}) {
-    this.model = new BiasModel({ ...BIAS_DEFAULTS, ...params });
+  constructor(
+    private readonly model: BiasModel,
+    private readonly scale: RatingScale,
+  ) {}
+
+  predict(user: number, item: number): number {
+    return Math.min(this.scale.max, Math.max(this.scale.min, this.model.predict(user, item)));
   }
+}
 
-  fit(data: TrainingData): void {
-    this.data = data;
-    this.model.fit(data.interactions);
+/** Biased matrix factorisation μ + b_u + b_i + p_uᵀq_i (SGD), clipped to the rating scale. */
+export class MfRatingModel implements RatingModel {
+  readonly name = 'mf';
+  readonly description: string;
+
+  constructor(readonly model: MfModel) {
+    const p = model.params;
+    this.description =
+      `biased matrix factorisation (SGD), ${p.factors} factors, ${p.epochs} epochs` +
+      (p.validation > 0 ? `, early stopping on ${Math.round(p.validation * 100)}% held out` : '');
   }
 
   predict(user: number, item: number): number {
-    return clip(this.model.predict(user, item), this.data);
+    return this.model.predict(user, item);
+  }
+}
+
+/**
+ * The neural rating predictor: an MLP over [user autoencoder code ⊕ movie vector] on the residual of the bias
+ * baseline (models/rating-predictor.ts), fitted on the training ratings only.
+ */
+export class NeuralRatingModel implements RatingModel {
+  readonly name = 'neural';
+  readonly description: string;
+
+  constructor(readonly predictor: RatingPredictor) {
+    const p = predictor.params;
+    this.description =
+      `MLP over user autoencoder code (${p.user.code}) ⊕ movie ${p.itemVectors === 'ae' ? `autoencoder code (${p.item.code})` : p.itemVectors === 'content' ? 'genres and year' : `autoencoder code (${p.item.code}), genres and year`}` +
+      `, ${p.hidden}${p.hidden2 > 0 ? `-${p.hidden2}` : ''} hidden, residual of the bias baseline`;
+  }
+
+  predict(user: number, item: number): number {
+    return this.predictor.predict(user, item);
   }
 }

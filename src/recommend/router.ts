@@ -1,4 +1,4 @@
-import type { Query, ScoreResult, Strategy, TrainingData } from './strategy.ts';
+import type { Query, ScoreResult, Strategy } from './strategy.ts';
 
 export type Scenario = 'cold-start' | 'watched' | 'few-ratings' | 'personalised';
 
@@ -39,15 +39,6 @@ export class RouterStrategy implements Strategy {
     readonly strategies: RouterStrategies,
     readonly settings: RouterSettings,
   ) {}
-
-  async fit(data: TrainingData): Promise<void> {
-    const seen = new Set<Strategy>();
-    for (const s of Object.values(this.strategies)) {
-      if (seen.has(s)) continue;
-      seen.add(s);
-      await s.fit(data);
-    }
-  }
 
   decide(query: Query): Decision {
     const { ratings } = query.history;

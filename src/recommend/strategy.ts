@@ -2,9 +2,15 @@ import type { Catalogue } from '../data/catalogue.ts';
 import type { Interactions } from '../data/interactions.ts';
 import type { ContentInputs } from '../features/content-features.ts';
 import type { RatingScale } from '../store/types.ts';
-import type { LiveUsers } from './live-users.ts';
+import type { History, LiveUsers } from './live-users.ts';
 
-/** The one contract every recommender implements; the server and the evaluator both call it. */
+export type { History };
+
+/**
+ * The one contract every recommender implements; the server and the evaluator both call it. A strategy is created
+ * ready to score from trained models (components/*.ts declares how): it never fits anything itself, so serving a
+ * strategy costs only what loading its models costs.
+ */
 
 export interface RatedMovie {
   movieId: number;
@@ -25,7 +31,7 @@ export interface ViewerContext {
   genreMatch?: 'any' | 'all';
 }
 
-/** What a strategy is fitted on: interactions indexed by catalogue position. */
+/** The data models are fitted on and strategies score over: interactions indexed by catalogue position. */
 export interface TrainingData {
   catalogue: Catalogue;
   interactions: Interactions;
@@ -34,15 +40,6 @@ export interface TrainingData {
   content?: ContentInputs;
   /** Users created or changed since the interactions were built (served, not yet trained on). */
   live?: LiveUsers;
-}
-
-/**
- * The viewer's history as catalogue indices, resolved once per request from the context: the
- * known user's training row, plus anonymous ratings, plus watched movies (rating NaN).
- */
-export interface History {
-  items: Int32Array;
-  ratings: Float32Array;
 }
 
 export interface Query {
@@ -58,7 +55,6 @@ export interface ScoreResult {
 export interface Strategy {
   readonly name: string;
   readonly description: string;
-  fit(data: TrainingData): void | Promise<void>;
   /**
    * Writes a score for every catalogue index into `scores` (length = catalogue size).
    * -Infinity marks an item that must not be recommended. The pipeline removes the history itself.
@@ -69,11 +65,10 @@ export interface Strategy {
   explain?(query: Query, index: number): string | undefined;
 }
 
-/** Predicts explicit ratings (for RMSE/MAE). */
+/** Predicts explicit ratings (RMSE/MAE, and predictions served), created from a trained model. */
 export interface RatingModel {
   readonly name: string;
   readonly description: string;
-  fit(data: TrainingData): void | Promise<void>;
   /** Predicted rating of a catalogue item by a training user (dense index, or -1 if unknown). */
   predict(user: number, item: number): number;
 }

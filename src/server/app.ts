@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config, Secrets } from '../config/config.ts';
-import type { Cinerec } from '../recommend/service.ts';
+import type { Services } from '../serving/services.ts';
 import { BEARER_SCHEME, registerAdminAuth } from './auth.ts';
 import { registerErrorHandlers } from './errors.ts';
 import type { ModelManager } from './model-manager.ts';
@@ -45,7 +45,7 @@ function packageVersion(): string {
   return typeof version === 'string' ? version : '0.0.0';
 }
 
-export async function buildServer(cinerec: Cinerec, options: ServerOptions): Promise<FastifyInstance> {
+export async function buildServer(services: Services, options: ServerOptions): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     logger: options.logger === false ? false : { level: options.logLevel ?? 'info' },
@@ -105,16 +105,16 @@ export async function buildServer(cinerec: Cinerec, options: ServerOptions): Pro
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoute, { cinerec });
-  await app.register(systemRoutes, { cinerec, prefix: '/v1' });
-  await app.register(movieRoutes, { cinerec, prefix: '/v1' });
-  await app.register(recommendationRoutes, { cinerec, prefix: '/v1' });
-  await app.register(ruleRoutes, { cinerec, prefix: '/v1' });
-  await app.register(evaluationRoutes, { cinerec, prefix: '/v1' });
-  await app.register(contentRoutes, { cinerec, prefix: '/v1' });
-  await app.register(userRoutes, { cinerec, prefix: '/v1' });
-  await app.register(segmentRoutes, { cinerec, prefix: '/v1' });
-  await app.register(pipelineRoutes, { cinerec, models: options.models ?? null, prefix: '/v1' });
+  await app.register(healthRoute, { services });
+  await app.register(systemRoutes, { services, prefix: '/v1' });
+  await app.register(movieRoutes, { services, prefix: '/v1' });
+  await app.register(recommendationRoutes, { services, prefix: '/v1' });
+  await app.register(ruleRoutes, { services, prefix: '/v1' });
+  await app.register(evaluationRoutes, { services, prefix: '/v1' });
+  await app.register(contentRoutes, { services, prefix: '/v1' });
+  await app.register(userRoutes, { services, prefix: '/v1' });
+  await app.register(segmentRoutes, { services, prefix: '/v1' });
+  await app.register(pipelineRoutes, { services, models: options.models ?? null, prefix: '/v1' });
   // Last: its catch-all must not shadow the API's routes.
   await registerWeb(app, options.webRoot ?? DEFAULT_WEB_ROOT);
 
@@ -123,12 +123,12 @@ export async function buildServer(cinerec: Cinerec, options: ServerOptions): Pro
 }
 
 export async function startServer(
-  cinerec: Cinerec,
+  services: Services,
   config: Config,
   secrets: Secrets,
   models: ModelManager | null = null,
 ): Promise<{ server: FastifyInstance; url: string }> {
-  const server = await buildServer(cinerec, {
+  const server = await buildServer(services, {
     models,
     adminToken: secrets.adminToken,
     logLevel: config.server.logLevel,

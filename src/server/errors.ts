@@ -11,7 +11,7 @@ import type {
   FastifySchemaValidationError,
 } from 'fastify';
 import type { Static } from 'typebox';
-import { ConflictError, NotFoundError, UserError, ValidationError } from '../util/errors.ts';
+import { ConflictError, NotFoundError, UnavailableError, UserError, ValidationError } from '../util/errors.ts';
 import { PROBLEM_CONTENT_TYPE, type Problem, problemResponses } from './schemas.ts';
 
 export type ProblemBody = Static<typeof Problem>;
@@ -152,6 +152,7 @@ const USER_ERROR_STATUS = new Map<new (...args: never[]) => UserError, number>([
   [ValidationError, 400],
   [NotFoundError, 404],
   [ConflictError, 409],
+  [UnavailableError, 503],
 ]);
 
 function userErrorStatus(err: UserError): number {

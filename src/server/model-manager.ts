@@ -2,14 +2,12 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.ts';
-import { type Schedule, Scheduler } from '../pipeline/schedule.ts';
-import { servedVersion } from '../pipeline/serving.ts';
-import { takeSnapshot, writeSnapshot } from '../pipeline/snapshot.ts';
-import type { TrainOutcome } from '../pipeline/train.ts';
-import { versionsFor } from '../pipeline/train.ts';
-import { Cinerec } from '../recommend/service.ts';
+import { loadServices } from '../serving/services.ts';
+import { takeSnapshot, writeSnapshot } from '../store/snapshot.ts';
 import type { Store } from '../store/types.ts';
 import { Mutex } from '../util/mutex.ts';
+import { type Schedule, Scheduler } from '../util/schedule.ts';
+import { versionsFor } from '../versions/versions.ts';
 import type { ServiceHolder } from './service-holder.ts';
 
 export interface RetrainOutcome {
@@ -18,6 +16,14 @@ export interface RetrainOutcome {
   message: string;
   startedAt: string;
   finishedAt: string;
+}
+
+/** What the training process prints on stdout with --json (the part read here). */
+interface TrainOutcome {
+  result?: { status: 'finished' | 'failed'; error: string | null };
+  version: string | null;
+  activated: boolean;
+  gate: { reason: string } | null;
 }
 
 const BIN = resolve(import.meta.dirname, '../../bin/cinerec.js');
@@ -41,7 +47,7 @@ export class ModelManager {
   ) {}
 
   get served(): string | null {
-    return this.holder.current.version?.id ?? null;
+    return this.holder.current.served.version?.id ?? null;
   }
 
   /**
@@ -53,13 +59,12 @@ export class ModelManager {
       if (id === this.served) return;
       const t = performance.now();
       for (let attempt = 0; ; attempt++) {
-        const next = await Cinerec.load(this.store, this.config, id ? servedVersion(this.config, id) : undefined);
-        next.log = this.log;
-        await next.warm();
-        const swapped = await this.holder.current.exclusive(async () => {
-          // A movie added while the new instance loaded: load again so it is placed (rare).
-          if ((await this.store.counts()).movies !== next.catalogue.size && attempt < 3) return false;
-          await next.catchUp();
+        const next = await loadServices(this.store, this.config, { version: id, log: this.log });
+        await next.served.warm();
+        const swapped = await this.holder.current.served.writes.run(async () => {
+          // A movie added while the new version loaded: load again so it is placed (rare).
+          if ((await this.store.counts()).movies !== next.served.catalogue.size && attempt < 3) return false;
+          await next.served.catchUp();
           this.holder.swap(next);
           return true;
         });
@@ -111,7 +116,7 @@ export class ModelManager {
     };
     try {
       mkdirSync(work, { recursive: true });
-      const snapshot = await this.holder.current.exclusive(() => takeSnapshot(this.store));
+      const snapshot = await this.holder.current.served.writes.run(() => takeSnapshot(this.store));
       writeSnapshot(snapshot, join(work, 'snapshot'));
       writeFileSync(join(work, 'config.json'), JSON.stringify(this.config));
       this.log(

@@ -1,47 +1,43 @@
-import type { Cinerec } from '../recommend/service.ts';
+import type { Services } from '../serving/services.ts';
 
 /**
- * The served Cinerec behind one reference that a new model version replaces atomically.
+ * The served services behind one reference that a new model version replaces atomically.
  * Routes hold the proxy from `view()`: each call binds to the instance current when the call starts,
  * so a request in flight finishes wholly on the version it started on, and the next call sees the new one.
  */
 export class ServiceHolder {
-  private instance: Cinerec;
-  private readonly listeners: ((next: Cinerec, previous: Cinerec) => void)[] = [];
+  private instance: Services;
+  private readonly listeners: ((next: Services, previous: Services) => void)[] = [];
 
-  constructor(initial: Cinerec) {
+  constructor(initial: Services) {
     this.instance = initial;
   }
 
-  get current(): Cinerec {
+  get current(): Services {
     return this.instance;
   }
 
   /** Replaces the served instance (one assignment: nothing observes a half-swapped state). */
-  swap(next: Cinerec): Cinerec {
+  swap(next: Services): Services {
     const previous = this.instance;
     this.instance = next;
     for (const l of this.listeners) l(next, previous);
     return previous;
   }
 
-  onSwap(listener: (next: Cinerec, previous: Cinerec) => void): void {
+  onSwap(listener: (next: Services, previous: Services) => void): void {
     this.listeners.push(listener);
   }
 
-  /** A Cinerec-typed view whose every property read goes to the current instance. */
-  view(): Cinerec {
+  /**
+   * A Services-typed view whose every property read goes to the current bundle: `view.catalogue.movie(1)` reads
+   * `catalogue` from the bundle of the moment, so a request that awaits keeps using one version throughout.
+   */
+  view(): Services {
     const holder = this;
-    return new Proxy({} as Cinerec, {
+    return new Proxy({} as Services, {
       get(_target, key) {
-        const target = holder.instance;
-        const value: unknown = Reflect.get(target, key, target);
-        // Methods run with `this` = the instance of the moment, not the proxy: a method that awaits
-        // keeps using one version throughout.
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-      set(_target, key, value) {
-        return Reflect.set(holder.instance, key, value, holder.instance);
+        return Reflect.get(holder.instance, key, holder.instance);
       },
     });
   }

@@ -18,3 +18,6 @@ export class NotFoundError extends UserError {}
 
 /** The request conflicts with the current state (HTTP 409). */
 export class ConflictError extends UserError {}
+
+/** What is asked needs something that is not there yet, e.g. a trained model version (HTTP 503). */
+export class UnavailableError extends UserError {}

@@ -3,39 +3,62 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { PopularList } from '../../src/recommend/service.ts';
+import type { PopularList } from '../../src/serving/views.ts';
 import { cli, json } from '../helpers/cli.ts';
 import { realData } from '../helpers/real-data.ts';
+import { type Trained, trained } from '../helpers/trained.ts';
 
+/** An empty store of its own: what `data import` fills. */
 const tmp = mkdtempSync(join(tmpdir(), 'cinerec-cli-'));
-const env = { CINEREC_STORE: join(tmp, 'store.duckdb'), CINEREC_DATA_DIR: tmp };
-const run = (...args: string[]) => cli(args, env);
+const freshEnv = {
+  CINEREC_STORE: join(tmp, 'store.duckdb'),
+  CINEREC_DATA_DIR: tmp,
+  CINEREC_MODELS_DIR: join(tmp, 'models'),
+};
+const fresh = (...args: string[]) => cli(args, freshEnv);
+/** Read commands serve a trained model version: this file's copy of the shared ml-latest-small fixture. */
+let fixture: Trained;
+const run = (...args: string[]) => cli(args, fixture.env);
 let dataDir = '';
 
 before(async () => {
   dataDir = await realData('ml-latest-small');
+  fixture = await trained('ml-latest-small', dataDir);
 });
-after(() => rmSync(tmp, { recursive: true, force: true }));
+after(async () => {
+  rmSync(tmp, { recursive: true, force: true });
+  await fixture?.cleanup();
+});
 
 describe('cinerec CLI on ml-latest-small', () => {
   test('commands refuse an empty store and say how to fill it', async () => {
-    const r = await run('recommend', '--genres', 'Comedy');
+    const r = await fresh('recommend', '--genres', 'Comedy');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /holds no data yet: run `cinerec data fetch ml-latest-small`/);
   });
 
   test('data import reports the counts; data info shows them with the histogram', async () => {
     const report = json<{ counts: { movies: number; users: number; ratings: number; tags: number } }>(
-      await run('data', 'import', dataDir, '--json'),
+      await fresh('data', 'import', dataDir, '--json'),
     );
     assert.deepEqual(
       { ...report.counts },
       { movies: 9742, users: 610, ratings: 100836, tags: 3683, genomeTags: 0, genomeMovies: 0 },
     );
-    const info = await run('data', 'info');
+    const info = await fresh('data', 'info');
     assert.equal(info.code, 0);
     assert.match(info.stdout, /9742\s+610\s+100836\s+3683/);
     assert.match(info.stdout, /^ 4\.0\s+26818\s+26\.6%/m);
+  });
+
+  test('before any training, search works and recommendations say to train, in one line', async () => {
+    const search = json<{ items: { movieId: number }[] }>(await fresh('movies', 'search', 'matrix', '--json'));
+    assert.equal(search.items[0]!.movieId, 2571);
+    const r = await fresh('recommend', '--genres', 'Comedy');
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /cinerec train/);
+    assert.ok(!/\bat .+:\d+:\d+/.test(r.stderr), `no stack trace: ${r.stderr}`);
   });
 
   test('recommend --genres Comedy --k 5: the cold-start answer', async () => {

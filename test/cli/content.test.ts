@@ -1,6 +1,6 @@
 /**
  * The content model through the real `cinerec` binary: similar movies, recommendations from watched
- * movies, live movie addition and content clusters, on a temporary store importing fixtures/genome
+ * movies, live movie addition and content clusters, on a model version trained on fixtures/genome
  * (two clusters: family/animation 1, 2, 3 and crime 4, 5, 6), plus one run on ml-latest-small.
  */
 import assert from 'node:assert/strict';
@@ -15,24 +15,22 @@ import type {
   PopularList,
   RoutedList,
   SimilarList,
-} from '../../src/recommend/service.ts';
+} from '../../src/serving/views.ts';
 import { cli, json } from '../helpers/cli.ts';
-import { PROJECT_ROOT, realData } from '../helpers/real-data.ts';
+import { trainedGenome } from '../helpers/genome-trained.ts';
+import { realData } from '../helpers/real-data.ts';
+import { type Trained, trained } from '../helpers/trained.ts';
 
 // Every assert.ok carries a message: without one, Node re-parses the source to build it (slow under tsx).
 
-const FIXTURE = join(PROJECT_ROOT, 'fixtures', 'genome');
 const FAMILY = [1, 2, 3];
 const CRIME = [4, 5, 6];
 
+/** Files the tests write (genome CSVs). */
 const tmp = mkdtempSync(join(tmpdir(), 'cinerec-content-cli-'));
-const env = {
-  CINEREC_STORE: join(tmp, 'genome.duckdb'),
-  CINEREC_DATA_DIR: tmp,
-  CINEREC_MODELS_DIR: join(tmp, 'models'),
-};
-/** Every command on the fixture store runs with two content clusters. */
-const run = (...args: string[]) => cli(['--set', 'content.clusters=2', ...args], env);
+/** This file's copy of fixtures/genome, trained with two content clusters. */
+let genome: Trained;
+const run = (...args: string[]) => cli(args, genome.env);
 
 /** Writes a file in the temp dir and returns its path. */
 function file(name: string, text: string): string {
@@ -53,9 +51,9 @@ describe('content model CLI', { concurrency: true }, () => {
     let crimeCluster = -1;
 
     before(async () => {
-      const imported = await cli(['data', 'import', FIXTURE, '--json'], env);
-      assert.equal(imported.code, 0, imported.stderr);
+      genome = await trainedGenome();
     });
+    after(() => genome?.cleanup());
 
     test('similar 1 --json: Shrek then Jumanji, then the crime movies; cluster, shared content and reasons', async () => {
       const r = json<SimilarList>(await run('similar', '1', '--json'));
@@ -425,18 +423,13 @@ describe('content model CLI', { concurrency: true }, () => {
   });
 
   describe('on ml-latest-small (default settings)', { concurrency: false }, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cinerec-content-real-'));
-    const realEnv = {
-      CINEREC_STORE: join(dir, 'store.duckdb'),
-      CINEREC_DATA_DIR: dir,
-      CINEREC_MODELS_DIR: join(dir, 'models'),
-    };
-    after(() => rmSync(dir, { recursive: true, force: true }));
-
+    let real: Trained;
+    let realEnv: Record<string, string>;
     before(async () => {
-      const imported = await cli(['data', 'import', await realData('ml-latest-small'), '--json'], realEnv);
-      assert.equal(imported.code, 0, imported.stderr);
+      real = await trained('ml-latest-small', await realData('ml-latest-small'));
+      realEnv = real.env;
     });
+    after(() => real?.cleanup());
 
     test('similar 1 --k 10: Toy Story’s neighbours share its genres, mostly Animation, Toy Story 2 among them', async () => {
       const similar = json<SimilarList>(await cli(['similar', '1', '--k', '10', '--json'], realEnv));

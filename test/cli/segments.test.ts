@@ -1,28 +1,21 @@
 /**
- * `cinerec segments users` and `segments show-user` through the real binary on ml-latest-small, with a
- * narrow k range and few autoencoder epochs to keep it quick.
+ * `cinerec segments users` and `segments show-user` through the real binary on a model version trained on
+ * ml-latest-small (the shared fixture, default settings): the segments are trained, the commands only load them.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { UserSegmentView } from '../../src/recommend/service.ts';
+import type { UserSegmentView } from '../../src/serving/views.ts';
 import { cli, json } from '../helpers/cli.ts';
 import { realData } from '../helpers/real-data.ts';
+import { type Trained, trained } from '../helpers/trained.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'cinerec-segments-cli-'));
-const env = {
-  CINEREC_STORE: join(tmp, 'store.duckdb'),
-  CINEREC_DATA_DIR: tmp,
-  CINEREC_MODELS_DIR: join(tmp, 'models'),
-};
-const run = (...args: string[]) => cli(['--set', 'segments.maxK=5', '--set', 'segments.users.epochs=40', ...args], env);
+let fixture: Trained;
+const run = (...args: string[]) => cli(args, fixture.env);
 
 before(async () => {
-  json(await run('data', 'import', await realData('ml-latest-small'), '--json'));
+  fixture = await trained('ml-latest-small', await realData('ml-latest-small'));
 });
-after(() => rmSync(tmp, { recursive: true, force: true }));
+after(() => fixture?.cleanup());
 
 describe('segments from the command line on ml-latest-small', () => {
   test('segments users: the chosen k, every k’s four scores, one row per segment', async () => {
@@ -36,11 +29,15 @@ describe('segments from the command line on ml-latest-small', () => {
     const k = Number(head[1]);
     assert.match(r.stdout, /^profiles: \d+ features over \d+ movie segments → autoencoder \d+ → 32 → 8, \d+ epochs/m);
     assert.match(r.stdout, /^k\s+inertia\s+silhouette\s+Davies–Bouldin\s+Calinski–Harabasz$/m);
-    for (const kk of [2, 3, 4, 5])
+    // Every k of the trained range is scored, the chosen one starred.
+    const { minK, maxK } = fixture.config.segments;
+    assert.ok(k >= minK && k <= maxK, `k = ${k} in ${minK}–${maxK}`);
+    for (let kk = minK; kk <= maxK; kk++)
       assert.match(r.stdout, new RegExp(`^${kk}${kk === k ? ' \\*' : '  '}\\s+\\d+\\s+-?0\\.\\d{3}`, 'm'));
     assert.match(r.stdout, /^segment\s+size\s+label\s+top genres \(liked\)\s+mean rating\s+favoured movie segments$/m);
     for (let s = 0; s < k; s++) assert.match(r.stdout, new RegExp(`^${s}\\s+\\d+\\s+\\S`, 'm'));
-    assert.match(r.stderr, /user segments: k = \d+ by calinski-harabasz over 2–5/);
+    // Nothing is fitted (no fitting log): the command only loads the trained segments.
+    assert.equal(r.stderr, '');
   });
 
   test('segments show-user 1: the segment, its description and the profile; --json matches', async () => {

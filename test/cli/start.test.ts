@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { cli } from '../helpers/cli.ts';
 import { PROJECT_ROOT, realData } from '../helpers/real-data.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cinerec-start-'));
@@ -27,7 +28,7 @@ function start(env: Record<string, string>) {
   return { child, url, log: () => stderr };
 }
 
-test('`cinerec start` (npm start) imports an empty store from ./data, then serves the API', async () => {
+test('`cinerec start` (npm start) imports an empty store from ./data, trains a first version, then serves the API', async () => {
   const dataDir = join(tmp, 'data');
   rmSync(dataDir, { recursive: true, force: true });
   const { mkdirSync } = await import('node:fs');
@@ -65,4 +66,13 @@ test('`cinerec start` (npm start) imports an empty store from ./data, then serve
     second.child.kill('SIGTERM');
   }
   await new Promise((r) => second.child.once('exit', r));
+
+  // Serving only loads a trained version: without one, `serve` and `start --no-train` refuse to start.
+  const untrained = { ...env, CINEREC_MODELS_DIR: join(tmp, 'no-models') };
+  for (const args of [['serve'], ['start', '--no-train']]) {
+    const r = await cli([...args, '--port', '0'], untrained);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /no trained model version to serve: run `npx cinerec train` first/, args.join(' '));
+    assert.doesNotMatch(r.stderr, /importing|training one/, `${args.join(' ')} neither imports nor trains`);
+  }
 });

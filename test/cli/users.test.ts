@@ -1,29 +1,24 @@
 /**
- * Users and the router through the real `cinerec` binary, on a temporary store importing
- * fixtures/genome (6 movies, users 1–5): create, rate, show, recommend for a user and for anonymous
- * ratings, with the scenario the router chose.
+ * Users and the router through the real `cinerec` binary, on a model version trained on fixtures/genome
+ * (6 movies, users 1–5): create, rate, show, recommend for a user and for anonymous ratings, with the
+ * scenario the router chose.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { RoutedList, UserView } from '../../src/recommend/service.ts';
+import type { RoutedList, UserView } from '../../src/serving/views.ts';
 import { cli, json } from '../helpers/cli.ts';
-import { PROJECT_ROOT } from '../helpers/real-data.ts';
+import { trainedGenome } from '../helpers/genome-trained.ts';
+import type { Trained } from '../helpers/trained.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'cinerec-users-cli-'));
-const env = {
-  CINEREC_STORE: join(tmp, 'genome.duckdb'),
-  CINEREC_DATA_DIR: tmp,
-  CINEREC_MODELS_DIR: join(tmp, 'models'),
-};
-const run = (...args: string[]) => cli(['--set', 'content.clusters=2', ...args], env);
+// Read commands serve a trained model version: the fixture is trained once (two content clusters) and this
+// file gets its own copy of the store and versions.
+let fixture: Trained;
+const run = (...args: string[]) => cli(args, fixture.env);
 
 before(async () => {
-  json(await run('data', 'import', join(PROJECT_ROOT, 'fixtures', 'genome'), '--json'));
+  fixture = await trainedGenome();
 });
-after(() => rmSync(tmp, { recursive: true, force: true }));
+after(() => fixture?.cleanup());
 
 describe('users and the router from the command line', () => {
   test('users add, then rate: each change is stored and moves the scenario', async () => {

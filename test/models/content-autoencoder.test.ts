@@ -3,16 +3,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config/config.ts';
-import { detectFormat } from '../../src/data/formats.ts';
+import { type Config, ConfigError, loadConfig } from '../../src/config/config.ts';
 import type { FeatureRows, FeatureSpace } from '../../src/features/content-features.ts';
 import { Rng } from '../../src/math/random.ts';
 import { ContentModel, contentFitSummary, loadContentModel, saveContentModel } from '../../src/models/content.ts';
 import { type AutoencoderSettings, fitAutoencoder } from '../../src/models/content-autoencoder.ts';
-import { Cinerec } from '../../src/recommend/service.ts';
+import { train } from '../../src/pipeline/train.ts';
+import { loadServices } from '../../src/serving/services.ts';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.ts';
+import { type Snapshot, takeSnapshot } from '../../src/store/snapshot.ts';
 import { ValidationError } from '../../src/util/errors.ts';
+import { allowFitting, forbidFitting } from '../../src/util/fit-guard.ts';
 import { realData } from '../helpers/real-data.ts';
+import { type Trained, trained } from '../helpers/trained.ts';
 
 /** n rows of one 40-column block group: rank-5 structure plus a little noise, every cell stored. */
 function lowRank(
@@ -195,17 +198,29 @@ describe('content.encoder settings', () => {
 });
 
 describe('content model with the autoencoder on ml-latest-small', { concurrency: false }, () => {
-  let root: string;
-  let storePath: string;
+  let fixture: Trained;
+  let store: DuckDbStore;
+  let snapshot: Snapshot;
+  /** The shared trained fixture's own configuration (default settings: the PCA encoder). */
+  let pcaConfig: Config;
+  /** The same with the autoencoder, small for test time: one hidden layer, a few epochs, one k-means restart. */
+  let aeConfig: Config;
+  let aeKey: string;
   const lines: string[] = [];
-  const configWith = (encoder: 'pca' | 'autoencoder') =>
-    loadConfig({
+  /** Services over the active version; any fit while they load or serve fails the test. */
+  const serve = (config: Config) => {
+    forbidFitting('the content autoencoder test');
+    return loadServices(store, config, { log: (line) => lines.push(line) });
+  };
+
+  before(async () => {
+    fixture = await trained('ml-latest-small', await realData('ml-latest-small'));
+    pcaConfig = fixture.config;
+    aeConfig = loadConfig({
+      file: fixture.configFile,
       env: {},
-      cwd: root,
       overrides: {
-        modelsDir: path.join(root, 'models'),
-        'content.encoder': encoder,
-        // Small for test time: one hidden layer, a few epochs; k-means as a quick single restart.
+        'content.encoder': 'autoencoder',
         'content.autoencoder.hidden': '[128]',
         'content.autoencoder.epochs': '8',
         'content.autoencoder.batchSize': '256',
@@ -213,84 +228,76 @@ describe('content model with the autoencoder on ml-latest-small', { concurrency:
         'content.restarts': '1',
       },
     }).config;
-  const open = async (encoder: 'pca' | 'autoencoder') => {
-    const cinerec = await Cinerec.load(await DuckDbStore.open(storePath), configWith(encoder));
-    cinerec.log = (line) => lines.push(line);
-    return cinerec;
-  };
-
-  before(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'cinerec-ae-real-'));
-    storePath = path.join(root, 'store.duckdb');
-    const store = await DuckDbStore.open(storePath);
-    await store.importDataset(detectFormat(await realData('ml-latest-small')));
-    await store.close();
+    store = await DuckDbStore.open(fixture.config.store.path);
+    snapshot = await takeSnapshot(store);
   });
   after(async () => {
-    if (root) await rm(root, { recursive: true, force: true });
+    allowFitting();
+    await store?.close();
+    await fixture?.cleanup();
   });
 
   let vectors: Float32Array;
-  it('fits, and Toy Story’s nearest movies are animated family films with Toy Story 2 among the top 10', async () => {
-    const cinerec = await open('autoencoder');
-    try {
-      const index = await cinerec.content();
-      const r = index.model.report;
-      assert.equal(r.encoder, 'autoencoder');
-      assert.ok(r.reconstruction.heldOut && r.reconstruction.pca);
-      assert.ok(r.reconstruction.error < 0.5, `held-out relative error ${r.reconstruction.error}`);
-      assert.ok(
-        lines.some((l) => /content model: .*autoencoder .*held-out movies/.test(l)),
-        lines.join('\n'),
-      );
-      const similar = await cinerec.similar(1, { k: 10 });
-      const ids = similar.items.map((m) => m.movieId);
-      assert.ok(ids.includes(3114), `Toy Story 2 (3114) among ${similar.items.map((m) => m.title).join(', ')}`);
-      const animated = similar.items.filter((m) => m.genres.includes('Animation')).length;
-      assert.ok(animated >= 7, `${animated} of 10 are animated: ${similar.items.map((m) => m.title).join(', ')}`);
-      vectors = Float32Array.from(index.model.vectors);
-    } finally {
-      await cinerec.close();
-    }
+  it('training fits it (content and what is built on it only), and Toy Story’s nearest movies are animated family films with Toy Story 2 among the top 10', async () => {
+    allowFitting();
+    const outcome = await train(aeConfig, snapshot, { activate: 'always', log: (line) => lines.push(line) });
+    assert.equal(outcome.result?.status, 'finished', outcome.result?.error ?? '');
+    const status = Object.fromEntries(outcome.result!.stages.map((s) => [s.name, s.status]));
+    assert.equal(status.content, 'finished');
+    assert.equal(status.projection, 'finished');
+    assert.equal(status.hybrid, 'finished');
+    assert.equal(status.als, 'cached', 'ALS does not read the content settings');
+    assert.equal(status.ease, 'cached');
+    aeKey = outcome.result!.stages.find((s) => s.name === 'content')!.key;
+    assert.ok(outcome.activated, 'the autoencoder version is served');
+
+    const services = await serve(aeConfig);
+    const index = await services.served.models.get('content');
+    const r = index.model.report;
+    assert.equal(r.encoder, 'autoencoder');
+    assert.ok(r.reconstruction.heldOut && r.reconstruction.pca);
+    assert.ok(r.reconstruction.error < 0.5, `held-out relative error ${r.reconstruction.error}`);
+    assert.match(contentFitSummary(r), /autoencoder .*held-out movies/);
+    const similar = await services.similar.similar(1, { k: 10 });
+    const ids = similar.items.map((m) => m.movieId);
+    assert.ok(ids.includes(3114), `Toy Story 2 (3114) among ${similar.items.map((m) => m.title).join(', ')}`);
+    const animated = similar.items.filter((m) => m.genres.includes('Animation')).length;
+    assert.ok(animated >= 7, `${animated} of 10 are animated: ${similar.items.map((m) => m.title).join(', ')}`);
+    vectors = Float32Array.from(index.model.vectors);
   });
 
-  it('loads the saved model (no refit) with identical vectors, and places a new movie without retraining', async () => {
-    lines.length = 0;
-    const cinerec = await open('autoencoder');
-    try {
-      const index = await cinerec.content();
-      assert.ok(!lines.some((l) => /fitting the content model/.test(l)), `loaded, not refitted: ${lines.join('\n')}`);
-      assert.deepEqual(index.model.vectors, vectors);
-      const added = await cinerec.addMovie({
-        title: 'Toy Story 5 (2030)',
-        genres: ['Adventure', 'Animation', 'Children', 'Comedy', 'Fantasy'],
-        tags: ['pixar', 'animation'],
-      });
-      const similar = await cinerec.similar(added.movie.movieId, { k: 10 });
-      const animated = similar.items.filter((m) => m.genres.includes('Animation')).length;
-      assert.ok(animated >= 8, `its neighbours are animated: ${similar.items.map((m) => m.title).join(', ')}`);
-      assert.equal(similar.movie.cluster, index.clusterOf(cinerec.catalogue.indexOf(added.movie.movieId)));
-      // Toy Story has it among its neighbours now.
-      const toyStory = await cinerec.similar(1, { k: 30 });
-      assert.ok(
-        toyStory.items.some((m) => m.movieId === added.movie.movieId),
-        'Toy Story 5 is near Toy Story',
-      );
-    } finally {
-      await cinerec.close();
-    }
+  it('is loaded from the version (no refit) with identical vectors, and places a new movie without retraining', async () => {
+    const services = await serve(aeConfig);
+    const index = await services.served.models.get('content');
+    assert.deepEqual(index.model.vectors, vectors);
+    const added = await services.catalogue.addMovie({
+      title: 'Toy Story 5 (2030)',
+      genres: ['Adventure', 'Animation', 'Children', 'Comedy', 'Fantasy'],
+      tags: ['pixar', 'animation'],
+    });
+    const similar = await services.similar.similar(added.movie.movieId, { k: 10 });
+    const animated = similar.items.filter((m) => m.genres.includes('Animation')).length;
+    assert.ok(animated >= 8, `its neighbours are animated: ${similar.items.map((m) => m.title).join(', ')}`);
+    assert.equal(similar.movie.cluster, index.clusterOf(services.served.catalogue.indexOf(added.movie.movieId)));
+    // Toy Story has it among its neighbours now.
+    const toyStory = await services.similar.similar(1, { k: 30 });
+    assert.ok(
+      toyStory.items.some((m) => m.movieId === added.movie.movieId),
+      'Toy Story 5 is near Toy Story',
+    );
   });
 
-  it('switching content.encoder to pca refits instead of loading the autoencoder', async () => {
-    lines.length = 0;
-    const cinerec = await open('pca');
-    try {
-      const index = await cinerec.content();
-      assert.ok(lines.some((l) => /fitting the content model/.test(l)));
-      assert.equal(index.model.report.encoder, 'pca');
-      assert.equal(index.model.state.encoder.kind, 'pca');
-    } finally {
-      await cinerec.close();
-    }
+  it('switching content.encoder back to pca does not reuse the autoencoder: the PCA model is served', async () => {
+    allowFitting();
+    const plan = (await train(pcaConfig, snapshot, { activate: 'never', dryRun: true })).plan;
+    const content = plan.find((p) => p.name === 'content')!;
+    assert.notEqual(content.key, aeKey, 'the encoder is part of the content stage’s key');
+    const outcome = await train(pcaConfig, snapshot, { activate: 'always' });
+    assert.equal(outcome.result?.status, 'finished', outcome.result?.error ?? '');
+    assert.equal(outcome.version, fixture.version, 'the fixture’s own PCA version, trained before');
+    const services = await serve(pcaConfig);
+    const index = await services.served.models.get('content');
+    assert.equal(index.model.report.encoder, 'pca');
+    assert.equal(index.model.state.encoder.kind, 'pca');
   });
 });

@@ -5,7 +5,7 @@ import { Interactions } from '../../src/data/interactions.ts';
 import { Rng } from '../../src/math/random.ts';
 import { BIAS_DEFAULTS, BiasModel } from '../../src/models/bias.ts';
 import { MF_DEFAULTS, MfModel, type MfState, sampleLoss, sgdStep } from '../../src/models/mf.ts';
-import { MfRatingModel } from '../../src/recommend/mf-rating-model.ts';
+import { MfRatingModel } from '../../src/recommend/rating-models.ts';
 import type { Movie } from '../../src/store/types.ts';
 
 const SCALE = { min: 0.5, max: 5, step: 0.5 };
@@ -192,8 +192,9 @@ test('the same seed gives the same model; another seed a different one', () => {
 
 test('predictions stay within the scale; unknown users and items fall back to μ + known biases', () => {
   // Extreme ratings and a huge learning rate push raw scores far outside the scale.
-  const m = new MfRatingModel({ ...FAST, epochs: 5, lr: 0.2, reg: 0 });
-  m.fit({ catalogue: CATALOGUE, interactions: TRAIN, scale: SCALE });
+  const model = new MfModel({ ...FAST, epochs: 5, lr: 0.2, reg: 0 });
+  model.fit(TRAIN, SCALE);
+  const m = new MfRatingModel(model);
   for (let u = -1; u < N_USERS; u++)
     for (let i = 0; i < N_ITEMS + 2; i++) {
       const r = m.predict(u, i);

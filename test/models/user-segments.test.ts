@@ -7,6 +7,8 @@ import { describe, it } from 'node:test';
 import { Catalogue } from '../../src/data/catalogue.ts';
 import { Interactions } from '../../src/data/interactions.ts';
 import { Rng } from '../../src/math/random.ts';
+import type { FittedMovieSegments } from '../../src/models/movie-segments.ts';
+import { SegmentScores } from '../../src/models/segment-scores.ts';
 import { type MovieSegmentsInput, UserSegmentModel, type UserSegmentSettings } from '../../src/models/user-segments.ts';
 import { SegmentStrategy, type SegmentStrategySettings } from '../../src/recommend/strategies/segment.ts';
 import type { Movie } from '../../src/store/types.ts';
@@ -172,12 +174,12 @@ describe('user segments', () => {
 
 describe('segment strategy', () => {
   const strategySettings: SegmentStrategySettings = {
-    ...settings,
+    positiveRating: settings.positiveRating,
     smoothing: 5,
     movieSegmentWeight: 0.5,
     lowRatingWeight: 0.5,
   };
-  const strategy = new SegmentStrategy(strategySettings, () => ({
+  const fittedMovies: FittedMovieSegments = {
     k: movieSegments.k,
     rule: 'calinski-harabasz',
     elbow: 4,
@@ -191,10 +193,16 @@ describe('segment strategy', () => {
       medianVotes: 0,
       description: genre,
     })),
-  }));
+  };
+  // The strategy is created from the trained models: the user segments above and their score tables.
+  const tables = SegmentScores.fit(interactions, model, fittedMovies, strategySettings);
+  const strategy = new SegmentStrategy(strategySettings, model, fittedMovies, tables, {
+    catalogue,
+    interactions,
+    scale: { min: 0.5, max: 5, step: 0.5 },
+  });
 
-  it('an anonymous Horror lover gets Horror, explained by their segment', async () => {
-    await strategy.fit({ catalogue, interactions, scale: { min: 0.5, max: 5, step: 0.5 } });
+  it('an anonymous Horror lover gets Horror, explained by their segment', () => {
     const h = history([
       { movieId: 2 * PER_GENRE + 1, rating: 5 },
       { movieId: 2 * PER_GENRE + 2, rating: 4.5 },

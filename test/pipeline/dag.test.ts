@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,7 +15,7 @@ import {
   type Stage,
   type StageManifest,
 } from '../../src/pipeline/dag.ts';
-import { RunTracker } from '../../src/pipeline/runs.ts';
+import { RunTracker } from '../../src/tracking/runs.ts';
 import { ConflictError, ValidationError } from '../../src/util/errors.ts';
 
 interface Input {
@@ -164,11 +165,15 @@ test('a second execute skips every stage; outputs flow between stages; runs are 
     ['finished', 'finished', 'finished', 'finished', 'finished'],
   );
   assert.equal(readFileSync(join(r1.outputs.eval!.dir, 'report.json'), 'utf8'), 'B(feat(rows))');
-  // stage.json is in the output, with the key, params and artifacts with sizes.
+  // stage.json is in the output, with the key, params and artifacts with sizes and content hashes.
   const m = JSON.parse(readFileSync(join(r1.outputs.modelA!.dir, 'stage.json'), 'utf8')) as StageManifest;
   assert.equal(m.key, r1.outputs.modelA!.key);
   assert.deepEqual(m.params, { a: 1, nested: { layers: [8, 4], lr: 0.1 } });
-  assert.deepEqual(m.artifacts, [{ path: 'sub/weights.bin', bytes: 100 }]);
+  const weights = readFileSync(join(r1.outputs.modelA!.dir, 'sub', 'weights.bin'));
+  const artifacts = [
+    { path: 'sub/weights.bin', bytes: 100, sha256: createHash('sha256').update(weights).digest('hex') },
+  ];
+  assert.deepEqual(m.artifacts, artifacts);
   assert.equal(r1.outputs.modelA!.dir, join(root, 'cache', 'modelA', m.key));
 
   // The stage run: params flattened, whole curves, metrics, artifacts, peak memory, cache key.
@@ -186,7 +191,7 @@ test('a second execute skips every stage; outputs flow between stages; runs are 
     [2, 1, 2 / 3],
   );
   assert.deepEqual(runA.metrics, { a: 1, loss: 1 / 3 });
-  assert.deepEqual(runA.artifacts, [{ path: 'sub/weights.bin', bytes: 100 }]);
+  assert.deepEqual(runA.artifacts, artifacts);
   assert.ok(runA.peakRssBytes! > 10_000_000, `peak RSS ${runA.peakRssBytes}`);
   assert.equal(runA.cacheKey, m.key);
   assert.equal(runA.dataFingerprint, 'd1');
@@ -482,7 +487,7 @@ test('a training process killed mid-stage: its runs are marked failed at the nex
     `import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodeHasher, Pipeline } from ${JSON.stringify(join(src, 'dag.ts'))};
-import { RunTracker } from ${JSON.stringify(join(src, 'runs.ts'))};
+import { RunTracker } from ${JSON.stringify(join(src, '../tracking/runs.ts'))};
 const stage = {
   name: 'slow', deps: [], code: ['data.ts'], params: () => ({}),
   async run(ctx) {

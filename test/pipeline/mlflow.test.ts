@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { MlflowExporter, mlflowKey } from '../../src/pipeline/mlflow.ts';
-import { RunTracker } from '../../src/pipeline/runs.ts';
+import { MlflowExporter, mlflowKey } from '../../src/tracking/mlflow.ts';
+import { RunTracker } from '../../src/tracking/runs.ts';
 
 interface Call {
   method: string;

@@ -4,10 +4,10 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { processStart } from '../../src/pipeline/fsutil.ts';
-import { RunTracker } from '../../src/pipeline/runs.ts';
-import type { RunRecord } from '../../src/pipeline/types.ts';
+import { RunTracker } from '../../src/tracking/runs.ts';
+import type { RunRecord } from '../../src/tracking/types.ts';
 import { NotFoundError, ValidationError } from '../../src/util/errors.ts';
+import { processStart } from '../../src/util/fsutil.ts';
 
 const root = () => mkdtempSync(join(tmpdir(), 'cinerec-runs-'));
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Clock, parseInterval, parseSchedule, Scheduler } from '../../src/pipeline/schedule.ts';
 import { ValidationError } from '../../src/util/errors.ts';
+import { type Clock, parseInterval, parseSchedule, Scheduler } from '../../src/util/schedule.ts';
 
 /** Time that moves only when the test says; due timers fire in time order. */
 class FakeClock implements Clock {

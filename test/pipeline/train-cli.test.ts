@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { PlanStep } from '../../src/pipeline/dag.ts';
 import type { TrainOutcome } from '../../src/pipeline/train.ts';
-import type { ModelsState, RunRecord, RunSummary } from '../../src/pipeline/types.ts';
+import type { ModelsState, RunRecord, RunSummary } from '../../src/tracking/types.ts';
 import { cli, json } from '../helpers/cli.ts';
 import { type PipelineFixture, pipelineFixture } from '../helpers/pipeline-fixture.ts';
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
@@ -26,6 +26,24 @@ after(async () => {
   if (f) await rm(f.dir, { recursive: true, force: true });
 });
 
+const STAGES = [
+  'snapshot',
+  'popularity',
+  'content',
+  'projection',
+  'als',
+  'ease',
+  'itemknn',
+  'hybrid',
+  'user-clusters',
+  'movie-segments',
+  'user-segments',
+  'segment-scores',
+  'mf',
+  'neural',
+  'evaluation',
+];
+
 const statusOf = (o: TrainOutcome) => Object.fromEntries(o.result!.stages.map((s) => [s.name, s.status]));
 
 describe('cinerec train', () => {
@@ -36,7 +54,7 @@ describe('cinerec train', () => {
     assert.equal(first.result?.status, 'finished');
     assert.deepEqual(
       first.result!.stages.map((s) => s.name),
-      ['snapshot', 'popularity', 'content', 'als', 'hybrid', 'rating', 'neural', 'segments', 'evaluation'],
+      STAGES,
     );
     assert.ok(first.result!.stages.every((s) => s.status === 'finished'));
     assert.equal(first.version, 'v0001');
@@ -54,7 +72,7 @@ describe('cinerec train', () => {
     assert.equal(runs[0]!.kind, 'train');
     assert.equal(runs[0]!.status, 'finished');
     const shown = json<RunRecord & { stages: RunSummary[] }>(await run('runs', 'show', runs[0]!.id));
-    assert.equal(shown.stages.length, 9);
+    assert.equal(shown.stages.length, STAGES.length);
     const als = json<RunRecord>(await run('runs', 'show', shown.stages.find((s) => s.kind === 'stage:als')!.id));
     // The whole loss curve is kept, one point per iteration, with parameters and artifacts.
     assert.equal(als.curves.loss?.length, 4);
@@ -77,17 +95,8 @@ describe('cinerec train', () => {
   it('--dry-run with one ALS parameter changed plans only ALS and what depends on it', async () => {
     const plan = json<TrainOutcome>(await run('--set', 'als.factors=8', 'train', '--dry-run')).plan as PlanStep[];
     const byName = Object.fromEntries(plan.map((p) => [p.name, p.status]));
-    assert.deepEqual(byName, {
-      snapshot: 'cached',
-      popularity: 'cached',
-      content: 'cached',
-      als: 'run',
-      hybrid: 'run',
-      rating: 'cached',
-      neural: 'cached',
-      segments: 'cached',
-      evaluation: 'run',
-    });
+    const rerun = new Set(['als', 'hybrid', 'user-clusters', 'evaluation']);
+    assert.deepEqual(byName, Object.fromEntries(STAGES.map((s) => [s, rerun.has(s) ? 'run' : 'cached'])));
     assert.match(plan.find((p) => p.name === 'als')!.detail, /als\.factors/);
   });
 
@@ -190,6 +199,8 @@ describe('cinerec train', () => {
     ]);
     const bad = await run('tune', 'nope');
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /cannot tune "nope"; tunable: als, ease/);
+    const tunable = /cannot tune "nope"; tunable: (.+)/.exec(bad.stderr)?.[1]?.split(', ') ?? [];
+    for (const name of ['als', 'ease', 'hybrid', 'hybrid-cluster', 'user-cluster', 'content-popular', 'router', 'mf'])
+      assert.ok(tunable.includes(name), `${name} is tunable: ${bad.stderr}`);
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -13,8 +14,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { VersionStore } from '../../src/pipeline/versions.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/util/errors.ts';
+import { VersionStore } from '../../src/versions/versions.ts';
 
 function setup() {
   const root = mkdtempSync(join(tmpdir(), 'cinerec-versions-'));
@@ -43,10 +44,12 @@ test('create builds an immutable version with a manifest; list, get, stageDir', 
   const v1 = store.create(input(stages));
   assert.equal(v1.version, 'v0001');
   assert.deepEqual(v1.stages, { als: 'k-als', pop: 'k-pop' });
+  // Every file with its size and content hash (a served version checks them before reading).
+  const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
   assert.deepEqual(v1.artifacts, [
-    { path: 'als/factors/items.bin', bytes: 256 },
-    { path: 'als/stage.json', bytes: 15 },
-    { path: 'pop/scores.bin', bytes: 40 },
+    { path: 'als/factors/items.bin', bytes: 256, sha256: sha(Buffer.alloc(256, 1)) },
+    { path: 'als/stage.json', bytes: 15, sha256: sha('{"key":"k-als"}') },
+    { path: 'pop/scores.bin', bytes: 40, sha256: sha(Buffer.alloc(40, 2)) },
   ]);
   assert.equal(v1.bytes, 311);
   assert.equal(v1.runId, 'r1');

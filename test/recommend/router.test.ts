@@ -6,7 +6,6 @@ import type { Query, Strategy } from '../../src/recommend/strategy.ts';
 const stub = (name: string): Strategy => ({
   name,
   description: name,
-  fit() {},
   score(_q, scores) {
     scores.fill(name.length);
     return undefined;

@@ -33,7 +33,6 @@ const data: TrainingData = {
 const fixed: Strategy = {
   name: 'fixed',
   description: 'fixed scores',
-  fit() {},
   score(_ctx, scores) {
     scores.set([5, 4, 3, 2, -1]);
     return undefined;

@@ -3,20 +3,16 @@
  * servers on ephemeral ports, real HTTP through fetch.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../../src/config/config.ts';
-import { detectFormat } from '../../src/data/formats.ts';
-import type { Cinerec as CinerecType } from '../../src/recommend/service.ts';
-import { Cinerec } from '../../src/recommend/service.ts';
 import { buildServer } from '../../src/server/app.ts';
+import { loadServices, type Services } from '../../src/serving/services.ts';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.ts';
+import { forbidFitting } from '../../src/util/fit-guard.ts';
+import { realData } from '../helpers/real-data.ts';
+import { type Trained, trained } from '../helpers/trained.ts';
 
-const DATA_DIR = path.resolve(import.meta.dirname, '../../data/ml-latest-small');
 const TOKEN = 'test-admin-token-0123456789';
 const SMALL_BODY_LIMIT = 4096;
 
@@ -46,9 +42,9 @@ interface PopularBody {
   items: Recommended[];
 }
 
-let dir: string;
+let fixture: Trained;
 let store: DuckDbStore;
-let cinerec: CinerecType;
+let services: Services;
 const servers: FastifyInstance[] = [];
 let base: string;
 let baseNoAdmin: string;
@@ -96,22 +92,22 @@ async function expectProblem(
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cinerec-api-'));
-  store = await DuckDbStore.open(path.join(dir, 'api.duckdb'));
-  await store.importDataset(detectFormat(DATA_DIR));
-  const { config } = loadConfig({ env: {}, cwd: dir });
-  cinerec = await Cinerec.load(store, config);
-  base = await listen(await buildServer(cinerec, { adminToken: TOKEN, logger: false }));
-  baseNoAdmin = await listen(await buildServer(cinerec, { adminToken: null, logger: false }));
+  fixture = await trained('ml-latest-small', await realData('ml-latest-small'));
+  store = await DuckDbStore.open(fixture.config.store.path);
+  // The server only loads what training saved: any fit from here on fails the test.
+  forbidFitting('the API tests');
+  services = await loadServices(store, fixture.config);
+  base = await listen(await buildServer(services, { adminToken: TOKEN, logger: false }));
+  baseNoAdmin = await listen(await buildServer(services, { adminToken: null, logger: false }));
   baseSmall = await listen(
-    await buildServer(cinerec, { adminToken: TOKEN, logger: false, bodyLimit: SMALL_BODY_LIMIT }),
+    await buildServer(services, { adminToken: TOKEN, logger: false, bodyLimit: SMALL_BODY_LIMIT }),
   );
 });
 
 after(async () => {
   for (const s of servers) await s.close();
   await store?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fixture?.cleanup();
 });
 
 describe('system routes', () => {
@@ -271,7 +267,7 @@ describe('popular recommendations', () => {
 
   it('default k and no genre filter', async () => {
     const body = await popular('');
-    assert.equal(body.items.length, cinerec.config.recommend.defaultK);
+    assert.equal(body.items.length, services.served.config.recommend.defaultK);
     assert.deepEqual(body.genres, []);
   });
 
@@ -436,7 +432,7 @@ describe('errors and docs', () => {
       },
     });
     const url = await listen(
-      await buildServer(await Cinerec.load(broken, cinerec.config), { adminToken: TOKEN, logger: false }),
+      await buildServer(await loadServices(broken, fixture.config), { adminToken: TOKEN, logger: false }),
     );
     for (const route of ['/health', '/v1/info']) {
       const res = get(`${url}${route}`);

@@ -1,31 +1,22 @@
 /**
  * The content routes over real HTTP: similar movies, recommendations from a viewer context, live
- * movie addition and content clusters, on a temporary store importing fixtures/genome with two
- * content clusters (family/animation 1, 2, 3 and crime 4, 5, 6).
+ * movie addition and content clusters, on fixtures/genome trained with two content clusters
+ * (family/animation 1, 2, 3 and crime 4, 5, 6); the server only loads the trained version.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../../src/config/config.ts';
-import { detectFormat } from '../../src/data/formats.ts';
-import type {
-  AddedMovie,
-  ClusterOverview,
-  MovieDetails,
-  RoutedList,
-  SimilarList,
-} from '../../src/recommend/service.ts';
-import { Cinerec } from '../../src/recommend/service.ts';
 import { buildServer } from '../../src/server/app.ts';
+import { loadServices } from '../../src/serving/services.ts';
+import type { AddedMovie, ClusterOverview, MovieDetails, RoutedList, SimilarList } from '../../src/serving/views.ts';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.ts';
+import { forbidFitting } from '../../src/util/fit-guard.ts';
+import { trainedGenome } from '../helpers/genome-trained.ts';
+import type { Trained } from '../helpers/trained.ts';
 
 // Every assert.ok carries a message: without one, Node re-parses the source to build it (slow under tsx).
 
-const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/genome');
 const TOKEN = 'content-admin-token-0123456789';
 const CRIME = [4, 5, 6];
 /** Close to Toy Story's row of fixtures/genome/genome-scores.csv. */
@@ -48,7 +39,7 @@ interface Problem {
   field?: string;
 }
 
-let dir: string;
+let fixture: Trained;
 let store: DuckDbStore;
 let server: FastifyInstance;
 let base: string;
@@ -95,17 +86,13 @@ function ok<T>(r: { status: number; body: T }, status = 200): T {
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cinerec-content-api-'));
-  store = await DuckDbStore.open(path.join(dir, 'genome.duckdb'));
-  await store.importDataset(detectFormat(FIXTURE));
-  const { config } = loadConfig({
-    env: {},
-    cwd: dir,
-    overrides: { 'content.clusters': '2', modelsDir: path.join(dir, 'models') },
-  });
-  const cinerec = await Cinerec.load(store, config);
-  await cinerec.warm();
-  server = await buildServer(cinerec, { adminToken: TOKEN, logger: false });
+  fixture = await trainedGenome();
+  store = await DuckDbStore.open(fixture.config.store.path);
+  // The server only loads what training saved: any fit from here on fails the test.
+  forbidFitting('the content API tests');
+  const services = await loadServices(store, fixture.config);
+  await services.served.warm();
+  server = await buildServer(services, { adminToken: TOKEN, logger: false });
   await server.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
 });
@@ -113,7 +100,7 @@ before(async () => {
 after(async () => {
   await server?.close();
   await store?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fixture?.cleanup();
 });
 
 describe('GET /v1/movies/:id/similar', () => {

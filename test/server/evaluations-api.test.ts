@@ -1,23 +1,21 @@
 /**
- * The evaluation report routes over real HTTP: a small fixture store, a reports directory with one written
- * report and one corrupt file.
+ * The evaluation report routes over real HTTP: fixtures/genome trained (the server loads the version), a
+ * reports directory with one written report and one corrupt file.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../../src/config/config.ts';
-import { detectFormat } from '../../src/data/formats.ts';
 import { writeReport } from '../../src/evaluation/report.ts';
 import type { EvaluationReport, EvaluationSummary } from '../../src/evaluation/report-types.ts';
-import { Cinerec } from '../../src/recommend/service.ts';
 import { buildServer } from '../../src/server/app.ts';
+import { loadServices } from '../../src/serving/services.ts';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.ts';
-
-const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/genome');
+import { forbidFitting } from '../../src/util/fit-guard.ts';
+import { trainedGenome } from '../helpers/genome-trained.ts';
+import type { Trained } from '../helpers/trained.ts';
 
 interface Problem {
   type: string;
@@ -57,7 +55,7 @@ const REPORT: EvaluationReport = {
   elapsedSeconds: 1.5,
 };
 
-let dir: string;
+let fixture: Trained;
 let store: DuckDbStore;
 let server: FastifyInstance;
 let base: string;
@@ -78,16 +76,16 @@ async function expectProblem(url: string, status: number): Promise<Problem> {
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cinerec-evals-api-'));
-  const reportsDir = path.join(dir, 'reports');
-  store = await DuckDbStore.open(path.join(dir, 'api.duckdb'));
-  await store.importDataset(detectFormat(FIXTURE));
-  const { config } = loadConfig({ env: {}, cwd: dir, overrides: { reportsDir } });
+  fixture = await trainedGenome();
+  const { config } = fixture;
+  const reportsDir = path.join(fixture.dir, 'reports');
   assert.equal(config.reportsDir, reportsDir);
   await writeReport(reportsDir, REPORT);
   await writeFile(path.join(reportsDir, 'evaluations', 'corrupt.json'), '{ not json');
-  const cinerec = await Cinerec.load(store, config);
-  server = await buildServer(cinerec, { adminToken: null, logger: false });
+  store = await DuckDbStore.open(config.store.path);
+  // The server only loads what training saved: any fit from here on fails the test.
+  forbidFitting('the evaluation API tests');
+  server = await buildServer(await loadServices(store, config), { adminToken: null, logger: false });
   await server.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
 });
@@ -95,7 +93,7 @@ before(async () => {
 after(async () => {
   await server?.close();
   await store?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fixture?.cleanup();
 });
 
 describe('evaluation routes', () => {

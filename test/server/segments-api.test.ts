@@ -1,27 +1,27 @@
 /**
  * User segments over real HTTP on ml-latest-small: the segmentation (k chosen by the rule, every k
  * scored), a stored user's segment, a user created with ratings placed at once, 404 for unknown users,
- * and the routes in the OpenAPI document. A narrow k range and few epochs keep it quick.
+ * and the routes in the OpenAPI document. The server loads the shared ml-latest-small fixture, trained with the
+ * default settings (every k from segments.minK to segments.maxK scored).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { type Config, loadConfig } from '../../src/config/config.ts';
-import { detectFormat } from '../../src/data/formats.ts';
+import type { Config } from '../../src/config/config.ts';
 import type { UserSegmentOverview } from '../../src/models/user-segments.ts';
-import { Cinerec, type UserSegmentView } from '../../src/recommend/service.ts';
 import { buildServer } from '../../src/server/app.ts';
+import { loadServices } from '../../src/serving/services.ts';
+import type { UserSegmentView } from '../../src/serving/views.ts';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.ts';
+import { forbidFitting } from '../../src/util/fit-guard.ts';
 import { realData } from '../helpers/real-data.ts';
+import { type Trained, trained } from '../helpers/trained.ts';
 
 const TOKEN = 'segments-admin-token-0123456789';
 const admin = { authorization: `Bearer ${TOKEN}` };
 
-let dir: string;
+let fixture: Trained;
 let config: Config;
 let store: DuckDbStore;
 let server: FastifyInstance;
@@ -43,25 +43,13 @@ function ok<T>(r: { status: number; body: T }, status = 200): T {
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cinerec-segments-api-'));
-  store = await DuckDbStore.open(path.join(dir, 'store.duckdb'));
-  await store.importDataset(detectFormat(await realData('ml-latest-small')));
-  config = loadConfig({
-    env: {},
-    cwd: dir,
-    overrides: {
-      modelsDir: path.join(dir, 'models'),
-      'segments.maxK': '6',
-      'segments.users.epochs': '40',
-      // The router that POST /v1/users consults, small: this test is about segments.
-      'content.clusters': '10',
-      'content.dimensions': '16',
-      'als.factors': '16',
-      'als.iterations': '3',
-    },
-  }).config;
-  const cinerec = await Cinerec.load(store, config);
-  server = await buildServer(cinerec, { adminToken: TOKEN, logger: false });
+  // The shared ml-latest-small fixture, trained with the default settings.
+  fixture = await trained('ml-latest-small', await realData('ml-latest-small'));
+  config = fixture.config;
+  store = await DuckDbStore.open(config.store.path);
+  // The server only loads what training saved: any fit from here on fails the test.
+  forbidFitting('the segments API tests');
+  server = await buildServer(await loadServices(store, config), { adminToken: TOKEN, logger: false });
   await server.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
 });
@@ -69,7 +57,7 @@ before(async () => {
 after(async () => {
   await server?.close();
   await store?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fixture?.cleanup();
 });
 
 describe('user segments API on ml-latest-small', () => {
@@ -78,9 +66,10 @@ describe('user segments API on ml-latest-small', () => {
   it('GET /v1/segments/users: k chosen by the rule over every k, sizes cover every user, readable segments', async () => {
     overview = ok(await call<UserSegmentOverview>('GET', '/v1/segments/users'));
     assert.equal(overview.rule, 'calinski-harabasz');
+    const { minK, maxK } = config.segments;
     assert.deepEqual(
       overview.scores.map((s) => s.k),
-      [2, 3, 4, 5, 6],
+      Array.from({ length: maxK - minK + 1 }, (_, i) => minK + i),
     );
     const best = Math.max(...overview.scores.map((s) => s.calinskiHarabasz));
     assert.equal(overview.scores.find((s) => s.k === overview.k)?.calinskiHarabasz, best, 'k has the highest CH');
@@ -93,7 +82,10 @@ describe('user segments API on ml-latest-small', () => {
       610,
     );
     assert.equal(overview.autoencoder.code, config.segments.users.code);
-    assert.ok(overview.autoencoder.epochs <= 40 && overview.autoencoder.validationUsers > 0, 'validated, capped');
+    assert.ok(
+      overview.autoencoder.epochs <= config.segments.users.epochs && overview.autoencoder.validationUsers > 0,
+      'validated, capped',
+    );
     for (const s of overview.segments) {
       assert.ok(s.topGenres.length > 0 && s.meanRating > 0.5 && s.meanRating <= 5, `segment ${s.segment}`);
       assert.match(s.description, /^\d+ viewers, .+: liked movies are \w/);

@@ -1,26 +1,25 @@
 /**
  * Users live over real HTTP: create, rate, recommend through the router, and rules obeyed by every
- * strategy. Fixture: fixtures/genome (6 movies, users 1–5).
+ * strategy. Fixture: fixtures/genome (6 movies, users 1–5), trained; the server only loads the version.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { type Config, loadConfig } from '../../src/config/config.ts';
-import { detectFormat } from '../../src/data/formats.ts';
-import { STRATEGIES } from '../../src/recommend/registry.ts';
-import { Cinerec, type RoutedList, type UserView } from '../../src/recommend/service.ts';
+import { STRATEGIES } from '../../src/components/index.ts';
+import type { Config } from '../../src/config/config.ts';
 import { buildServer } from '../../src/server/app.ts';
+import { loadServices } from '../../src/serving/services.ts';
+import type { RoutedList, UserView } from '../../src/serving/views.ts';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.ts';
+import { forbidFitting } from '../../src/util/fit-guard.ts';
+import { trainedGenome } from '../helpers/genome-trained.ts';
+import type { Trained } from '../helpers/trained.ts';
 
-const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/genome');
 const TOKEN = 'users-admin-token-0123456789';
 const admin = { authorization: `Bearer ${TOKEN}` };
 
-let dir: string;
+let fixture: Trained;
 let config: Config;
 let store: DuckDbStore;
 let server: FastifyInstance;
@@ -42,9 +41,8 @@ function ok<T>(r: { status: number; body: T }, status = 200): T {
 }
 
 async function start(): Promise<void> {
-  store = await DuckDbStore.open(path.join(dir, 'users.duckdb'));
-  const cinerec = await Cinerec.load(store, config);
-  server = await buildServer(cinerec, { adminToken: TOKEN, logger: false });
+  store = await DuckDbStore.open(config.store.path);
+  server = await buildServer(await loadServices(store, config), { adminToken: TOKEN, logger: false });
   await server.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
 }
@@ -55,21 +53,16 @@ async function stop(): Promise<void> {
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cinerec-users-api-'));
-  const s = await DuckDbStore.open(path.join(dir, 'users.duckdb'));
-  await s.importDataset(detectFormat(FIXTURE));
-  await s.close();
-  config = loadConfig({
-    env: {},
-    cwd: dir,
-    overrides: { 'content.clusters': '2', modelsDir: path.join(dir, 'models') },
-  }).config;
+  fixture = await trainedGenome();
+  config = fixture.config;
+  // The server only loads what training saved: any fit from here on fails the test.
+  forbidFitting('the users API tests');
   await start();
 });
 
 after(async () => {
   await stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fixture?.cleanup();
 });
 
 describe('users live', () => {
@@ -169,7 +162,7 @@ describe('users live', () => {
   it('a blocked title never appears, whatever the strategy or scenario', async () => {
     ok(await call('PUT', '/v1/rules/3', { action: 'block' }, admin));
     try {
-      const names = Object.keys(STRATEGIES).filter((n) => n !== 'router');
+      const names = [...STRATEGIES.keys()].filter((n) => n !== 'router');
       for (const strategy of names) {
         const rec = ok(await call<RoutedList>('GET', `/v1/users/1/recommendations?k=10&strategy=${strategy}`));
         assert.ok(!rec.items.some((m) => m.movieId === 3), `${strategy} shows the blocked movie`);

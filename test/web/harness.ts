@@ -14,15 +14,15 @@ import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { detectFormat } from '../../src/data/formats.ts';
-import { activeVersion } from '../../src/pipeline/serving.ts';
-import { takeSnapshot } from '../../src/pipeline/snapshot.ts';
 import { type TrainOutcome, train } from '../../src/pipeline/train.ts';
-import { Cinerec } from '../../src/recommend/service.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { ModelManager } from '../../src/server/model-manager.ts';
 import { ServiceHolder } from '../../src/server/service-holder.ts';
 import { DEFAULT_WEB_ROOT } from '../../src/server/web.ts';
+import { loadServices } from '../../src/serving/services.ts';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.ts';
+import { takeSnapshot } from '../../src/store/snapshot.ts';
+import { forbidFitting } from '../../src/util/fit-guard.ts';
 import { cli, json } from '../helpers/cli.ts';
 import { PROJECT_ROOT, realData } from '../helpers/real-data.ts';
 
@@ -47,7 +47,7 @@ export const TRAININGS = [
 export interface WebServer {
   base: string;
   server: FastifyInstance;
-  /** The served instance, swapped by `models` on activation. */
+  /** The served services, swapped by `models` on activation. */
   holder: ServiceHolder;
   models: ModelManager;
   /** Set-up figures, for the report. */
@@ -131,9 +131,12 @@ export async function startWebServer(): Promise<WebServer> {
   // The server runs with the settings of the last training, as `cinerec serve` would after it.
   const served = config!;
   const store = await DuckDbStore.open(storePath);
-  const cinerec = await Cinerec.load(store, served, activeVersion(served)!);
-  await cinerec.warm();
-  const holder = new ServiceHolder(cinerec);
+  // The server only loads what training saved: any fit from here on in this process fails the test.
+  forbidFitting('the web tests');
+  const services = await loadServices(store, served);
+  assert.equal(services.served.version?.id, TRAININGS.at(-1)!.version, 'the last trained version is served');
+  await services.served.warm();
+  const holder = new ServiceHolder(services);
   const models = new ModelManager(holder, store, served, () => {});
   const server = await buildServer(holder.view(), { adminToken: TOKEN, logger: false, models });
   await server.listen({ port: 0, host: '127.0.0.1' });

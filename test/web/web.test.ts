@@ -429,7 +429,7 @@ describe('web page', () => {
       `loss: iteration ${loss[0]!.step}, ${Number(loss[0]!.value.toPrecision(6))}`,
       'the first point, with its value',
     );
-    for (const curve of ['rating trainRmse by epoch', 'segments inertia by k'])
+    for (const curve of ['mf trainRmse by epoch', 'movie-segments inertia by k'])
       assert.ok((await details.getByRole('img', { name: curve }).count()) === 1, `chart: ${curve}`);
 
     // Two runs compared: the one parameter that differs, metrics side by side with the change.
@@ -477,21 +477,21 @@ describe('web page', () => {
     // The run that made v0002, opened from its version: cached stages show the curves of the run that made them.
     await versions.getByRole('button', { name: `Show run ${newer.id} that made v0002` }).click();
     await details.getByRole('heading', { name: new RegExp(`^Run ${newer.id}`) }).waitFor();
-    const ratingStage = detail.stages.find((s) => s.kind === 'stage:rating')!;
+    const mfStage = detail.stages.find((s) => s.kind === 'stage:mf')!;
     const cachedRow = details
       .getByRole('table', { name: 'Stage runs' })
       .getByRole('row')
-      .filter({ has: page.getByRole('rowheader', { name: 'rating', exact: true }) });
+      .filter({ has: page.getByRole('rowheader', { name: 'mf', exact: true }) });
     await cachedRow.waitFor();
     // The stage table follows the heading once the run's details arrive: let it settle.
     for (let i = 0; i < 100 && !(await cachedRow.locator('td').first().textContent())?.startsWith('cached'); i++)
       await new Promise((r) => setTimeout(r, 100));
     assert.equal(
       await cachedRow.locator('td').first().textContent(),
-      `cached (from run ${ratingStage.id})`,
-      'the rating stage came from the first training',
+      `cached (from run ${mfStage.id})`,
+      'the mf stage came from the first training',
     );
-    await details.getByRole('img', { name: 'rating trainRmse by epoch' }).waitFor();
+    await details.getByRole('img', { name: 'mf trainRmse by epoch' }).waitFor();
     const badges = (v: string) =>
       versions
         .getByRole('row')
@@ -511,7 +511,7 @@ describe('web page', () => {
     assert.deepEqual(await badges('v0002'), []);
     let state = await apiJson<ModelsView>(web.base, '/v1/models');
     assert.deepEqual([state.active, state.served], ['v0001', 'v0001'], 'the server agrees');
-    assert.equal(web.holder.current.version?.id, 'v0001', 'and serves it');
+    assert.equal(web.holder.current.served.version?.id, 'v0001', 'and serves it');
 
     await versions.getByRole('button', { name: 'Activate v0002' }).click();
     await page.getByRole('status').getByText('Activated v0002: now serving v0002.').waitFor();
@@ -519,7 +519,7 @@ describe('web page', () => {
     assert.deepEqual(await badges('v0002'), ['active', 'served'], 'v0002 active again');
     state = await apiJson<ModelsView>(web.base, '/v1/models');
     assert.deepEqual([state.active, state.served], ['v0002', 'v0002'], 'the server agrees');
-    assert.equal(web.holder.current.version?.id, 'v0002');
+    assert.equal(web.holder.current.served.version?.id, 'v0002');
 
     // Every run, stage runs too: the API's all=true.
     const everyRun = await apiJson<{ runs: RunSummary[] }>(web.base, '/v1/runs?all=true');

@@ -3,10 +3,10 @@
  * imports: nothing of the server ends up in the bundle), so the page and the API cannot drift apart.
  */
 import type { Static } from 'typebox';
-import type { ModelsState, RunRecord, RunSummary } from '../../src/pipeline/types.ts';
 import type * as S from '../../src/server/schemas.ts';
+import type { ModelsState, RunRecord, RunSummary } from '../../src/tracking/types.ts';
 
-export type { ModelsState, ModelVersion, RunRecord, RunSummary } from '../../src/pipeline/types.ts';
+export type { ModelsState, ModelVersion, RunRecord, RunSummary } from '../../src/tracking/types.ts';
 
 /** GET /v1/runs/:id: the run and its stage runs (src/server/routes/pipeline.ts). */
 export type RunDetail = RunRecord & { stages: RunSummary[] };

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { parseParams, RATING_MODELS, resolveNames, STRATEGIES } from '../../components/index.ts';
 import { Catalogue } from '../../data/catalogue.ts';
 import { type EvalData, evaluateRanking, evaluateRating } from '../../evaluation/evaluator.ts';
 import { newReportId, writeReport } from '../../evaluation/report.ts';
 import { type EvaluationReport, METRICS } from '../../evaluation/report-types.ts';
 import { parseSplit, type StrongGeneralization } from '../../evaluation/splits.ts';
-import { parseParams, RATING_MODELS, resolveNames, STRATEGIES } from '../../recommend/registry.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { terminalProgress } from '../../util/progress.ts';
 import { configFor, openStore, output } from '../context.ts';
@@ -92,7 +92,7 @@ export function registerEval(program: Command): void {
     )
     .option(
       '--strategies <names>',
-      `comma-separated; ranking: ${Object.keys(STRATEGIES).join(', ')}; rating: ${Object.keys(RATING_MODELS).join(', ')}`,
+      `comma-separated; ranking: ${[...STRATEGIES.keys()].join(', ')}; rating: ${[...RATING_MODELS.keys()].join(', ')}`,
       list,
     )
     .option(
@@ -122,7 +122,7 @@ export function registerEval(program: Command): void {
         '--strategies',
       );
       const { config } = configFor(cmd);
-      const params = parseParams(opts.param, registry, config);
+      const params = parseParams(opts.param, registry);
       if (opts.folds !== undefined && opts.split !== undefined)
         throw new ValidationError('give --folds or --split, not both', '--folds');
       const split = parseSplit(

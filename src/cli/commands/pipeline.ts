@@ -1,14 +1,17 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { RATING_MODELS, STRATEGIES, searchSpaceOf } from '../../components/index.ts';
 import type { Config } from '../../config/config.ts';
 import { formatPlan, type PipelineEvent } from '../../pipeline/dag.ts';
-import { readSnapshot, takeSnapshot } from '../../pipeline/snapshot.ts';
-import { pipelineRoot, type TrainOutcome, trackerFor, train, versionsFor } from '../../pipeline/train.ts';
-import { configUpdates, SEARCH_SPACES, tune } from '../../pipeline/tune.ts';
-import type { RunRecord } from '../../pipeline/types.ts';
+import { pipelineRoot, type TrainOutcome, train } from '../../pipeline/train.ts';
+import { configUpdates, tunable, tune } from '../../pipeline/tune.ts';
+import { readSnapshot, takeSnapshot } from '../../store/snapshot.ts';
+import { trackerFor } from '../../tracking/tracker.ts';
+import type { RunRecord } from '../../tracking/types.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { type Progress, silentProgress, terminalProgress } from '../../util/progress.ts';
+import { versionsFor } from '../../versions/versions.ts';
 import { configFor, globals, openStore, output } from '../context.ts';
 import { table } from '../format.ts';
 import { list, positiveInt } from '../parse.ts';
@@ -165,7 +168,7 @@ export function registerPipeline(program: Command): void {
   program
     .command('tune')
     .description(
-      `random search over a strategy's parameters on a validation split; every trial is a run (${Object.keys(SEARCH_SPACES).join(', ')})`,
+      `random search over a strategy's parameters on a validation split; every trial is a run (${tunable().join(', ')})`,
     )
     .argument('<name>', 'strategy or rating model to tune')
     .option('--trials <n>', 'number of sampled settings', positiveInt('--trials', 1000), 20)
@@ -205,18 +208,24 @@ export function registerPipeline(program: Command): void {
           onTrial: (t) => bar.update(t.trial),
         }).finally(() => bar.stop());
         await mlflow?.flush();
+        const spec = STRATEGIES.get(name) ?? RATING_MODELS.get(name);
+        const searched = spec ? Object.keys(searchSpaceOf(spec)) : [];
         let written: Record<string, number> = {};
         if (opts.write) {
-          written = configUpdates(config, name, result.best.params);
+          const tuned = Object.fromEntries(searched.map((k) => [k, result.best.params[k]!]));
+          written = configUpdates(name, tuned);
           const file = loaded.file ?? resolve('cinerec.config.json');
           const current: Record<string, unknown> = existsSync(file)
             ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
             : {};
           for (const [path, value] of Object.entries(written)) {
-            const [section, key] = path.split('.') as [string, string];
-            const node = (current[section] ?? {}) as Record<string, unknown>;
-            node[key] = value;
-            current[section] = node;
+            const keys = path.split('.');
+            let node = current;
+            for (const key of keys.slice(0, -1)) {
+              if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+              node = node[key] as Record<string, unknown>;
+            }
+            node[keys.at(-1)!] = value;
           }
           writeFileSync(file, `${JSON.stringify(current, null, 2)}\n`);
           say(`wrote ${Object.keys(written).join(', ') || 'nothing (no tuned parameter is a setting)'} to ${file}`);
@@ -224,15 +233,15 @@ export function registerPipeline(program: Command): void {
         output(cmd, { ...result, written }, (r) =>
           [
             table(
-              ['trial', ...Object.keys(SEARCH_SPACES[name]!), r.metric],
+              ['trial', ...searched, r.metric],
               [r.baseline, ...r.trials].map((t) => [
                 t.trial === 0 ? 'config' : t.trial,
-                ...Object.keys(SEARCH_SPACES[name]!).map((k) => num(t.params[k])),
+                ...searched.map((k) => num(t.params[k])),
                 num(t.score),
               ]),
             ),
             `best: ${Object.entries(r.best.params)
-              .filter(([k]) => k in SEARCH_SPACES[name]!)
+              .filter(([k]) => searched.includes(k))
               .map(([k, v]) => `--param ${name}.${k}=${v}`)
               .join(
                 ' ',
@@ -355,6 +364,23 @@ export function registerPipeline(program: Command): void {
       const { config } = configFor(cmd);
       const state = versionsFor(config).activate(v);
       output(cmd, state, (s) => `active: ${s.active}`);
+    });
+  models
+    .command('verify')
+    .description('check every file of a version (default: the active one) against its recorded size and sha256')
+    .argument('[version]', 'e.g. v0003')
+    .action((v: string | undefined, _opts: unknown, cmd: Command) => {
+      const { config } = configFor(cmd);
+      const versions = versionsFor(config);
+      const id = v ?? versions.active();
+      if (!id) throw new ValidationError('no active model version to verify: run `npx cinerec train`', 'version');
+      const m = versions.verify(id, { content: true });
+      const hashed = m.artifacts.filter((a) => a.sha256).length;
+      output(cmd, { version: id, ok: true, files: m.artifacts.length, hashed, bytes: m.bytes }, (r) =>
+        hashed === r.files
+          ? `${id}: ok, ${r.files} files (${(r.bytes / 2 ** 20).toFixed(1)} MB) match their sizes and sha256`
+          : `${id}: ok by size; ${r.files - hashed} of ${r.files} files were recorded without a sha256 (made before hashes were recorded)`,
+      );
     });
   models
     .command('rollback')

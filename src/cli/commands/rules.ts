@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { output, withCinerec } from '../context.ts';
+import { output, withServices } from '../context.ts';
 import { table } from '../format.ts';
 import { movieId, positiveNumber } from '../parse.ts';
 
@@ -13,8 +13,8 @@ export function registerRules(program: Command): void {
     .option('--reason <text>', 'why (shown to operators)')
     .option('--until <date>', 'ISO date after which the rule stops applying')
     .action(async (id: number, opts: { reason?: string; until?: string }, cmd: Command) => {
-      await withCinerec(cmd, async (c) => {
-        const rule = await c.putRule({
+      await withServices(cmd, async (c) => {
+        const rule = await c.rules.put({
           movieId: id,
           action: 'block',
           reason: opts.reason ?? null,
@@ -32,8 +32,8 @@ export function registerRules(program: Command): void {
     .option('--until <date>', 'ISO date after which the rule stops applying, e.g. 2026-12-31')
     .option('--reason <text>', 'why (shown to operators)')
     .action(async (id: number, opts: { boost: number; until?: string; reason?: string }, cmd: Command) => {
-      await withCinerec(cmd, async (c) => {
-        const rule = await c.putRule({
+      await withServices(cmd, async (c) => {
+        const rule = await c.rules.put({
           movieId: id,
           action: 'promote',
           boost: opts.boost,
@@ -48,8 +48,8 @@ export function registerRules(program: Command): void {
     .command('list')
     .description('list the rules')
     .action(async (_opts: unknown, cmd: Command) => {
-      await withCinerec(cmd, async (c) => {
-        output(cmd, c.listRules(), (rs) =>
+      await withServices(cmd, async (c) => {
+        output(cmd, c.rules.list(), (rs) =>
           rs.length === 0
             ? 'no rules'
             : table(
@@ -73,8 +73,8 @@ export function registerRules(program: Command): void {
     .description('remove the rule of a movie')
     .argument('<movieId>', 'movie id', movieId)
     .action(async (id: number, _opts: unknown, cmd: Command) => {
-      await withCinerec(cmd, async (c) => {
-        await c.removeRule(id);
+      await withServices(cmd, async (c) => {
+        await c.rules.remove(id);
         output(cmd, { removed: id }, () => `removed the rule of movie ${id}`);
       });
     });

@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
-import { ensureDataset } from '../../data/bootstrap.ts';
-import { parseSchedule } from '../../pipeline/schedule.ts';
-import { activeVersion } from '../../pipeline/serving.ts';
-import { takeSnapshot } from '../../pipeline/snapshot.ts';
-import { train, versionsFor } from '../../pipeline/train.ts';
-import { Cinerec } from '../../recommend/service.ts';
+import { train } from '../../pipeline/train.ts';
 import { ModelManager } from '../../server/model-manager.ts';
 import { ServiceHolder } from '../../server/service-holder.ts';
+import { loadServices } from '../../serving/services.ts';
+import { takeSnapshot } from '../../store/snapshot.ts';
 import { ValidationError } from '../../util/errors.ts';
+import { forbidFitting } from '../../util/fit-guard.ts';
 import { terminalProgress } from '../../util/progress.ts';
+import { parseSchedule } from '../../util/schedule.ts';
+import { versionsFor } from '../../versions/versions.ts';
+import { ensureDataset } from '../bootstrap.ts';
 import { configFor, openStore } from '../context.ts';
 import { port } from '../parse.ts';
 import { trainReporter } from './pipeline.ts';
@@ -46,17 +47,22 @@ async function serve(cmd: Command, opts: ServeOptions, bootstrap: boolean): Prom
       });
       if (outcome.result?.status === 'failed') throw new Error(`training failed: ${outcome.result.error}`);
     }
-    const version = activeVersion(config);
-    const cinerec = await Cinerec.load(store, config, version ?? undefined);
-    cinerec.log = log;
-    await cinerec.warm();
-    const holder = new ServiceHolder(cinerec);
+    const active = versionsFor(config).active();
+    if (active === null)
+      throw new ValidationError(
+        'no trained model version to serve: run `npx cinerec train` first (`npm start` trains one when there is none)',
+      );
+    // From here on this process only loads and serves: a model fitted now would be a bug, and throws.
+    forbidFitting('the server');
+    const services = await loadServices(store, config, { version: active, log });
+    await services.served.warm();
+    const holder = new ServiceHolder(services);
     const models = new ModelManager(holder, store, config, log);
     // Loaded on demand so the other commands start without Fastify.
     const { startServer } = await import('../../server/app.ts');
     const { server, url } = await startServer(holder.view(), config, secrets, models);
     log(
-      `serving ${cinerec.catalogue.size} movies at ${url} (API docs at ${url}/docs), model version ${version?.id ?? 'none: fitted from the store (run `cinerec train`)'}`,
+      `serving ${services.served.catalogue.size} movies at ${url} (API docs at ${url}/docs), model version ${active}`,
     );
     models.watch();
     if (schedule) models.schedule(schedule);
@@ -89,6 +95,6 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'port (default 8080)', port)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--retrain <schedule>', 'retrain on a schedule: cron ("0 3 * * 0") or an interval ("6h", "1d")')
-    .option('--no-train', 'do not train a first model version (fit from the store at start)')
+    .option('--no-train', 'do not train a first model version (then one must exist already)')
     .action((opts: ServeOptions, cmd: Command) => serve(cmd, opts, true));
 }

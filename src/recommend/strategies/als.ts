@@ -1,5 +1,5 @@
 import type { Catalogue } from '../../data/catalogue.ts';
-import { AlsModel, type AlsParams } from '../../models/als.ts';
+import type { AlsModel } from '../../models/als.ts';
 import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
 
 /**
@@ -10,31 +10,18 @@ import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts'
 export class AlsStrategy implements Strategy {
   readonly name: string = 'als';
   readonly description: string = 'implicit ALS (Hu, Koren & Volinsky 2008), live users folded in';
-  private fitted: AlsModel | null = null;
-  private data: TrainingData | null = null;
   private vector = new Float32Array(0);
-  private watchedRating = 4;
+  private readonly watchedRating: number;
 
   constructor(
-    private readonly params: AlsParams,
-    prefitted?: AlsModel,
+    readonly model: AlsModel,
+    private readonly data: TrainingData,
   ) {
-    this.fitted = prefitted ?? null;
-  }
-
-  async fit(data: TrainingData): Promise<void> {
-    this.data = data;
     this.watchedRating = data.scale.max;
-    if (!this.fitted) this.fitted = await AlsModel.fit(data.interactions, this.params);
-  }
-
-  get model(): AlsModel {
-    if (!this.fitted) throw new Error(`${this.name}: fit() before use`);
-    return this.fitted;
   }
 
   private get catalogue(): Catalogue {
-    return this.data!.catalogue;
+    return this.data.catalogue;
   }
 
   /** The user's factor: trained when the history is the training row, else folded in. */
@@ -43,8 +30,8 @@ export class AlsStrategy implements Strategy {
     const { ctx, history } = query;
     if (history.items.length === 0) return null;
     const anonymousExtras = (ctx.ratings?.length ?? 0) + (ctx.watched?.length ?? 0) > 0;
-    if (ctx.userId !== undefined && !anonymousExtras && !this.data!.live?.has(ctx.userId)) {
-      const u = this.data!.interactions.userOf(ctx.userId);
+    if (ctx.userId !== undefined && !anonymousExtras && !this.data.live?.has(ctx.userId)) {
+      const u = this.data.interactions.userOf(ctx.userId);
       if (u >= 0 && u < model.nUsers) return model.userFactors.subarray(u * model.factors, (u + 1) * model.factors);
     }
     if (this.vector.length !== model.factors) this.vector = new Float32Array(model.factors);

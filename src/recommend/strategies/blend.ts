@@ -24,20 +24,18 @@ export function countPercentiles(counts: ArrayLike<number>, size: number): Float
 export class BlendStrategy implements Strategy {
   readonly name = 'content-popular';
   readonly description = 'content similarity to the liked movies blended with popularity';
-  private pct: Float32Array = new Float32Array(0);
-  private counts: Int32Array = new Int32Array(0);
-  private catalogue: Catalogue | null = null;
+  private pct: Float32Array;
+  private readonly counts: Int32Array;
+  private readonly catalogue: Catalogue;
   private contentScores = new Float32Array(0);
 
   constructor(
     private readonly content: ContentStrategy,
     /** Weight of content similarity (the rest is popularity). */
     private readonly contentWeight: number,
-  ) {}
-
-  fit(data: TrainingData): void {
+    data: TrainingData,
+  ) {
     this.catalogue = data.catalogue;
-    this.content.fit(data);
     this.counts = data.interactions.itemCounts();
     this.pct = countPercentiles(this.counts, data.catalogue.size);
   }
@@ -48,7 +46,7 @@ export class BlendStrategy implements Strategy {
     const c = this.contentScores.subarray(0, n);
     this.content.score(query, c);
     // Live movies beyond the fitted counts have popularity 0.
-    if (this.pct.length < n && this.catalogue) {
+    if (this.pct.length < n) {
       const grown = new Float32Array(this.catalogue.size);
       grown.set(this.pct);
       this.pct = grown;

@@ -1,7 +1,6 @@
 import type { Catalogue } from '../../data/catalogue.ts';
-import type { RatingStats } from '../../features/content-features.ts';
-import { ContentIndex, type ContentSettings } from '../content-index.ts';
-import type { History, Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
+import type { ContentIndex } from '../../models/content-index.ts';
+import type { History, Query, ScoreResult, Strategy } from '../strategy.ts';
 
 /**
  * The seeds of a query: watched movies, and rated movies at or above the positive threshold. A
@@ -24,23 +23,6 @@ export function seedsOf(history: History, positiveRating: number): Int32Array {
   return Int32Array.from(items.filter((_, k) => ratings[k]! >= mean));
 }
 
-/** Per catalogue index: number of ratings and mean rating of the training interactions. */
-export function statsOf(data: TrainingData): RatingStats {
-  const x = data.interactions;
-  const n = data.catalogue.size;
-  const count = new Int32Array(n);
-  const sum = new Float64Array(n);
-  for (let p = 0; p < x.items.length; p++) {
-    count[x.items[p]!]!++;
-    sum[x.items[p]!]! += x.ratings[p]!;
-  }
-  return {
-    count,
-    mean: Float32Array.from(sum, (s, i) => (count[i]! > 0 ? s / count[i]! : 0)),
-    globalMean: x.meanRating(),
-  };
-}
-
 /**
  * "A few watched movies": ranks every movie by cosine similarity of its content vector to the mean
  * of the seeds' unit vectors, i.e. by its average cosine similarity to the seeds.
@@ -48,34 +30,19 @@ export function statsOf(data: TrainingData): RatingStats {
 export class ContentStrategy implements Strategy {
   readonly name: string = 'content';
   readonly description: string = 'content similarity (genres, tags, genome) to the watched or liked movies';
-  protected index: ContentIndex | null;
-  protected catalogue: Catalogue | null = null;
   private q = new Float32Array(0);
   protected seeds: Int32Array = new Int32Array(0);
 
   constructor(
-    protected readonly settings: ContentSettings,
-    prefitted?: ContentIndex,
-  ) {
-    this.index = prefitted ?? null;
-  }
-
-  fit(data: TrainingData): void {
-    this.catalogue = data.catalogue;
-    if (this.index) return;
-    if (!data.content) throw new Error(`${this.name}: the training data carries no tags or genome`);
-    const stats = this.settings.weights.stats > 0 ? statsOf(data) : undefined;
-    this.index = ContentIndex.fit(data.catalogue, data.content, this.settings, stats);
-  }
-
-  get content(): ContentIndex {
-    if (!this.index) throw new Error(`${this.name}: fit() before use`);
-    return this.index;
-  }
+    readonly content: ContentIndex,
+    protected readonly catalogue: Catalogue,
+    /** Ratings at or above this are seeds (watched movies always are). */
+    protected readonly positiveRating: number,
+  ) {}
 
   score({ history }: Query, scores: Float32Array): ScoreResult | undefined {
     const model = this.content.model;
-    const seeds = seedsOf(history, this.settings.positiveRating);
+    const seeds = seedsOf(history, this.positiveRating);
     this.seeds = seeds;
     if (seeds.length === 0) {
       scores.fill(Number.NEGATIVE_INFINITY);
@@ -116,7 +83,7 @@ export class ContentStrategy implements Strategy {
   explain(_query: Query, index: number): string | undefined {
     const seed = this.closestSeed(index);
     if (seed < 0) return undefined;
-    const m = this.catalogue!.movies[seed]!;
+    const m = this.catalogue.movies[seed]!;
     const shared = this.content.shared(seed, index);
     const what = [
       shared.genres.length > 0 ? shared.genres.join(', ') : '',

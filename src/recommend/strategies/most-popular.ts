@@ -1,15 +1,12 @@
-import type { Catalogue } from '../../data/catalogue.ts';
 import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
 
 /** The classic baseline: items ranked by how many users interacted with them. */
 export class MostPopularStrategy implements Strategy {
   readonly name = 'most-popular';
   readonly description = 'items by number of ratings (the classic popularity baseline)';
-  private counts: ArrayLike<number> = new Int32Array(0);
-  private catalogue: Catalogue | null = null;
+  private readonly counts: ArrayLike<number>;
 
-  fit(data: TrainingData): void {
-    this.catalogue = data.catalogue;
+  constructor(data: TrainingData) {
     this.counts = data.interactions.itemCounts();
   }
 
@@ -21,6 +18,6 @@ export class MostPopularStrategy implements Strategy {
 
   explain(_query: Query, index: number): string | undefined {
     const n = this.counts[index] ?? 0;
-    return this.catalogue ? `rated by ${n} viewer${n === 1 ? '' : 's'}` : undefined;
+    return `rated by ${n} viewer${n === 1 ? '' : 's'}`;
   }
 }

@@ -1,7 +1,7 @@
 import type { Catalogue } from '../../data/catalogue.ts';
-import { EASE_DEFAULTS, EaseModel, type EaseParams } from '../../models/ease.ts';
-import { ItemKnnModel } from '../../models/itemknn.ts';
-import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
+import type { EaseModel } from '../../models/ease.ts';
+import type { ItemKnnModel } from '../../models/itemknn.ts';
+import type { Query, ScoreResult, Strategy } from '../strategy.ts';
 
 /** "because you watched X": the history item that contributes most to the recommended one. */
 function strongestSource(
@@ -29,13 +29,11 @@ function strongestSource(
 export class ItemKnnStrategy implements Strategy {
   readonly name = 'itemknn';
   readonly description = 'item-based kNN, cosine similarity over all neighbours';
-  private readonly model = new ItemKnnModel();
-  private catalogue: Catalogue | null = null;
 
-  fit(data: TrainingData): void {
-    this.catalogue = data.catalogue;
-    this.model.fit(data.interactions);
-  }
+  constructor(
+    private readonly model: ItemKnnModel,
+    private readonly catalogue: Catalogue,
+  ) {}
 
   score({ history }: Query, scores: Float32Array): ScoreResult | undefined {
     this.model.scoreInto(history.items, scores);
@@ -43,24 +41,18 @@ export class ItemKnnStrategy implements Strategy {
   }
 
   explain({ history }: Query, index: number): string | undefined {
-    return strongestSource(this.catalogue!, history.items, index, (i, j) => this.model.similarity(i, j));
+    return strongestSource(this.catalogue, history.items, index, (i, j) => this.model.similarity(i, j));
   }
 }
 
 export class EaseStrategy implements Strategy {
   readonly name = 'ease';
   readonly description = 'EASE (Steck 2019): closed-form item-item linear model';
-  private readonly model: EaseModel;
-  private catalogue: Catalogue | null = null;
 
-  constructor(params: Partial<EaseParams> = {}) {
-    this.model = new EaseModel({ ...EASE_DEFAULTS, ...params });
-  }
-
-  fit(data: TrainingData): void {
-    this.catalogue = data.catalogue;
-    this.model.fit(data.interactions);
-  }
+  constructor(
+    private readonly model: EaseModel,
+    private readonly catalogue: Catalogue,
+  ) {}
 
   score({ history }: Query, scores: Float32Array): ScoreResult | undefined {
     this.model.scoreInto(history.items, scores);
@@ -68,6 +60,6 @@ export class EaseStrategy implements Strategy {
   }
 
   explain({ history }: Query, index: number): string | undefined {
-    return strongestSource(this.catalogue!, history.items, index, (i, j) => this.model.weight(i, j));
+    return strongestSource(this.catalogue, history.items, index, (i, j) => this.model.weight(i, j));
   }
 }

@@ -1,7 +1,5 @@
 import { topK } from '../../math/topk.ts';
 import type { RatingPredictor, UserVector } from '../../models/rating-predictor.ts';
-import { NeuralRatingModel, type NeuralSettings, predictorParams } from '../neural-rating-model.ts';
-import type { Params } from '../registry.ts';
 import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
 
 /**
@@ -13,43 +11,29 @@ import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts'
 export class NeuralStrategy implements Strategy {
   readonly name = 'neural';
   readonly description: string;
-  readonly model: NeuralRatingModel;
-  private data: TrainingData | null = null;
   private candidateScores = new Float32Array(0);
   private predicted = new Float32Array(0);
-  private readonly pool: number;
+  /** The viewer of the last score(), for explain() right after it (the ranking pipeline's order). */
+  private lastUser: UserVector | null = null;
 
   constructor(
-    settings: NeuralSettings,
-    params: Params,
-    /** The candidate strategy (null: every movie); fitted here unless `prefitted` says otherwise. */
+    readonly predictor: RatingPredictor,
+    /** The candidate strategy (null: every movie). */
     private readonly candidates: Strategy | null,
-    private readonly prefitted: { model?: NeuralRatingModel; candidates?: boolean } = {},
+    /** How many of the candidates' best are re-ranked by predicted rating. */
+    private readonly pool: number,
+    private readonly data: TrainingData,
   ) {
-    this.model = prefitted.model ?? new NeuralRatingModel(predictorParams(settings, params));
-    this.pool = params.pool ?? settings.pool;
-    if (!(Number.isInteger(this.pool) && this.pool >= 1))
-      throw new RangeError('neural: pool must be a whole number ≥ 1');
+    if (!(Number.isInteger(pool) && pool >= 1)) throw new RangeError('neural: pool must be a whole number ≥ 1');
     this.description = candidates
-      ? `predicted rating (neural) over the top ${this.pool} of ${candidates.name}`
+      ? `predicted rating (neural) over the top ${pool} of ${candidates.name}`
       : 'predicted rating (neural) over every movie';
-  }
-
-  get predictor(): RatingPredictor {
-    return this.model.predictor;
-  }
-
-  async fit(data: TrainingData): Promise<void> {
-    this.data = data;
-    if (!this.prefitted.model) this.model.fit(data);
-    if (this.candidates && !this.prefitted.candidates) await this.candidates.fit(data);
   }
 
   /** The viewer's vector: trained when the history is the training row, else encoded from it. */
   userVector(query: Query): UserVector {
     const { ctx, history } = query;
     const data = this.data;
-    if (!data) throw new Error('neural: fit() before use');
     const extras = (ctx.ratings?.length ?? 0) + (ctx.watched?.length ?? 0) > 0;
     if (ctx.userId !== undefined && !extras && !data.live?.has(ctx.userId)) {
       const trained = this.predictor.trainedUser(data.interactions.userOf(ctx.userId));
@@ -61,6 +45,7 @@ export class NeuralStrategy implements Strategy {
 
   score(query: Query, scores: Float32Array): ScoreResult | undefined {
     const user = this.userVector(query);
+    this.lastUser = user;
     const n = scores.length;
     if (!this.candidates) {
       this.predictor.predictMany(user, null, scores);
@@ -86,5 +71,12 @@ export class NeuralStrategy implements Strategy {
     for (let i = 0; i < n; i++) scores[i] = Number.isFinite(c[i]!) ? c[i]! - maxC + floor : Number.NEGATIVE_INFINITY;
     for (let t = 0; t < pool.length; t++) scores[pool[t]!] = predicted[t]!;
     return result;
+  }
+
+  explain(query: Query, index: number): string | undefined {
+    const user = this.lastUser ?? this.userVector(query);
+    const predicted = `predicted ${this.predictor.predictFor(user, index).toFixed(1)} stars for you`;
+    const because = this.candidates?.explain?.(query, index);
+    return because ? `${predicted}; ${because}` : predicted;
   }
 }

@@ -8,18 +8,17 @@ import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts'
 export class PopularGenreStrategy implements Strategy {
   readonly name = 'popular-genre';
   readonly description = "most popular in the viewer's genres";
-  private catalogue: Catalogue | null = null;
-  private pop = new Float32Array(0);
+  private readonly catalogue: Catalogue;
+  private readonly pop: Float32Array;
   private share = new Float64Array(32);
 
-  fit(data: TrainingData): void {
+  constructor(data: TrainingData) {
     this.catalogue = data.catalogue;
-    const counts = data.interactions.itemCounts();
-    this.pop = Float32Array.from(counts);
+    this.pop = Float32Array.from(data.interactions.itemCounts());
   }
 
   score({ history, ctx }: Query, scores: Float32Array): ScoreResult | undefined {
-    const catalogue = this.catalogue!;
+    const catalogue = this.catalogue;
     const share = this.share;
     share.fill(0);
     let total = 0;
@@ -49,7 +48,7 @@ export class PopularGenreStrategy implements Strategy {
   }
 
   explain({ history }: Query, index: number): string | undefined {
-    const catalogue = this.catalogue!;
+    const catalogue = this.catalogue;
     const genres = catalogue.movies[index]!.genres;
     if (history.items.length === 0 || genres.length === 0) return 'popular overall';
     return `popular in ${genres.slice(0, 3).join(', ')}, genres you watch`;

@@ -1,11 +1,6 @@
 import type { Catalogue } from '../../data/catalogue.ts';
-import {
-  extendPopularity,
-  fitPopularityFromInteractions,
-  type PopularityModel,
-  type PopularityParams,
-} from '../../models/popularity.ts';
-import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
+import { extendPopularity, type PopularityModel } from '../../models/popularity.ts';
+import type { Query, ScoreResult, Strategy } from '../strategy.ts';
 
 function popcount(x: number): number {
   x -= (x >>> 1) & 0x55555555;
@@ -21,19 +16,14 @@ export class PopularStrategy implements Strategy {
   readonly name = 'popular';
   readonly description = 'most popular by Bayesian weighted rating, optionally within genres';
   private tiers = new Uint8Array(0);
-  private catalogue: Catalogue | null = null;
-  private fitted: PopularityModel | null = null;
 
-  constructor(private readonly params: PopularityParams) {}
-
-  fit(data: TrainingData): void {
-    this.catalogue = data.catalogue;
-    this.fitted = fitPopularityFromInteractions(data.interactions, this.params);
-  }
+  constructor(
+    private fitted: PopularityModel,
+    private readonly catalogue: Catalogue,
+  ) {}
 
   /** The fitted model, grown to the catalogue when live movies were added since fitting. */
   model(): PopularityModel {
-    if (!this.fitted || !this.catalogue) throw new Error('popular: fit() before use');
     if (this.fitted.score.length < this.catalogue.size)
       this.fitted = extendPopularity(this.fitted, this.catalogue.size);
     return this.fitted;
@@ -41,7 +31,7 @@ export class PopularStrategy implements Strategy {
 
   score({ ctx }: Query, scores: Float32Array): ScoreResult | undefined {
     const model = this.model();
-    const catalogue = this.catalogue!;
+    const catalogue = this.catalogue;
     const n = catalogue.size;
     const wanted = ctx.genres && ctx.genres.length > 0 ? catalogue.maskOf(ctx.genres) : 0;
     const all = ctx.genreMatch === 'all';
@@ -62,7 +52,7 @@ export class PopularStrategy implements Strategy {
     const model = this.model();
     const votes = model.votes[index] ?? 0;
     const mean = model.mean[index] ?? 0;
-    const movie = this.catalogue!.movies[index]!;
+    const movie = this.catalogue.movies[index]!;
     const matched = (ctx.genres ?? []).filter((g) => movie.genres.some((x) => x.toLowerCase() === g.toLowerCase()));
     const base =
       votes > 0 ? `rated ${mean.toFixed(2)} by ${votes} viewer${votes === 1 ? '' : 's'}` : 'new title (no ratings yet)';

@@ -8,8 +8,6 @@ export class RandomStrategy implements Strategy {
 
   constructor(private readonly seed = 1) {}
 
-  fit(): void {}
-
   score(query: Query, scores: Float32Array): ScoreResult | undefined {
     const h = query.history.items;
     let key = query.ctx.userId ?? 0;
@@ -17,5 +15,9 @@ export class RandomStrategy implements Strategy {
     const rng = new Rng(this.seed, key >>> 0);
     for (let i = 0; i < scores.length; i++) scores[i] = rng.next();
     return undefined;
+  }
+
+  explain(): string {
+    return 'in random order (the baseline every model must beat)';
   }
 }

@@ -1,26 +1,17 @@
-import type { Config } from '../../config/config.ts';
-import { type MovieSegmentation, segmentMovies } from '../../models/movie-segments.ts';
-import {
-  UserSegmentModel,
-  type UserSegmentOverview,
-  type UserSegmentSettings,
-  type ViewerSegment,
-} from '../../models/user-segments.ts';
+import type { FittedMovieSegments } from '../../models/movie-segments.ts';
+import type { SegmentScores } from '../../models/segment-scores.ts';
+import type { UserSegmentModel, UserSegmentOverview, ViewerSegment } from '../../models/user-segments.ts';
 import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
 
-export interface SegmentStrategySettings extends UserSegmentSettings {
+export interface SegmentStrategySettings {
+  /** Ratings above this are positive. */
+  positiveRating: number;
   /** Pseudo-members pulling a segment's score for a movie towards the movie's overall score. */
   smoothing: number;
   /** 0: the segment's list as is; 1: fully reweighted by how much the viewer likes each movie segment. */
   movieSegmentWeight: number;
   /** What a rating at or below positiveRating counts for (a positive one counts 1): watching still says something. */
   lowRatingWeight: number;
-}
-
-/** The strategy's settings from the configuration (segments.* for k, segments.users.* for the rest). */
-export function segmentSettings(config: Config): SegmentStrategySettings {
-  const { users, ...k } = config.segments;
-  return { ...k, ...users };
 }
 
 /** Pseudo-ratings pulling a viewer's positive share of a movie segment towards everyone's share. */
@@ -38,88 +29,43 @@ const SHARE_PRIOR = 5;
 export class SegmentStrategy implements Strategy {
   readonly name = 'segment';
   readonly description = "what the viewer's user segment liked, favouring the movie segments the viewer likes";
-  private segmentation: UserSegmentModel | null = null;
-  private movies: MovieSegmentation | null = null;
-  private data: TrainingData | null = null;
   /** k × n: smoothed segment scores, and how many members rated each movie positively. */
-  private base = new Float32Array(0);
-  private liked = new Int32Array(0);
-  private prior = new Float32Array(0);
+  private base: Float32Array = new Float32Array(0);
+  private liked: Int32Array = new Int32Array(0);
+  private prior: Float32Array = new Float32Array(0);
   private n = 0;
   /** Everyone's share of positive ratings per movie segment. */
-  private globalShare = new Float64Array(0);
+  private globalShare: Float64Array = new Float64Array(0);
   private positives = new Float64Array(0);
   private multiplier = new Float64Array(0);
   private lastSegment = -1;
 
+  /**
+   * Over the user segmentation, the movie segmentation it was fitted over and the score tables; smoothing and
+   * lowRatingWeight apply to the tables here, so they can differ from training.
+   */
   constructor(
     private readonly settings: SegmentStrategySettings,
-    /** Supplies the movie segmentation (the service shares its own); else it is computed in fit(). */
-    private readonly movieSegments?: (data: TrainingData) => MovieSegmentation | Promise<MovieSegmentation>,
-  ) {}
-
-  /** The fitted user segmentation. */
-  get model(): UserSegmentModel {
-    if (!this.segmentation) throw new Error('segment: fit() first');
-    return this.segmentation;
+    readonly model: UserSegmentModel,
+    readonly movieSegmentation: FittedMovieSegments,
+    readonly scoreTables: SegmentScores,
+    private readonly data: TrainingData,
+  ) {
+    this.use(model, movieSegmentation, scoreTables);
   }
 
-  get movieSegmentation(): MovieSegmentation {
-    if (!this.movies) throw new Error('segment: fit() first');
-    return this.movies;
-  }
-
-  async fit(data: TrainingData): Promise<void> {
-    const s = this.settings;
-    this.data = data;
-    const movies = this.movieSegments
-      ? await this.movieSegments(data)
-      : segmentMovies(data.catalogue, data.interactions, s);
-    this.movies = movies;
-    const model = UserSegmentModel.fit(data.catalogue, data.interactions, movies, s);
-    this.segmentation = model;
-    const x = data.interactions;
-    const n = x.nItems;
-    const k = model.k;
-    this.n = n;
-    const acc = new Float64Array(k * n);
-    const all = new Float64Array(n);
-    const liked = new Int32Array(k * n);
-    const sizes = new Float64Array(k);
-    const segPos = new Float64Array(movies.k);
-    let totalPos = 0;
-    for (let r = 0; r < model.userIds.length; r++) {
-      const u = x.userOf(model.userIds[r]!);
-      const seg = model.assignment[r]!;
-      sizes[seg]!++;
-      for (let p = x.indptr[u]!; p < x.indptr[u + 1]!; p++) {
-        const i = x.items[p]!;
-        const positive = x.ratings[p]! > s.positiveRating;
-        const w = positive ? 1 : s.lowRatingWeight;
-        acc[seg * n + i]! += w;
-        all[i]! += w;
-        if (positive) {
-          liked[seg * n + i]!++;
-          const ms = movies.assignment[i] ?? -1;
-          if (ms >= 0) {
-            segPos[ms]!++;
-            totalPos++;
-          }
-        }
-      }
-    }
-    const users = Math.max(1, model.userIds.length);
-    this.prior = Float32Array.from(all, (v) => v / users);
-    const m = s.smoothing;
-    this.base = new Float32Array(k * n);
-    for (let c = 0; c < k; c++) {
-      const denom = sizes[c]! + m;
-      for (let i = 0; i < n; i++)
-        this.base[c * n + i] = denom > 0 ? (acc[c * n + i]! + m * this.prior[i]!) / denom : this.prior[i]!;
-    }
-    this.liked = liked;
-    // A segment nobody likes keeps a tiny share so that lifts stay finite.
-    this.globalShare = Float64Array.from(segPos, (v) => (v + 1) / (totalPos + movies.k));
+  /** Takes fitted models and builds the smoothed scores with this strategy's settings. */
+  private use(model: UserSegmentModel, movies: FittedMovieSegments, tables: SegmentScores): void {
+    if (tables.k !== model.k || tables.movieK !== movies.k)
+      throw new Error(
+        `segment: the score tables are over ${tables.k} user and ${tables.movieK} movie segments, the models have ${model.k} and ${movies.k}`,
+      );
+    this.n = tables.n;
+    const { base, prior } = tables.scores(this.settings.smoothing, this.settings.lowRatingWeight);
+    this.base = base;
+    this.prior = prior;
+    this.liked = tables.liked;
+    this.globalShare = tables.globalShare;
     this.positives = new Float64Array(movies.k);
     this.multiplier = new Float64Array(movies.k);
   }
@@ -130,7 +76,7 @@ export class SegmentStrategy implements Strategy {
     const { ctx } = query;
     const unchanged =
       ctx.userId !== undefined &&
-      !this.data?.live?.has(ctx.userId) &&
+      !this.data.live?.has(ctx.userId) &&
       !(ctx.ratings?.length ?? 0) &&
       !(ctx.watched?.length ?? 0);
     const fitted = unchanged ? model.fittedSegmentOf(ctx.userId!) : -1;
@@ -157,7 +103,7 @@ export class SegmentStrategy implements Strategy {
     const segment = this.segmentOf(query);
     const { userId } = query.ctx;
     const fitted =
-      userId !== undefined && !this.data?.live?.has(userId) && this.model.fittedSegmentOf(userId) === segment;
+      userId !== undefined && !this.data.live?.has(userId) && this.model.fittedSegmentOf(userId) === segment;
     return {
       segment,
       source: fitted && segment >= 0 ? 'fitted' : 'placed',
@@ -175,7 +121,7 @@ export class SegmentStrategy implements Strategy {
       for (let i = 0; i < scores.length; i++) scores[i] = i < n ? this.prior[i]! : 0;
       return undefined;
     }
-    const movies = this.movies!;
+    const movies = this.movieSegmentation;
     const beta = this.settings.movieSegmentWeight;
     const pos = this.positives;
     pos.fill(0);
@@ -213,9 +159,9 @@ export class SegmentStrategy implements Strategy {
     const liked = this.liked[seg * this.n + index]!;
     const who = `viewers like you (segment ${seg}: ${info.label})`;
     if (liked > 0) return `liked by ${liked} of the ${info.size} ${who}`;
-    const ms = this.movies!.assignment[index]!;
+    const ms = this.movieSegmentation.assignment[index]!;
     if (ms >= 0 && this.multiplier[ms]! > 1) {
-      const genres = this.movies!.segments[ms]?.topGenres.map((g) => g.genre).slice(0, 2) ?? [];
+      const genres = this.movieSegmentation.segments[ms]?.topGenres.map((g) => g.genre).slice(0, 2) ?? [];
       return `popular with everyone, in a kind of movie you like (${genres.join(', ') || `movie segment ${ms}`}); ${who}`;
     }
     return undefined;

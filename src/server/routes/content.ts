@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Cinerec } from '../../recommend/service.ts';
-import { NotFoundError } from '../../util/errors.ts';
+import type { Services } from '../../serving/services.ts';
 import {
   AddedMovie,
   MovieClusters,
@@ -18,8 +17,8 @@ import {
 } from '../schemas.ts';
 
 /** Similar movies, recommendations from a viewer context, live movie addition, content clusters. */
-export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
-  const { defaultK, maxK } = cinerec.config.recommend;
+export const contentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const { defaultK, maxK } = services.served.config.recommend;
 
   app.get(
     '/movies/:id/similar',
@@ -40,7 +39,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
       },
     },
     async (request) =>
-      cinerec.similar(request.params.id, {
+      services.similar.similar(request.params.id, {
         k: request.query.k,
         ...(request.query.method ? { method: request.query.method } : {}),
       }),
@@ -68,7 +67,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
       const b = request.body;
       const strategy =
         b.strategy ?? (b.method === 'cluster' ? 'content-cluster' : b.method === 'hybrid' ? 'hybrid' : undefined);
-      return cinerec.recommend({
+      return services.recommendations.recommend({
         ...(b.userId !== undefined ? { userId: b.userId } : {}),
         ...(b.watched ? { watched: b.watched } : {}),
         ...(b.ratings ? { ratings: b.ratings } : {}),
@@ -96,7 +95,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
       },
     },
     async (request, reply) => {
-      const added = await cinerec.addMovie(request.body);
+      const added = await services.catalogue.addMovie(request.body);
       reply.code(201).header('location', `/v1/movies/${added.movie.movieId}`);
       return added;
     },
@@ -115,10 +114,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
         response: { 200: MovieSegments },
       },
     },
-    async () => {
-      const s = await cinerec.movieSegments();
-      return { k: s.k, rule: s.rule, elbow: s.elbow, scores: s.scores, segments: s.segments };
-    },
+    async () => services.segments.movieSegments(),
   );
 
   app.get(
@@ -132,21 +128,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
         response: { 200: MovieSegmentOf, ...problemResponses(400, 404) },
       },
     },
-    async (request) => {
-      const { id } = request.params;
-      const index = cinerec.catalogue.indexOf(id);
-      if (index < 0) throw new NotFoundError(`no movie with id ${id}`, 'id');
-      const s = await cinerec.movieSegments();
-      const segment = index < s.assignment.length ? s.assignment[index]! : -1;
-      const info = segment >= 0 ? s.segments.find((x) => x.segment === segment) : undefined;
-      return {
-        movieId: id,
-        segment: info ? segment : null,
-        size: info?.size ?? null,
-        description: info?.description ?? null,
-        topGenres: info?.topGenres ?? [],
-      };
-    },
+    async (request) => services.segments.movieSegment(request.params.id),
   );
 
   app.get(
@@ -164,7 +146,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
         response: { 200: MovieProjection, ...problemResponses(400) },
       },
     },
-    async (request) => cinerec.movieProjection(request.query.limit),
+    async (request) => services.segments.movieProjection(request.query.limit),
   );
 
   app.get(
@@ -180,6 +162,6 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
         response: { 200: MovieClusters },
       },
     },
-    async (request) => cinerec.movieClusters(request.query.examples),
+    async (request) => services.segments.movieClusters(request.query.examples),
   );
 };

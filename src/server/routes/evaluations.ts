@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { listReports, readChart, readReport } from '../../evaluation/report.ts';
-import type { Cinerec } from '../../recommend/service.ts';
+import type { Services } from '../../serving/services.ts';
 import { NotFoundError } from '../../util/errors.ts';
 import {
   EvaluationChartParams,
@@ -14,8 +14,8 @@ import {
 const SVG_CONTENT_TYPE = 'image/svg+xml';
 
 /** Reports written by `cinerec eval` into config.reportsDir, read from disk on every request (they are small). */
-export const evaluationRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
-  const dir = cinerec.config.reportsDir;
+export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const dir = services.served.config.reportsDir;
 
   app.get(
     '/evaluations',

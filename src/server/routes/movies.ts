@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Cinerec } from '../../recommend/service.ts';
+import type { Services } from '../../serving/services.ts';
 import { MovieDetails, MovieId, problemResponses, SearchResult } from '../schemas.ts';
 
-export const movieRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
+export const movieRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get(
     '/movies',
     {
@@ -19,7 +19,8 @@ export const movieRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = asyn
         response: { 200: SearchResult, ...problemResponses(400) },
       },
     },
-    async (request) => cinerec.search(request.query.q, { limit: request.query.limit, offset: request.query.offset }),
+    async (request) =>
+      services.catalogue.search(request.query.q, { limit: request.query.limit, offset: request.query.offset }),
   );
 
   app.get(
@@ -33,6 +34,6 @@ export const movieRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = asyn
         response: { 200: MovieDetails, ...problemResponses(400, 404) },
       },
     },
-    async (request) => cinerec.movie(request.params.id),
+    async (request) => services.catalogue.movie(request.params.id),
   );
 };

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { trackerFor, versionsFor } from '../../pipeline/train.ts';
-import type { Cinerec } from '../../recommend/service.ts';
+import type { Services } from '../../serving/services.ts';
+import { trackerFor } from '../../tracking/tracker.ts';
 import { ConflictError } from '../../util/errors.ts';
+import { versionsFor } from '../../versions/versions.ts';
 import type { ModelManager } from '../model-manager.ts';
 import { problemResponses } from '../schemas.ts';
 
@@ -78,14 +79,14 @@ const ModelsState = Type.Object({
 });
 
 /** Runs and model versions written by `cinerec train` (files under config.modelsDir). */
-export const pipelineRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec; models: ModelManager | null }> = async (
+export const pipelineRoutes: FastifyPluginAsyncTypebox<{ services: Services; models: ModelManager | null }> = async (
   app,
-  { cinerec, models },
+  { services, models },
 ) => {
-  const config = cinerec.config;
+  const config = services.served.config;
   const state = () => ({
     ...versionsFor(config).state(),
-    served: cinerec.version?.id ?? null,
+    served: services.served.version?.id ?? null,
     retraining: models?.retrainRunning ?? false,
     lastRetrain: models?.lastRetrain ?? null,
   });
@@ -156,7 +157,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec; model
     },
     async (request) => {
       const versions = versionsFor(config);
-      versions.verify(request.params.version);
+      versions.verify(request.params.version, { content: true });
       // Load first, then point active.json at it: a version that cannot be served never becomes active.
       await models?.activate(request.params.version);
       versions.activate(request.params.version);

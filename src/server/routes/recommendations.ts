@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Cinerec } from '../../recommend/service.ts';
+import type { Services } from '../../serving/services.ts';
 import { PopularList, problemResponses } from '../schemas.ts';
 
-export const recommendationRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
-  const { defaultK, maxK } = cinerec.config.recommend;
+export const recommendationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const { defaultK, maxK } = services.served.config.recommend;
   app.get(
     '/recommendations/popular',
     {
@@ -34,7 +34,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec 
     },
     async (request) => {
       const { genres, match, k } = request.query;
-      return cinerec.popularList({ genres: (genres ?? []).flatMap((g) => g.split(',')), match, k });
+      return services.catalogue.popularList({ genres: (genres ?? []).flatMap((g) => g.split(',')), match, k });
     },
   );
 };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Cinerec } from '../../recommend/service.ts';
+import type { Services } from '../../serving/services.ts';
 import { MovieId, problemResponses, RuleAction, RuleView } from '../schemas.ts';
 
 // Date or date-time; the service turns a bare date into the end of that day.
@@ -26,7 +26,7 @@ const RuleBody = Type.Object(
 
 const MovieParams = Type.Object({ movieId: MovieId });
 
-export const ruleRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
+export const ruleRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get(
     '/rules',
     {
@@ -36,7 +36,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async
         response: { 200: Type.Object({ items: Type.Array(RuleView) }, { description: 'all rules' }) },
       },
     },
-    async () => ({ items: cinerec.listRules() }),
+    async () => ({ items: services.rules.list() }),
   );
 
   // PUT and DELETE need the admin token: auth.ts marks every mutating /v1 route.
@@ -53,8 +53,8 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async
     },
     async (request) => {
       const { movieId } = request.params;
-      await cinerec.putRule({ movieId, ...request.body });
-      const rule = cinerec.listRules().find((r) => r.movieId === movieId);
+      await services.rules.put({ movieId, ...request.body });
+      const rule = services.rules.list().find((r) => r.movieId === movieId);
       if (!rule) throw new Error(`rule for movie ${movieId} vanished after it was written`);
       return rule;
     },
@@ -71,7 +71,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async
       },
     },
     async (request, reply) => {
-      await cinerec.removeRule(request.params.movieId);
+      await services.rules.remove(request.params.movieId);
       return reply.code(204).send(null);
     },
   );

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Cinerec } from '../../recommend/service.ts';
+import type { Services } from '../../serving/services.ts';
 import { problemResponses, UserSegments, UserSegmentView } from '../schemas.ts';
 
 /** User segments: the segmentation, and any stored or live user's segment. */
-export const segmentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
+export const segmentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get(
     '/segments/users',
     {
@@ -20,7 +20,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
         response: { 200: UserSegments },
       },
     },
-    async () => cinerec.userSegments(),
+    async () => services.segments.userSegments(),
   );
 
   app.get(
@@ -36,6 +36,6 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = as
         response: { 200: UserSegmentView, ...problemResponses(400, 404) },
       },
     },
-    async (request) => cinerec.userSegment(request.params.id),
+    async (request) => services.segments.userSegment(request.params.id),
   );
 };

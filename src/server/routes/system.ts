@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Cinerec } from '../../recommend/service.ts';
+import type { Services } from '../../serving/services.ts';
 import { GenreList, Health, StoreInfo } from '../schemas.ts';
 
 /** Health at the root (for probes); info and genres under /v1 (see app.ts for the prefixes). */
-export const healthRoute: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
+export const healthRoute: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const started = performance.now();
   app.get(
     '/health',
@@ -16,7 +16,7 @@ export const healthRoute: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = asyn
     },
     async () => {
       // Reads the store, so a broken store shows up here as a 500 rather than as a false "ok".
-      const [dataset, counts] = await Promise.all([cinerec.store.dataset(), cinerec.store.counts()]);
+      const [dataset, counts] = await Promise.all([services.served.store.dataset(), services.served.store.counts()]);
       return {
         status: 'ok' as const,
         dataset: dataset?.name ?? null,
@@ -28,7 +28,7 @@ export const healthRoute: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = asyn
   );
 };
 
-export const systemRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
+export const systemRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get(
     '/info',
     {
@@ -38,7 +38,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = asy
         response: { 200: StoreInfo },
       },
     },
-    async () => cinerec.info(),
+    async () => services.catalogue.info(),
   );
 
   app.get(
@@ -50,6 +50,6 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = asy
         response: { 200: GenreList },
       },
     },
-    async () => ({ items: cinerec.genres() }),
+    async () => ({ items: services.catalogue.genres() }),
   );
 };

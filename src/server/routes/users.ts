@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Cinerec } from '../../recommend/service.ts';
+import type { Services } from '../../serving/services.ts';
 import { PredictionList, problemResponses, RatingsBody, RecommendationList, UserView } from '../schemas.ts';
 
 const UserParams = Type.Object({ id: Type.Integer({ minimum: 1, description: 'user id' }) });
 
 /** Users created and rated while serving, and their recommendations through the router. */
-export const userRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async (app, { cinerec }) => {
-  const { defaultK, maxK } = cinerec.config.recommend;
+export const userRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const { defaultK, maxK } = services.served.config.recommend;
 
   app.get(
     '/users/:id',
@@ -20,7 +20,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async
         response: { 200: UserView, ...problemResponses(400, 404) },
       },
     },
-    async (request) => cinerec.user(request.params.id, request.query.limit),
+    async (request) => services.viewers.user(request.params.id, request.query.limit),
   );
 
   app.get(
@@ -39,7 +39,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async
       },
     },
     async (request) =>
-      cinerec.recommend({
+      services.recommendations.recommend({
         userId: request.params.id,
         ...(request.query.k !== undefined ? { k: request.query.k } : {}),
         ...(request.query.strategy ? { strategy: request.query.strategy } : {}),
@@ -69,7 +69,11 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async
       },
     },
     async (request) =>
-      cinerec.predictions(request.params.id, request.query.movies.split(',').map(Number), request.query.model ?? 'mf'),
+      services.predictions.predictions(
+        request.params.id,
+        request.query.movies.split(',').map(Number),
+        request.query.model ?? 'mf',
+      ),
   );
 
   app.post(
@@ -84,7 +88,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async
       },
     },
     async (request, reply) => {
-      const user = await cinerec.addUser(request.body.ratings);
+      const user = await services.viewers.addUser(request.body.ratings);
       reply.code(201).header('location', `/v1/users/${user.userId}`);
       return user;
     },
@@ -101,6 +105,6 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cinerec: Cinerec }> = async
         response: { 200: UserView, ...problemResponses(400, 404) },
       },
     },
-    async (request) => cinerec.rate(request.params.id, request.body.ratings),
+    async (request) => services.viewers.rate(request.params.id, request.body.ratings),
   );
 };

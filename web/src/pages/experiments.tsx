@@ -76,7 +76,13 @@ const statusWords: Record<RunStatus, string> = {
 };
 
 /** What a stage's curve steps count. */
-const X_LABEL: Record<string, string> = { als: 'iteration', rating: 'epoch', segments: 'k', neural: 'epoch' };
+const X_LABEL: Record<string, string> = {
+  als: 'iteration',
+  mf: 'epoch',
+  'movie-segments': 'k',
+  'user-segments': 'k',
+  neural: 'epoch',
+};
 
 const runUrl = (id: string) => `/v1/runs/${encodeURIComponent(id)}`;
 

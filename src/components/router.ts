@@ -1,0 +1,68 @@
+import { CONTENT } from './content.ts';
+import { defineStrategy } from './define.ts';
+import { int, num, section, text } from './params.ts';
+
+/** The scenario router: cold start, watched, few ratings or personalised. */
+export const ROUTER = section('router', 'the scenario router', {
+  minRatings: int(5, { min: 0, doc: 'fewer ratings than this → the few-ratings blend' }),
+  minPositive: int(3, { min: 0, doc: 'fewer positive ratings than this → the blend as well' }),
+  positiveRating: num(4, { doc: 'ratings at or above this are positive' }),
+  contentWeight: num(0.2, {
+    min: 0,
+    max: 1,
+    doc: 'weight of content similarity in the few-ratings blend (the rest is popularity)',
+    search: { kind: 'uniform', min: 0, max: 1 },
+  }),
+  personalised: text('ease', 'strategy for viewers with a rich history'),
+});
+
+export const contentPopularStrategy = defineStrategy({
+  name: 'content-popular',
+  description: 'content similarity to the liked movies blended with popularity (the few-ratings path)',
+  reads: [ROUTER, CONTENT],
+  params: {
+    genres: 'content.weights.genres',
+    year: 'content.weights.year',
+    tags: 'content.weights.tags',
+    genome: 'content.weights.genome',
+    stats: 'content.weights.stats',
+    dimensions: 'content.dimensions',
+    clusters: 'content.clusters',
+    positiveRating: 'content.positiveRating',
+    contentWeight: 'router.contentWeight',
+  },
+  models: ['content'],
+  async create({ data, settings, models }) {
+    const { BlendStrategy } = await import('../recommend/strategies/blend.ts');
+    const { ContentStrategy } = await import('../recommend/strategies/content.ts');
+    const content = new ContentStrategy(await models.get('content'), data.catalogue, settings.content.positiveRating);
+    return new BlendStrategy(content, settings.router.contentWeight, data);
+  },
+});
+
+export const routerStrategy = defineStrategy({
+  name: 'router',
+  description: 'the scenario router: cold start, watched, few ratings (content + popularity) or personalised',
+  reads: [ROUTER],
+  params: {
+    minRatings: 'router.minRatings',
+    minPositive: 'router.minPositive',
+    positiveRating: 'router.positiveRating',
+    contentWeight: 'router.contentWeight',
+  },
+  models: [],
+  uses: (s) => ['popular', 'content', 'content-popular', s.router.personalised],
+  async create({ settings, strategy }) {
+    const { RouterStrategy } = await import('../recommend/router.ts');
+    const r = settings.router;
+    return new RouterStrategy(
+      {
+        coldStart: await strategy('popular'),
+        watched: await strategy('content'),
+        fewRatings: await strategy('content-popular'),
+        personalised: await strategy(r.personalised, 'als'),
+      },
+      r,
+    );
+  },
+});

@@ -1,0 +1,238 @@
+import { trainingDataOf } from '../components/data.ts';
+import { SERVED_MODELS } from '../components/index.ts';
+import { StoredModels } from '../components/stored.ts';
+import { StrategyBook } from '../components/strategy-book.ts';
+import type { Config } from '../config/config.ts';
+import { Catalogue } from '../data/catalogue.ts';
+import { Interactions } from '../data/interactions.ts';
+import { changedUsers } from '../data/rating-diff.ts';
+import type { MovieContent } from '../features/content-features.ts';
+import type { PopularityModel } from '../models/popularity.ts';
+import { historyOf } from '../recommend/history.ts';
+import { LiveUsers } from '../recommend/live-users.ts';
+import { RankingPipeline } from '../recommend/pipeline.ts';
+import { RuleSet } from '../recommend/rules.ts';
+import type { PopularStrategy } from '../recommend/strategies/popular.ts';
+import type { History, Strategy, TrainingData } from '../recommend/strategy.ts';
+import type { RatingColumns, Store } from '../store/types.ts';
+import { NotFoundError } from '../util/errors.ts';
+import { Mutex } from '../util/mutex.ts';
+import type { ServedVersion } from './version.ts';
+
+/** Users whose stored ratings differ from a version's snapshot are served live (folded in), with every rating. */
+function serveChangedUsers(
+  live: LiveUsers,
+  catalogue: Catalogue,
+  snapshot: RatingColumns,
+  stored: RatingColumns,
+): void {
+  for (const u of changedUsers(snapshot, stored)) {
+    live.set(u.userId, { items: Int32Array.from(u.movieIds, (m) => catalogue.indexOf(m)), ratings: u.ratings });
+  }
+}
+
+/**
+ * The state every service reads: one model version (or none yet), the data it was trained on plus what the store
+ * gained since (movies placed, users folded in), the rules, and the models, loaded on first use and never fitted.
+ * A new version gets a new Served; the server swaps them whole.
+ */
+export class Served {
+  /** Serialises mutations of the store and of this state. */
+  readonly writes = new Mutex();
+  readonly pipeline: RankingPipeline;
+  /** Loaded with the version: search, movie pages and the cold-start list all read it. */
+  private popularStrategy: PopularStrategy | null = null;
+  private ranksOf: { size: number; ranks: Int32Array } | null = null;
+
+  private constructor(
+    readonly store: Store,
+    readonly config: Config,
+    readonly version: ServedVersion | null,
+    readonly data: TrainingData,
+    readonly models: StoredModels,
+    readonly strategies: StrategyBook,
+    public rules: RuleSet,
+    readonly log: (line: string) => void,
+  ) {
+    this.pipeline = new RankingPipeline(
+      () => this.data,
+      () => this.rules,
+    );
+  }
+
+  /**
+   * With a version, its snapshot is the training data and its models are served; what the store gained since
+   * (users, ratings, movies) is served live until the next training takes it in. Without one, only what needs no
+   * model works (search, genres, rules, data info); the rest says to train.
+   */
+  static async load(
+    store: Store,
+    config: Config,
+    version: ServedVersion | null,
+    log: (line: string) => void = () => {},
+  ): Promise<Served> {
+    const catalogue = new Catalogue(await store.listMovies());
+    const stored = await store.ratingColumns();
+    const dataset = await store.dataset();
+    const live = new LiveUsers();
+    let data: TrainingData;
+    if (version) {
+      const trained = trainingDataOf(version.snapshot);
+      checkExtends(version, catalogue);
+      const extra = catalogue.size > version.snapshot.movies.length;
+      data = {
+        catalogue,
+        interactions: Interactions.build(version.snapshot.ratings, catalogue),
+        scale: trained.scale,
+        // Movies added since training bring their own tags and genome: then the store's are the complete set.
+        content: extra ? await contentFromStore(store) : trained.content!,
+        live,
+      };
+      serveChangedUsers(live, catalogue, version.snapshot.ratings, stored);
+    } else {
+      data = {
+        catalogue,
+        interactions: Interactions.build(stored, catalogue),
+        scale: dataset?.scale ?? { min: 0.5, max: 5, step: 0.5 },
+        live,
+      };
+    }
+    const models = new StoredModels(
+      (name) => version?.model(name) ?? null,
+      data,
+      version?.config ?? config,
+      (name) => version?.verify(`${name}/`),
+      version ? `model version ${version.id}` : 'the store (no model version is trained yet)',
+    );
+    const strategies = new StrategyBook(data, config, models, log);
+    const served = new Served(
+      store,
+      config,
+      version,
+      data,
+      models,
+      strategies,
+      new RuleSet(await store.listRules()),
+      log,
+    );
+    if (version) served.popularStrategy = (await strategies.get('popular')) as PopularStrategy;
+    return served;
+  }
+
+  get catalogue(): Catalogue {
+    return this.data.catalogue;
+  }
+
+  get live(): LiveUsers {
+    return this.data.live!;
+  }
+
+  /** The weighted-rating model, grown to the catalogue when movies were added (null without a version). */
+  popularity(): PopularityModel | null {
+    return this.popularStrategy?.model() ?? null;
+  }
+
+  /** Ratings per catalogue index in the training data (search orders by it; it needs no model). */
+  votes(index: number): number {
+    const p = this.popularity();
+    return p ? (p.votes[index] ?? 0) : (this.data.interactions.itemCounts()[index] ?? 0);
+  }
+
+  /** 1-based rank of a movie by weighted rating in the whole catalogue (0 without a version). */
+  rank(index: number): number {
+    const p = this.popularity();
+    if (!p) return 0;
+    const n = this.catalogue.size;
+    if (!this.ranksOf || this.ranksOf.size !== n) {
+      const score = p.score;
+      const order = Array.from({ length: n }, (_, i) => i).sort(
+        (a, b) => (score[b] ?? p.C) - (score[a] ?? p.C) || a - b,
+      );
+      const ranks = new Int32Array(n);
+      order.forEach((idx, r) => {
+        ranks[idx] = r;
+      });
+      this.ranksOf = { size: n, ranks };
+    }
+    return this.ranksOf.ranks[index]! + 1;
+  }
+
+  /** A registered strategy over the served models. */
+  strategy(name: string): Promise<Strategy> {
+    return this.strategies.get(name);
+  }
+
+  async popular(): Promise<PopularStrategy> {
+    return (await this.strategies.get('popular')) as PopularStrategy;
+  }
+
+  /** The user's whole history now (training row or live overlay). */
+  historyOf(userId: number): History {
+    return historyOf({ userId }, this.data);
+  }
+
+  requireUser(userId: number, field = 'userId'): void {
+    if (this.live.has(userId) || this.data.interactions.userOf(userId) >= 0) return;
+    throw new NotFoundError(`no user with id ${userId}`, field);
+  }
+
+  /**
+   * Loads every model of the version and builds the router before the server listens, so that no request waits
+   * for a load.
+   */
+  async warm(): Promise<void> {
+    if (!this.version) return;
+    await this.models.loadAll(SERVED_MODELS.map((m) => m.name));
+    await this.strategies.get('router');
+    await this.strategies.get('content-cluster');
+    for (const name of ['hybrid', 'user-cluster', 'segment', 'neural'])
+      await this.strategies.get(name).catch((err: unknown) => this.log(`${name}: ${(err as Error).message}`));
+  }
+
+  /**
+   * Places a movie just added to the catalogue (its last index) into every model already loaded: content first
+   * (the hybrid bridge reads its vector), then the hybrid space and ALS, then the movie segments. Models loaded
+   * later place it themselves. Nothing is refitted.
+   */
+  async placeMovie(index: number, content: MovieContent): Promise<{ cluster: number }> {
+    const contentIndex = await this.models.get('content');
+    const placed = contentIndex.add(index, content);
+    const hybrid = this.models.loaded('hybrid');
+    const als = this.models.loaded('als');
+    if (hybrid && als) als.setItemFactor(index, hybrid.place(index, contentIndex.model).factors);
+    const seg = this.models.loaded('movie-segments');
+    if (seg && seg.assignment.length === index) {
+      const { placeMovie } = await import('../models/movie-segments.ts');
+      const grown = new Int32Array(index + 1);
+      grown.set(seg.assignment);
+      grown[index] = placeMovie(seg, this.catalogue, index);
+      seg.assignment = grown;
+    }
+    return placed;
+  }
+
+  /** Takes over rules and live users written to the store since this state loaded (before a swap). */
+  async catchUp(): Promise<void> {
+    this.rules = new RuleSet(await this.store.listRules());
+    if (!this.version) return;
+    serveChangedUsers(this.live, this.catalogue, this.version.snapshot.ratings, await this.store.ratingColumns());
+  }
+}
+
+function checkExtends(version: ServedVersion, catalogue: Catalogue): void {
+  const snap = version.snapshot.movies;
+  for (let i = 0; i < snap.length; i++) {
+    if (catalogue.movies[i]?.movieId !== snap[i]!.movieId)
+      throw new Error(
+        `model version ${version.id}: the store's movies do not extend the version's (movie ${snap[i]!.movieId} at row ${i}); retrain with \`npx cinerec train\``,
+      );
+  }
+}
+
+async function contentFromStore(store: Store): Promise<NonNullable<TrainingData['content']>> {
+  return {
+    tags: await store.movieTagCounts(),
+    genomeTags: await store.genomeTags(),
+    genome: await store.genomeColumns(),
+  };
+}

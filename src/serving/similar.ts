@@ -1,0 +1,64 @@
+import type { ContentIndex } from '../models/content-index.ts';
+import type { RankedItem } from '../recommend/pipeline.ts';
+import type { HybridStrategy } from '../recommend/strategies/hybrid.ts';
+import type { Strategy } from '../recommend/strategy.ts';
+import { NotFoundError, ValidationError } from '../util/errors.ts';
+import { checkK } from './checks.ts';
+import type { Served } from './served.ts';
+import { round4, type SimilarList, type SimilarMethod, type SimilarMovie, summary } from './views.ts';
+
+const METHODS: readonly SimilarMethod[] = ['content', 'cluster', 'hybrid'];
+
+/** Similar movies: by content (all movies, or within the movie's cluster) or in the hybrid ALS ⊕ content space. */
+export class SimilarService {
+  constructor(private readonly served: Served) {}
+
+  async similar(movieId: number, options: { k?: number; method?: SimilarMethod } = {}): Promise<SimilarList> {
+    const catalogue = this.served.catalogue;
+    const movie = catalogue.get(movieId);
+    if (!movie) throw new NotFoundError(`no movie with id ${movieId}`, 'movieId');
+    const method = options.method ?? 'content';
+    if (!METHODS.includes(method))
+      throw new ValidationError(`method must be "content", "cluster" or "hybrid", not "${String(method)}"`, 'method');
+    const k = checkK(this.served.config, options.k);
+    const content = await this.served.models.get('content');
+    const index = catalogue.indexOf(movieId);
+    let strategy: Strategy;
+    if (method === 'hybrid') {
+      const hybrid = (await this.served.strategy('hybrid')) as HybridStrategy;
+      // Cosine in the hybrid space (ALS ⊕ content) to this one movie.
+      strategy = {
+        name: 'hybrid-similar',
+        description: 'hybrid similarity',
+        score: (_q, scores) => {
+          hybrid.similarTo(index, scores);
+          return undefined;
+        },
+      };
+    } else {
+      strategy = await this.served.strategy(method === 'cluster' ? 'content-cluster' : 'content');
+    }
+    const ranked = this.served.pipeline.rank(strategy, { ctx: { watched: [movieId] }, k, explain: false });
+    return {
+      movie: { ...summary(movie), cluster: content.clusterOf(index) },
+      method,
+      items: ranked.map((r) => this.item(content, index, r)),
+    };
+  }
+
+  private item(content: ContentIndex, seed: number, r: RankedItem): SimilarMovie {
+    const shared = content.shared(seed, r.index);
+    const parts = [
+      shared.genres.length ? `shares ${shared.genres.join(', ')}` : '',
+      shared.tags.length ? `tags ${shared.tags.join(', ')}` : '',
+    ].filter(Boolean);
+    return {
+      ...summary(this.served.catalogue.movies[r.index]!),
+      score: round4(r.score),
+      cluster: content.clusterOf(r.index),
+      promoted: r.promoted,
+      shared,
+      reason: parts.length ? parts.join('; ') : 'similar in content',
+    };
+  }
+}
