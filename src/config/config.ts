@@ -42,6 +42,11 @@ export const BASE_SETTINGS = {
       port: int(8080, { min: 0, max: 65535, doc: 'port (0 picks a free one)' }),
       bodyLimit: int(1024 * 1024, { min: 1024, max: 100 * 1024 * 1024, doc: 'largest request body in bytes' }),
       logLevel: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'log level'),
+      workers: int(0, {
+        min: 0,
+        max: 256,
+        doc: 'serving processes (each loads the model version; the store owner forks them); 0 = one per core, 1 = a single process',
+      }),
     },
     'the HTTP server',
   ),
@@ -154,6 +159,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   CINEREC_HOST: 'server.host',
   CINEREC_PORT: 'server.port',
   CINEREC_LOG_LEVEL: 'server.logLevel',
+  CINEREC_WORKERS: 'server.workers',
 };
 
 export interface LoadOptions {

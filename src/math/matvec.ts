@@ -208,6 +208,64 @@ export function multiplyJs(v: Float32Array, d: number, n: number, q: Float32Arra
   }
 }
 
+/**
+ * out[t − from] = Σ_k v[rows[t]·d + k]·q[qOffset + k] for t in [from, to): the dot products of listed rows of a
+ * row-major matrix with one vector (often another row of the same matrix), each summed over k in order in
+ * float64, so every value is bit for bit the one-pair loop's. Four rows per step share each q[k] load. A row
+ * index outside the matrix (rows[t]·d + d > v.length) gives NaN.
+ */
+export function dotRows(
+  v: Float32Array,
+  d: number,
+  rows: Int32Array,
+  from: number,
+  to: number,
+  q: Float32Array,
+  qOffset: number,
+  out: Float64Array,
+): void {
+  const n = Math.floor(v.length / d);
+  let t = from;
+  for (; t + 4 <= to; t += 4) {
+    const a0 = rows[t]!;
+    const a1 = rows[t + 1]!;
+    const a2 = rows[t + 2]!;
+    const a3 = rows[t + 3]!;
+    if (a0 >= n || a1 >= n || a2 >= n || a3 >= n || a0 < 0 || a1 < 0 || a2 < 0 || a3 < 0) {
+      for (let r = t; r < t + 4; r++) out[r - from] = dotRow(v, d, rows[r]!, n, q, qOffset);
+      continue;
+    }
+    const o0 = a0 * d;
+    const o1 = a1 * d;
+    const o2 = a2 * d;
+    const o3 = a3 * d;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let k = 0; k < d; k++) {
+      const x = q[qOffset + k]!;
+      s0 += v[o0 + k]! * x;
+      s1 += v[o1 + k]! * x;
+      s2 += v[o2 + k]! * x;
+      s3 += v[o3 + k]! * x;
+    }
+    out[t - from] = s0;
+    out[t - from + 1] = s1;
+    out[t - from + 2] = s2;
+    out[t - from + 3] = s3;
+  }
+  for (; t < to; t++) out[t - from] = dotRow(v, d, rows[t]!, n, q, qOffset);
+}
+
+function dotRow(v: Float32Array, d: number, a: number, n: number, q: Float32Array, qOffset: number): number {
+  if (!(a >= 0 && a < n)) return Number.NaN;
+  const o = a * d;
+  let s = 0;
+  for (let k = 0; k < d; k++) s += v[o + k]! * q[qOffset + k]!;
+  return s;
+}
+
 export interface DenseRowsOptions {
   /** false forces the JS fallback for this matrix; default: use SIMD when `simdAvailable`. */
   simd?: boolean;

@@ -154,6 +154,19 @@ export class AlsModel {
   private readonly solver: RowSolver;
   private foldIndex = new Int32Array(64);
   private foldRatings = new Float32Array(64);
+  /** The prepared explanation (prepareExplanation): its own solver and entries, so fold-ins do not disturb it. */
+  private readonly explainer: RowSolver;
+  private explainIndex = new Int32Array(64);
+  private explainRatings = new Float32Array(64);
+  private explainCount = 0;
+  private explainW = new Float64Array(0);
+  /** Numbers each prepareExplanation, so a caller can tell whether the prepared history is still its own. */
+  private explainToken = 0;
+  /**
+   * Changes whenever an item factor does (setItemFactor, which also moves YᵀY): a user folded in before a change
+   * is stale after it.
+   */
+  revision = 0;
 
   private constructor(
     params: AlsParams,
@@ -173,6 +186,8 @@ export class AlsModel {
     this.itemFactors = itemFactors.subarray(0, nItems * params.factors);
     this.conf = confidenceSpec(params, ratingMax);
     this.solver = new RowSolver(params.factors);
+    this.explainer = new RowSolver(params.factors);
+    this.explainW = new Float64Array(params.factors);
   }
 
   /** Fits on the interactions (ratings as implicit feedback); see AlsParams. Workers are stopped before it returns. */
@@ -313,15 +328,7 @@ export class AlsModel {
       this.foldIndex = new Int32Array(size);
       this.foldRatings = new Float32Array(size);
     }
-    let n = 0;
-    for (let k = 0; k < index.length; k++) {
-      const j = index[k]!;
-      if (!(j >= 0 && j < limit && Number.isInteger(j))) continue;
-      this.foldIndex[n] = j;
-      this.foldRatings[n] = ratings[k]!;
-      n++;
-    }
-    return n;
+    return gatherInto(index, ratings, limit, this.foldIndex, this.foldRatings);
   }
 
   /** scores[i] = x · y_i for every item i < nItems (float64 sums rounded to float32). */
@@ -340,31 +347,94 @@ export class AlsModel {
    * by weight, highest first (ties by item). Costs one fold-in (a Cholesky factorisation) plus O(n·f).
    */
   explain(items: ArrayLike<number>, ratings: ArrayLike<number>, item: number): { item: number; weight: number }[] {
-    const f = this.factors;
+    this.checkExplained(item);
+    if (this.prepareExplanation(items, ratings) === 0) return [];
+    const w = this.solveExplained(item);
+    const out: { item: number; weight: number }[] = [];
+    for (let k = 0; k < this.explainCount; k++) {
+      const weight = this.contribution(k, w);
+      if (weight !== null) out.push({ item: this.explainIndex[k]!, weight });
+    }
+    return out.sort((a, b) => b.weight - a.weight || a.item - b.item);
+  }
+
+  /**
+   * Factors one history's system W_u⁻¹ = YᵀC_uY + λI for explanations of many items (strongestContribution), so
+   * a list of k reasons costs one factorisation, not k. Returns a token: while `explanationToken` still equals
+   * it, the prepared history is this one.
+   */
+  prepareExplanation(items: ArrayLike<number>, ratings: ArrayLike<number>): number {
+    if (items.length !== ratings.length) {
+      throw new RangeError(`explain: ${items.length} indices but ${ratings.length} ratings`);
+    }
+    if (items.length > this.explainIndex.length) {
+      const size = Math.max(items.length, this.explainIndex.length * 2);
+      this.explainIndex = new Int32Array(size);
+      this.explainRatings = new Float32Array(size);
+    }
+    const n = gatherInto(items, ratings, this.nItems, this.explainIndex, this.explainRatings);
+    this.explainCount = n;
+    this.explainToken++;
+    if (n === 0) return 0;
+    const s = this.explainer;
+    s.weigh(this.explainRatings, 0, n, this.conf);
+    s.buildSystem(this.gramian(), this.params.regularization, this.itemFactors, this.explainIndex, 0, n);
+    cholesky(s.a, this.factors);
+    return this.explainToken;
+  }
+
+  /** The token of the history prepared last (0 when it had no entries). */
+  get explanationToken(): number {
+    return this.explainCount === 0 ? 0 : this.explainToken;
+  }
+
+  /**
+   * The strongest contribution to `item` in the prepared history: explain()'s first entry (highest weight, ties by
+   * item), without building the list; null when nothing contributes.
+   */
+  strongestContribution(item: number): { item: number; weight: number } | null {
+    this.checkExplained(item);
+    if (this.explainCount === 0) return null;
+    const w = this.solveExplained(item);
+    let best = -1;
+    let bestWeight = 0;
+    for (let k = 0; k < this.explainCount; k++) {
+      const weight = this.contribution(k, w);
+      if (weight === null) continue;
+      const j = this.explainIndex[k]!;
+      if (best < 0 || weight > bestWeight || (weight === bestWeight && j < best)) {
+        best = j;
+        bestWeight = weight;
+      }
+    }
+    return best < 0 ? null : { item: best, weight: bestWeight };
+  }
+
+  private checkExplained(item: number): void {
     if (!(Number.isInteger(item) && item >= 0 && item < this.nItems)) {
       throw new RangeError(`explain: item ${item} not in [0, ${this.nItems})`);
     }
-    const n = this.gather(items, ratings, this.nItems);
-    if (n === 0) return [];
-    const s = this.solver;
-    s.weigh(this.foldRatings, 0, n, this.conf);
-    s.buildSystem(this.gramian(), this.params.regularization, this.itemFactors, this.foldIndex, 0, n);
-    cholesky(s.a, f);
-    // w = W_u y_item (b is free scratch after buildSystem).
-    const w = s.b;
+  }
+
+  /** W_u y_item from the prepared factor. */
+  private solveExplained(item: number): Float64Array {
+    const f = this.factors;
+    const w = this.explainW;
     for (let k = 0; k < f; k++) w[k] = this.itemFactors[item * f + k]!;
-    choleskySolve(s.a, f, w);
-    const out: { item: number; weight: number }[] = [];
-    for (let k = 0; k < n; k++) {
-      const j = this.foldIndex[k]!;
-      const r = this.foldRatings[k]!;
-      if (r < this.conf.negativeBelow) continue;
-      const c = 1 + s.weightOf(k);
-      let dot = 0;
-      for (let a = 0; a < f; a++) dot += w[a]! * this.itemFactors[j * f + a]!;
-      out.push({ item: j, weight: c * dot });
-    }
-    return out.sort((a, b) => b.weight - a.weight || a.item - b.item);
+    choleskySolve(this.explainer.a, f, w);
+    return w;
+  }
+
+  /** Entry k's contribution s_ij·c_uj, or null for a negative-preference entry. */
+  private contribution(k: number, w: Float64Array): number | null {
+    const f = this.factors;
+    const r = this.explainRatings[k]!;
+    if (r < this.conf.negativeBelow) return null;
+    const j = this.explainIndex[k]!;
+    const c = 1 + this.explainer.weightOf(k);
+    let dot = 0;
+    for (let a = 0; a < f; a++) dot += w[a]! * this.itemFactors[j * f + a]!;
+    return c * dot;
   }
 
   /**
@@ -385,6 +455,7 @@ export class AlsModel {
       this.nItems = rows;
       this.itemFactors = this.itemStore.subarray(0, rows * f);
     }
+    this.revision++;
     const o = index * f;
     const g = this.itemGram;
     if (g) {
@@ -428,4 +499,23 @@ export class AlsModel {
     }
     return new AlsModel(meta.params, meta.ratingMax, meta.nUsers, meta.nItems, arrays.userFactors, arrays.itemFactors);
   }
+}
+
+/** Copies the entries with an index in [0, limit) into index/ratings scratch (long enough); returns their number. */
+function gatherInto(
+  index: ArrayLike<number>,
+  ratings: ArrayLike<number>,
+  limit: number,
+  outIndex: Int32Array,
+  outRatings: Float32Array,
+): number {
+  let n = 0;
+  for (let k = 0; k < index.length; k++) {
+    const j = index[k]!;
+    if (!(j >= 0 && j < limit && Number.isInteger(j))) continue;
+    outIndex[n] = j;
+    outRatings[n] = ratings[k]!;
+    n++;
+  }
+  return n;
 }

@@ -38,6 +38,10 @@ export class EaseModel {
   private nItems = 0;
   private v = new Float64Array(0);
   private w = new Float64Array(0);
+  /** Scratch of one request: users with v ≠ 0 (ascending), item sums (primal), K·x_j for explanations. */
+  private nz = new Int32Array(0);
+  private t = new Float64Array(0);
+  private c = new Float64Array(0);
 
   constructor(readonly params: EaseParams = EASE_DEFAULTS) {
     if (!(params.lambda > 0)) throw new ValidationError('ease lambda must be above 0', 'lambda');
@@ -118,10 +122,12 @@ export class EaseModel {
   /** Scores every item for a history (catalogue indices); items beyond the fitted catalogue get 0. */
   scoreInto(history: Int32Array, out: Float32Array): void {
     const n = this.nItems;
-    out.fill(0);
+    out.fill(0, n);
     if (this.mode === 'primal') {
       const p = this.p;
-      const t = new Float64Array(n);
+      if (this.t.length < n) this.t = new Float64Array(n);
+      const t = this.t;
+      t.fill(0, 0, n);
       for (let h = 0; h < history.length; h++) {
         const i = history[h]!;
         if (i >= n) continue;
@@ -142,23 +148,22 @@ export class EaseModel {
       if (i >= n) continue;
       for (let p = csc.indptr[i]!; p < csc.indptr[i + 1]!; p++) v[csc.users[p]!]! += 1;
     }
-    // w = K v (K symmetric).
-    const k = this.k;
-    for (let a = 0; a < nu; a++) {
-      const ra = a * nu;
-      let s = 0;
-      for (let b = 0; b < nu; b++) s += k[ra + b]! * v[b]!;
-      w[a] = s;
-    }
-    // (xP)_j = (x_j − (wX)_j)/λ; for unseen j, s_j = (wX)_j / (λ·P_jj).
+    // w = K v over the users with v ≠ 0 only, each w_a summed over b in ascending order: a zero term adds
+    // nothing (a sum that starts at +0 is never −0), so this is the full product bit for bit.
+    if (this.nz.length < nu) this.nz = new Int32Array(nu);
+    const nz = this.nz;
+    let m = 0;
+    for (let b = 0; b < nu; b++) if (v[b] !== 0) nz[m++] = b;
+    rowDots(this.k, nu, nu, nz, 0, m, v, w);
+    // (xP)_j = (x_j − (wX)_j)/λ; for unseen j, s_j = (wX)_j / (λ·P_jj). (wX)_j is summed over j's raters in
+    // ascending user order (the item-major copy lists them so), as a pass over the users' rows would.
     const lambda = this.params.lambda;
-    const t = new Float64Array(n);
-    for (let u = 0; u < nu; u++) {
-      const wu = w[u]!;
-      if (wu === 0) continue;
-      for (let p = x.indptr[u]!; p < x.indptr[u + 1]!; p++) t[x.items[p]!]! += wu;
+    const { indptr, users } = csc;
+    for (let j = 0; j < n; j++) {
+      let t = 0;
+      for (let p = indptr[j]!; p < indptr[j + 1]!; p++) t += w[users[p]!]!;
+      out[j] = t / (lambda * this.diagP[j]!);
     }
-    for (let j = 0; j < n; j++) out[j] = t[j]! / (lambda * this.diagP[j]!);
   }
 
   /**
@@ -215,5 +220,101 @@ export class EaseModel {
     }
     // P_ij = −x_iᵀ K x_j / λ for i ≠ j.
     return q / this.params.lambda / this.diagP[j]!;
+  }
+
+  /**
+   * B_ij for every listed history item i (items[from, to)) towards one item j, into out[0, to − from): what
+   * weight(i, j) gives, at the cost of one column instead of one pair. In the dual mode c = K·x_j is formed once
+   * (|U_j| entries of each row of K) and each B_ij is the sum of c over i's raters, so a whole history costs
+   * |U_j|·users + Σ|U_i| rather than Σ|U_i|·|U_j|. The sums are grouped differently from weight()'s (c_a first),
+   * which can move the last bits of a weight, never more.
+   */
+  weightsTo(j: number, items: Int32Array, from: number, to: number, out: Float64Array): void {
+    const n = this.nItems;
+    if (j >= n) {
+      out.fill(0, 0, to - from);
+      return;
+    }
+    if (this.mode === 'primal') {
+      for (let k = from; k < to; k++) {
+        const i = items[k]!;
+        out[k - from] = i >= n || i === j ? 0 : -this.p[i * n + j]! / this.diagP[j]!;
+      }
+      return;
+    }
+    const csc = this.x!.byItem();
+    const { indptr, users } = csc;
+    const nu = this.nUsers;
+    if (this.c.length < nu) this.c = new Float64Array(nu);
+    const c = this.c;
+    rowDots(this.k, nu, nu, users, indptr[j]!, indptr[j + 1]!, null, c);
+    const scale = this.params.lambda;
+    const d = this.diagP[j]!;
+    for (let k = from; k < to; k++) {
+      const i = items[k]!;
+      if (i >= n || i === j) {
+        out[k - from] = 0;
+        continue;
+      }
+      let q = 0;
+      for (let p = indptr[i]!; p < indptr[i + 1]!; p++) q += c[users[p]!]!;
+      out[k - from] = q / scale / d;
+    }
+  }
+}
+
+/**
+ * out[a] = Σ_t m[a·ld + cols[t]]·(x ? x[cols[t]] : 1) over t in [from, to), for rows a < rows, each summed over t
+ * in order in float64 (bit for bit what a one-row loop gives); four rows per pass share every column index.
+ */
+function rowDots(
+  m: Float64Array,
+  rows: number,
+  ld: number,
+  cols: Int32Array,
+  from: number,
+  to: number,
+  x: Float64Array | null,
+  out: Float64Array,
+): void {
+  let a = 0;
+  for (; a + 4 <= rows; a += 4) {
+    const r0 = a * ld;
+    const r1 = r0 + ld;
+    const r2 = r1 + ld;
+    const r3 = r2 + ld;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    if (x) {
+      for (let t = from; t < to; t++) {
+        const b = cols[t]!;
+        const xb = x[b]!;
+        s0 += m[r0 + b]! * xb;
+        s1 += m[r1 + b]! * xb;
+        s2 += m[r2 + b]! * xb;
+        s3 += m[r3 + b]! * xb;
+      }
+    } else {
+      for (let t = from; t < to; t++) {
+        const b = cols[t]!;
+        s0 += m[r0 + b]!;
+        s1 += m[r1 + b]!;
+        s2 += m[r2 + b]!;
+        s3 += m[r3 + b]!;
+      }
+    }
+    out[a] = s0;
+    out[a + 1] = s1;
+    out[a + 2] = s2;
+    out[a + 3] = s3;
+  }
+  for (; a < rows; a++) {
+    const r = a * ld;
+    let s = 0;
+    if (x) for (let t = from; t < to; t++) s += m[r + cols[t]!]! * x[cols[t]!]!;
+    else for (let t = from; t < to; t++) s += m[r + cols[t]!]!;
+    out[a] = s;
   }
 }

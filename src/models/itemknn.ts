@@ -13,7 +13,9 @@ export class ItemKnnModel {
   private x: Interactions | null = null;
   private invNorm = new Float64Array(0);
   private v = new Float64Array(0);
-  private t = new Float64Array(0);
+  /** Explanations: mark[u] === stamp when user u rated the item being explained. */
+  private mark = new Int32Array(0);
+  private stamp = 0;
 
   fit(x: Interactions): void {
     assertMayFit('item kNN');
@@ -22,7 +24,6 @@ export class ItemKnnModel {
     this.invNorm = new Float64Array(x.nItems);
     for (let i = 0; i < x.nItems; i++) this.invNorm[i] = counts[i]! > 0 ? 1 / Math.sqrt(counts[i]!) : 0;
     this.v = new Float64Array(x.nUsers);
-    this.t = new Float64Array(x.nItems);
   }
 
   /** Writes the item norms into dir; load() takes the interactions back (scoring reads them). */
@@ -44,7 +45,6 @@ export class ItemKnnModel {
     model.invNorm = new Float64Array(x.nItems);
     model.invNorm.set(a.array('invNorm', 'Float64Array'));
     model.v = new Float64Array(x.nUsers);
-    model.t = new Float64Array(x.nItems);
     return model;
   }
 
@@ -53,22 +53,55 @@ export class ItemKnnModel {
     const n = x.nItems;
     const csc = x.byItem();
     const v = this.v;
-    const t = this.t;
     v.fill(0);
-    t.fill(0);
     for (let h = 0; h < history.length; h++) {
       const i = history[h]!;
       if (i >= n) continue;
       const w = this.invNorm[i]!;
       for (let p = csc.indptr[i]!; p < csc.indptr[i + 1]!; p++) v[csc.users[p]!]! += w;
     }
-    for (let u = 0; u < x.nUsers; u++) {
-      const vu = v[u]!;
-      if (vu === 0) continue;
-      for (let p = x.indptr[u]!; p < x.indptr[u + 1]!; p++) t[x.items[p]!]! += vu;
+    // t_j = Σ v_u over j's raters, in ascending user order (as a pass over the users' rows adds them; a user
+    // with v_u = 0 adds +0, which changes nothing).
+    const { indptr, users } = csc;
+    out.fill(0, n);
+    for (let j = 0; j < n; j++) {
+      let t = 0;
+      for (let p = indptr[j]!; p < indptr[j + 1]!; p++) t += v[users[p]!]!;
+      out[j] = t * this.invNorm[j]!;
     }
-    out.fill(0);
-    for (let j = 0; j < n; j++) out[j] = t[j]! * this.invNorm[j]!;
+  }
+
+  /**
+   * cos(i, j) for every listed history item i (items[from, to)) towards one item j, into out[0, to − from):
+   * j's raters are marked once, then each i counts its marked raters, so a history costs |U_j| + Σ|U_i|. The
+   * counts are whole numbers, so every value equals similarity(i, j).
+   */
+  similaritiesTo(j: number, items: Int32Array, from: number, to: number, out: Float64Array): void {
+    const x = this.x!;
+    if (j >= x.nItems) {
+      out.fill(0, 0, to - from);
+      return;
+    }
+    const { indptr, users } = x.byItem();
+    if (this.mark.length < x.nUsers) this.mark = new Int32Array(x.nUsers);
+    const mark = this.mark;
+    if (++this.stamp > 0x3fffffff) {
+      mark.fill(0);
+      this.stamp = 1;
+    }
+    const stamp = this.stamp;
+    for (let p = indptr[j]!; p < indptr[j + 1]!; p++) mark[users[p]!] = stamp;
+    const nj = this.invNorm[j]!;
+    for (let k = from; k < to; k++) {
+      const i = items[k]!;
+      if (i >= x.nItems) {
+        out[k - from] = 0;
+        continue;
+      }
+      let common = 0;
+      for (let p = indptr[i]!; p < indptr[i + 1]!; p++) if (mark[users[p]!] === stamp) common++;
+      out[k - from] = common * this.invNorm[i]! * nj;
+    }
   }
 
   /** cos(i, j) by merging the two sorted user lists. */

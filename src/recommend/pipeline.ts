@@ -1,4 +1,4 @@
-import { topK } from '../math/topk.ts';
+import { topKInto } from '../math/topk.ts';
 import { historyOf } from './history.ts';
 import type { RuleSet } from './rules.ts';
 import type { Strategy, TrainingData, ViewerContext } from './strategy.ts';
@@ -28,6 +28,8 @@ export interface RankRequest {
  */
 export class RankingPipeline {
   private scratch = new Float32Array(0);
+  private best = new Int32Array(0);
+  private readonly promoted = new Set<number>();
 
   constructor(
     private readonly data: () => TrainingData,
@@ -49,10 +51,13 @@ export class RankingPipeline {
       const i = catalogue.indexOf(id);
       if (i >= 0) scores[i] = Number.NEGATIVE_INFINITY;
     }
-    const promoted = this.rules().apply(scores, catalogue, req.now ?? new Date());
-    const best = topK(scores, req.k, tiers);
+    const promoted = this.rules().apply(scores, catalogue, req.now ?? new Date(), this.promoted);
+    const k = Math.max(0, Math.min(req.k, n));
+    if (this.best.length < k) this.best = new Int32Array(k);
+    const count = topKInto(scores, k, this.best, tiers);
     const out: RankedItem[] = [];
-    for (const i of best) {
+    for (let r = 0; r < count; r++) {
+      const i = this.best[r]!;
       const reason = req.explain === false ? undefined : strategy.explain?.(query, i);
       out.push({
         index: i,

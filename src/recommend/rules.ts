@@ -25,9 +25,10 @@ export class RuleSet {
     return rule.until === null || Date.parse(rule.until) > now.getTime();
   }
 
-  /** Returns the catalogue indices that were promoted (and eligible) in this list. */
-  apply(scores: Float32Array, catalogue: Catalogue, now: Date): Set<number> {
-    const promoted = new Set<number>();
+  /** Returns the catalogue indices that were promoted (and eligible) in this list (`into`, cleared first, when given). */
+  apply(scores: Float32Array, catalogue: Catalogue, now: Date, into?: Set<number>): Set<number> {
+    const promoted = into ?? new Set<number>();
+    promoted.clear();
     for (const rule of this.rules.values()) {
       if (!RuleSet.isActive(rule, now)) continue;
       const i = catalogue.indexOf(rule.movieId);

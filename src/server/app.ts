@@ -6,12 +6,14 @@ import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config, Secrets } from '../config/config.ts';
 import type { Services } from '../serving/services.ts';
+import { createLogger, type Logger } from '../util/log.ts';
 import { BEARER_SCHEME, registerAdminAuth } from './auth.ts';
 import { registerErrorHandlers } from './errors.ts';
-import type { ModelManager } from './model-manager.ts';
+import { registerMetrics } from './metrics.ts';
+import type { ModelControl } from './model-manager.ts';
 import { contentRoutes } from './routes/content.ts';
 import { evaluationRoutes } from './routes/evaluations.ts';
 import { movieRoutes } from './routes/movies.ts';
@@ -29,15 +31,33 @@ export interface ServerOptions {
   logLevel?: string;
   /** Largest accepted request body in bytes; default 1 MiB. */
   bodyLimit?: number;
-  /** false silences logging (tests). */
-  logger?: boolean;
+  /** false silences logging (tests); a pino logger (the serve command's) is used as is. */
+  logger?: boolean | Logger;
   /** Serves and swaps model versions, and retrains (the `serve` command); absent in most tests. */
-  models?: ModelManager | null;
+  models?: ModelControl | null;
   /** Directory of the built web page; default web/dist of this package. */
   webRoot?: string;
+  /** The whole cluster's /metrics text, when this process is one worker of several. */
+  clusterMetrics?: () => Promise<string>;
 }
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Per-request lines would cost more than most requests: /metrics counts them. A slow request (over a second) and
+ * a server error are logged; errors are logged with their cause by errors.ts.
+ */
+class QuietRequests extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(...[error, request, reply]: Parameters<LogController['requestCompleted']>): void {
+    if (error || reply.statusCode >= 500 || reply.elapsedTime > 1000)
+      reply.log.warn(
+        { url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime },
+        'slow or failed request',
+      );
+  }
+}
 
 function packageVersion(): string {
   const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -48,7 +68,14 @@ function packageVersion(): string {
 export async function buildServer(services: Services, options: ServerOptions): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
-    logger: options.logger === false ? false : { level: options.logLevel ?? 'info' },
+    ...(options.logger === false
+      ? { logger: false }
+      : {
+          loggerInstance: (typeof options.logger === 'object'
+            ? options.logger
+            : createLogger(options.logLevel ?? 'info')) as FastifyBaseLogger,
+        }),
+    logController: new QuietRequests(),
     bodyLimit,
     ajv: {
       customOptions: {
@@ -105,6 +132,10 @@ export async function buildServer(services: Services, options: ServerOptions): P
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  registerMetrics(app, {
+    version: () => services.served.version?.id ?? null,
+    ...(options.clusterMetrics ? { cluster: options.clusterMetrics } : {}),
+  });
   await app.register(healthRoute, { services });
   await app.register(systemRoutes, { services, prefix: '/v1' });
   await app.register(movieRoutes, { services, prefix: '/v1' });
@@ -126,17 +157,18 @@ export async function startServer(
   services: Services,
   config: Config,
   secrets: Secrets,
-  models: ModelManager | null = null,
+  models: ModelControl | null = null,
+  logger?: Logger,
+  clusterMetrics?: () => Promise<string>,
 ): Promise<{ server: FastifyInstance; url: string }> {
   const server = await buildServer(services, {
     models,
+    ...(clusterMetrics ? { clusterMetrics } : {}),
     adminToken: secrets.adminToken,
     logLevel: config.server.logLevel,
     bodyLimit: config.server.bodyLimit,
+    ...(logger ? { logger } : {}),
   });
   const url = await server.listen({ host: config.server.host, port: config.server.port });
-  if (secrets.adminToken === null) {
-    server.log.warn('CINEREC_ADMIN_TOKEN is not set: rule changes over the API are disabled');
-  }
   return { server, url };
 }

@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.ts';
+import type { WriteLock } from '../serving/changes.ts';
 import { loadServices } from '../serving/services.ts';
 import { takeSnapshot, writeSnapshot } from '../store/snapshot.ts';
 import type { Store } from '../store/types.ts';
+import { ConflictError } from '../util/errors.ts';
 import { Mutex } from '../util/mutex.ts';
 import { type Schedule, Scheduler } from '../util/schedule.ts';
 import { versionsFor } from '../versions/versions.ts';
@@ -28,17 +30,26 @@ interface TrainOutcome {
 
 const BIN = resolve(import.meta.dirname, '../../bin/cinerec.js');
 
-/**
- * Serves model versions: loads one beside the served instance, then swaps atomically; follows activations
- * made elsewhere (`cinerec models activate`); retrains in a child process on a schedule or on request.
- */
-export class ModelManager {
-  private readonly swaps = new Mutex();
-  private watcher: { close(): void } | null = null;
-  private scheduler: Scheduler | null = null;
-  private retraining: Promise<RetrainOutcome> | null = null;
-  lastRetrain: RetrainOutcome | null = null;
+/** Puts a version into service: in this process (load beside, swap) or across a cluster's workers. */
+export interface Swapper {
+  /** The version being served. */
+  served(): string | null;
+  /** Loads, verifies and warms `id`, then serves it; requests keep being answered meanwhile. */
+  swapTo(id: string): Promise<void>;
+}
 
+/** What the API's model routes ask of whoever manages versions (this process, or the cluster's owner). */
+export interface ModelControl {
+  /** Serves `id` everywhere, then makes it the active version (refused for a damaged one). */
+  activate(id: string): Promise<void>;
+  /** Serves the previously active version everywhere and makes it active again; returns it. */
+  rollback(): Promise<string>;
+  retrain(): Promise<RetrainOutcome>;
+  status(): Promise<{ retraining: boolean; lastRetrain: RetrainOutcome | null }>;
+}
+
+/** One process serving: the new version is loaded and warmed beside the served one, then swapped in. */
+export class LocalSwapper implements Swapper {
   constructor(
     private readonly holder: ServiceHolder,
     private readonly store: Store,
@@ -46,42 +57,97 @@ export class ModelManager {
     private readonly log: (line: string) => void,
   ) {}
 
-  get served(): string | null {
+  served(): string | null {
     return this.holder.current.served.version?.id ?? null;
   }
 
-  /**
-   * Loads `id` and swaps it in. Requests keep being answered by the old instance while the new one loads
-   * and warms; users, ratings and rules written meanwhile are taken over under the write lock.
-   */
-  activate(id: string | null): Promise<void> {
+  async swapTo(id: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const next = await loadServices(this.store, this.config, { version: id, log: this.log });
+      await next.served.warm();
+      const swapped = await this.holder.current.served.writes.run(async () => {
+        // A movie added while the new version loaded: load again so it is placed (rare).
+        if ((await this.store.counts()).movies !== next.served.catalogue.size && attempt < 3) return false;
+        await next.served.catchUp();
+        this.holder.swap(next);
+        return true;
+      });
+      if (swapped) return;
+    }
+  }
+}
+
+/**
+ * Manages model versions for the serving processes: activations and rollbacks (the new version is served
+ * before it becomes active, so a version that cannot be served never becomes active), follows activations made
+ * elsewhere (`cinerec models activate`), and retrains in a child process on a schedule or on request.
+ */
+export class ModelManager implements ModelControl {
+  private readonly swaps = new Mutex();
+  private watcher: { close(): void } | null = null;
+  private scheduler: Scheduler | null = null;
+  private retraining: Promise<RetrainOutcome> | null = null;
+  lastRetrain: RetrainOutcome | null = null;
+
+  constructor(
+    private readonly swapper: Swapper,
+    private readonly store: Store,
+    private readonly config: Config,
+    /** The store's write lock: the snapshot of a retrain is taken between writes. */
+    private readonly writes: WriteLock,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** A manager for one process serving `holder`'s services over `store`. */
+  static local(holder: ServiceHolder, store: Store, config: Config, log: (line: string) => void): ModelManager {
+    return new ModelManager(
+      new LocalSwapper(holder, store, config, log),
+      store,
+      config,
+      holder.current.served.writes,
+      log,
+    );
+  }
+
+  get served(): string | null {
+    return this.swapper.served();
+  }
+
+  /** Serves `id` (nothing to do when it already is). */
+  private serve(id: string): Promise<void> {
     return this.swaps.run(async () => {
       if (id === this.served) return;
       const t = performance.now();
-      for (let attempt = 0; ; attempt++) {
-        const next = await loadServices(this.store, this.config, { version: id, log: this.log });
-        await next.served.warm();
-        const swapped = await this.holder.current.served.writes.run(async () => {
-          // A movie added while the new version loaded: load again so it is placed (rare).
-          if ((await this.store.counts()).movies !== next.served.catalogue.size && attempt < 3) return false;
-          await next.served.catchUp();
-          this.holder.swap(next);
-          return true;
-        });
-        if (swapped) break;
-      }
-      this.log(
-        `now serving model version ${id ?? '(fitted from the store)'}, loaded in ${((performance.now() - t) / 1000).toFixed(1)} s`,
-      );
+      await this.swapper.swapTo(id);
+      this.log(`now serving model version ${id}, loaded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     });
+  }
+
+  async activate(id: string): Promise<void> {
+    const versions = versionsFor(this.config);
+    versions.verify(id, { content: true });
+    await this.serve(id);
+    versions.activate(id);
+  }
+
+  async rollback(): Promise<string> {
+    const versions = versionsFor(this.config);
+    const previous = versions.activeState().history.at(-1);
+    if (!previous) throw new ConflictError('there is no previously active version to roll back to', 'version');
+    await this.serve(previous);
+    return versions.rollback().active ?? previous;
+  }
+
+  async status(): Promise<{ retraining: boolean; lastRetrain: RetrainOutcome | null }> {
+    return { retraining: this.retraining !== null, lastRetrain: this.lastRetrain };
   }
 
   /** Follows active.json, so an activation by the CLI or another process is served. */
   watch(intervalMs = 1000): void {
     this.watcher = versionsFor(this.config).watch(
       (active) => {
-        if (active === this.served) return;
-        this.activate(active).catch((err: unknown) =>
+        if (active === null || active === this.served) return;
+        this.serve(active).catch((err: unknown) =>
           this.log(`could not serve model version ${active}: ${(err as Error).message}; still serving ${this.served}`),
         );
       },
@@ -101,10 +167,6 @@ export class ModelManager {
     return this.retraining;
   }
 
-  get retrainRunning(): boolean {
-    return this.retraining !== null;
-  }
-
   private async retrainNow(): Promise<RetrainOutcome> {
     const startedAt = new Date().toISOString();
     const work = join(this.config.modelsDir, 'retrain', `${Date.now()}-${process.pid}`);
@@ -116,7 +178,7 @@ export class ModelManager {
     };
     try {
       mkdirSync(work, { recursive: true });
-      const snapshot = await this.holder.current.served.writes.run(() => takeSnapshot(this.store));
+      const snapshot = await this.writes.run(() => takeSnapshot(this.store));
       writeSnapshot(snapshot, join(work, 'snapshot'));
       writeFileSync(join(work, 'config.json'), JSON.stringify(this.config));
       this.log(
@@ -126,7 +188,7 @@ export class ModelManager {
       if (outcome.result?.status === 'failed')
         return done('failed', null, `training failed: ${outcome.result.error}; still serving ${this.served}`);
       if (outcome.activated && outcome.version) {
-        await this.activate(outcome.version);
+        await this.serve(outcome.version);
         return done(
           'activated',
           outcome.version,

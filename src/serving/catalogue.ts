@@ -4,7 +4,7 @@ import { normalizeTag } from '../features/content-features.ts';
 import type { Movie } from '../store/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../util/errors.ts';
 import { checkK, resolveGenres } from './checks.ts';
-import type { Served } from './served.ts';
+import { contentOf, type Served } from './served.ts';
 import type { SimilarService } from './similar.ts';
 import {
   type AddedMovie,
@@ -192,18 +192,12 @@ export class CatalogueService {
       genome,
     });
     const index = this.catalogue.add(movie);
-    const placed = await this.served.placeMovie(index, {
-      genres,
-      year,
-      tags: new Map(tags.map((t) => [t, 1])),
-      genome: {
-        tagIds: Int32Array.from(genome, (g) => g.tagId),
-        relevance: Float32Array.from(genome, (g) => g.relevance),
-      },
-      ...(this.served.config.content.weights.stats > 0
-        ? { ratings: { count: 0, mean: 0, globalMean: this.served.data.interactions.meanRating() } }
-        : {}),
-    });
+    const change = { kind: 'movie' as const, movie, tags, genome };
+    const placed = await this.served.placeMovie(
+      index,
+      contentOf(change, this.served.config, this.served.data.interactions.meanRating()),
+    );
+    await this.served.changes.publish(change);
     const similar = await this.similar.similar(movieId, { k: 5 });
     return { movie: await this.movie(movieId), cluster: placed.cluster, similar: similar.items };
   }

@@ -48,7 +48,7 @@ export class RuleService {
       until,
       reason: input.reason?.trim() || null,
     });
-    this.served.rules = new RuleSet(await store.listRules());
+    await this.refresh();
     return rule;
   }
 
@@ -56,7 +56,14 @@ export class RuleService {
     return this.served.writes.run(async () => {
       const store = this.served.store;
       if (!(await store.removeRule(movieId))) throw new NotFoundError(`no rule for movie ${movieId}`, 'movieId');
-      this.served.rules = new RuleSet(await store.listRules());
+      await this.refresh();
     });
+  }
+
+  /** The stored rules become the served ones, here and in every other serving process. */
+  private async refresh(): Promise<void> {
+    const rules = await this.served.store.listRules();
+    this.served.rules = new RuleSet(rules);
+    await this.served.changes.publish({ kind: 'rules', rules });
   }
 }

@@ -12,11 +12,12 @@ import { historyOf } from '../recommend/history.ts';
 import { LiveUsers } from '../recommend/live-users.ts';
 import { RankingPipeline } from '../recommend/pipeline.ts';
 import { RuleSet } from '../recommend/rules.ts';
+import type { AlsStrategy } from '../recommend/strategies/als.ts';
 import type { PopularStrategy } from '../recommend/strategies/popular.ts';
 import type { History, Strategy, TrainingData } from '../recommend/strategy.ts';
 import type { RatingColumns, Store } from '../store/types.ts';
 import { NotFoundError } from '../util/errors.ts';
-import { Mutex } from '../util/mutex.ts';
+import { type Change, type ChangeSink, localChanges, localLock, type WriteLock } from './changes.ts';
 import type { ServedVersion } from './version.ts';
 
 /** Users whose stored ratings differ from a version's snapshot are served live (folded in), with every rating. */
@@ -37,8 +38,6 @@ function serveChangedUsers(
  * A new version gets a new Served; the server swaps them whole.
  */
 export class Served {
-  /** Serialises mutations of the store and of this state. */
-  readonly writes = new Mutex();
   readonly pipeline: RankingPipeline;
   /** Loaded with the version: search, movie pages and the cold-start list all read it. */
   private popularStrategy: PopularStrategy | null = null;
@@ -53,6 +52,10 @@ export class Served {
     readonly strategies: StrategyBook,
     public rules: RuleSet,
     readonly log: (line: string) => void,
+    /** Serialises writes (across processes when several serve the store). */
+    readonly writes: WriteLock,
+    /** Where this process publishes the writes it takes, for the other serving processes. */
+    readonly changes: ChangeSink,
   ) {
     this.pipeline = new RankingPipeline(
       () => this.data,
@@ -70,6 +73,7 @@ export class Served {
     config: Config,
     version: ServedVersion | null,
     log: (line: string) => void = () => {},
+    sharing: { writes?: WriteLock; changes?: ChangeSink } = {},
   ): Promise<Served> {
     const catalogue = new Catalogue(await store.listMovies());
     const stored = await store.ratingColumns();
@@ -114,6 +118,8 @@ export class Served {
       strategies,
       new RuleSet(await store.listRules()),
       log,
+      sharing.writes ?? localLock(),
+      sharing.changes ?? localChanges,
     );
     if (version) served.popularStrategy = (await strategies.get('popular')) as PopularStrategy;
     return served;
@@ -211,6 +217,79 @@ export class Served {
     return placed;
   }
 
+  /** Sets a user's whole history as live (served by fold-in until the next training). */
+  setHistory(userId: number, movieIds: readonly number[], ratings: readonly number[]): void {
+    const byIndex = new Map<number, number>();
+    movieIds.forEach((id, k) => {
+      const i = this.catalogue.indexOf(id);
+      if (i >= 0) byIndex.set(i, ratings[k]!);
+    });
+    const items = Int32Array.from([...byIndex.keys()].sort((a, b) => a - b));
+    this.live.set(userId, { items, ratings: Float32Array.from(items, (i) => byIndex.get(i)!) });
+  }
+
+  /**
+   * A movie with few training ratings (new, or bridged) that gains ratings gets its ALS factor folded in from its
+   * raters' factors (trained rows, and live users folded in), replacing the bridge estimate.
+   */
+  async refoldMovies(movieIds: readonly number[]): Promise<void> {
+    const model = this.models.loaded('als');
+    if (!model) return;
+    const { data, config } = this;
+    const als = (await this.strategy('als')) as AlsStrategy;
+    const f = model.factors;
+    const counts = data.interactions.itemCounts();
+    const csc = data.interactions.byItem();
+    for (const id of movieIds) {
+      const i = data.catalogue.indexOf(id);
+      if (i < 0 || (counts[i] ?? 0) >= config.hybrid.bridgeMinRatings) continue;
+      const rows: Float32Array[] = [];
+      const ratings: number[] = [];
+      if (i < counts.length) {
+        for (let p = csc.indptr[i]!; p < csc.indptr[i + 1]!; p++) {
+          const u = csc.users[p]!;
+          if (this.live.has(data.interactions.userIds[u]!)) continue;
+          rows.push(model.userFactors.subarray(u * f, (u + 1) * f));
+          ratings.push(csc.ratings[p]!);
+        }
+      }
+      for (const userId of this.live.ids()) {
+        const h = this.live.get(userId)!;
+        const k = h.items.indexOf(i);
+        if (k < 0) continue;
+        const v = als.userVector({ ctx: { userId }, history: h });
+        if (!v) continue;
+        rows.push(Float32Array.from(v));
+        ratings.push(h.ratings[k]!);
+      }
+      if (rows.length === 0) continue;
+      const vectors = new Float32Array(rows.length * f);
+      rows.forEach((r, k) => {
+        vectors.set(r, k * f);
+      });
+      model.setItemFactor(i, model.foldInItemFromVectors(vectors, ratings));
+    }
+  }
+
+  /** Applies a write another serving process took (this process's own writes are applied as they happen). */
+  async apply(change: Change): Promise<void> {
+    switch (change.kind) {
+      case 'ratings':
+        this.setHistory(change.userId, change.movieIds, change.ratings);
+        await this.refoldMovies(change.movieIds);
+        return;
+      case 'movie': {
+        if (this.catalogue.indexOf(change.movie.movieId) >= 0) return;
+        const index = this.catalogue.add(change.movie);
+        await this.placeMovie(index, contentOf(change, this.config, this.data.interactions.meanRating()));
+        return;
+      }
+      case 'rules':
+        this.rules = new RuleSet(change.rules);
+        return;
+    }
+  }
+
   /** Takes over rules and live users written to the store since this state loaded (before a swap). */
   async catchUp(): Promise<void> {
     this.rules = new RuleSet(await this.store.listRules());
@@ -234,5 +313,24 @@ async function contentFromStore(store: Store): Promise<NonNullable<TrainingData[
     tags: await store.movieTagCounts(),
     genomeTags: await store.genomeTags(),
     genome: await store.genomeColumns(),
+  };
+}
+
+/** What places an added movie in the content model (its genres, year, tags and genome). */
+export function contentOf(
+  change: Extract<Change, { kind: 'movie' }>,
+  config: Config,
+  globalMean: number,
+): MovieContent {
+  const { movie, tags, genome } = change;
+  return {
+    genres: movie.genres,
+    year: movie.year,
+    tags: new Map(tags.map((t) => [t, 1])),
+    genome: {
+      tagIds: Int32Array.from(genome, (g) => g.tagId),
+      relevance: Float32Array.from(genome, (g) => g.relevance),
+    },
+    ...(config.content.weights.stats > 0 ? { ratings: { count: 0, mean: 0, globalMean } } : {}),
   };
 }

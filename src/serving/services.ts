@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/types.ts';
 import { CatalogueService } from './catalogue.ts';
+import type { ChangeSink, WriteLock } from './changes.ts';
 import { PredictionService } from './predictions.ts';
 import { RecommendationService } from './recommendations.ts';
 import { RuleService } from './rules.ts';
@@ -44,6 +45,9 @@ export interface LoadOptions {
   /** The version to serve: an id, null for none, or (default) the active one. */
   version?: string | null;
   log?: (line: string) => void;
+  /** The write lock and change sink shared with the other processes serving the store (default: this one alone). */
+  writes?: WriteLock;
+  changes?: ChangeSink;
 }
 
 /** Opens a version (the active one by default) over the store and builds the services. */
@@ -54,5 +58,10 @@ export async function loadServices(store: Store, config: Config, opts: LoadOptio
       : opts.version === null
         ? null
         : ServedVersion.open(config, opts.version);
-  return servicesOver(await Served.load(store, config, version, opts.log));
+  return servicesOver(
+    await Served.load(store, config, version, opts.log, {
+      ...(opts.writes ? { writes: opts.writes } : {}),
+      ...(opts.changes ? { changes: opts.changes } : {}),
+    }),
+  );
 }

@@ -1,5 +1,4 @@
 import type { RouterStrategy } from '../recommend/router.ts';
-import type { AlsStrategy } from '../recommend/strategies/als.ts';
 import type { UserClusterStrategy } from '../recommend/strategies/user-cluster.ts';
 import { ValidationError } from '../util/errors.ts';
 import { checkRatings } from './checks.ts';
@@ -18,57 +17,19 @@ export class ViewerService {
       throw new ValidationError(`unknown movie id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, 'ratings');
   }
 
-  private applyRatings(userId: number, ratings: readonly UserRatingInput[]): void {
-    const catalogue = this.served.catalogue;
+  /** Merges the new ratings into the user's history, serves it live, and tells the other serving processes. */
+  private async applyRatings(userId: number, ratings: readonly UserRatingInput[]): Promise<void> {
+    const { served } = this;
+    const catalogue = served.catalogue;
     const merged = new Map<number, number>();
-    const h = this.served.historyOf(userId);
-    for (let k = 0; k < h.items.length; k++) merged.set(h.items[k]!, h.ratings[k]!);
-    for (const r of ratings) merged.set(catalogue.indexOf(r.movieId), r.rating);
-    const items = Int32Array.from([...merged.keys()].sort((a, b) => a - b));
-    this.served.live.set(userId, { items, ratings: Float32Array.from(items, (i) => merged.get(i)!) });
-  }
-
-  /**
-   * A movie with few training ratings (new, or bridged) that gains ratings gets its ALS factor folded in from its
-   * raters' factors (trained rows, and live users folded in), replacing the bridge estimate.
-   */
-  private async refoldItems(movieIds: readonly number[]): Promise<void> {
-    const model = this.served.models.loaded('als');
-    if (!model) return;
-    const { data, config } = this.served;
-    const als = (await this.served.strategy('als')) as AlsStrategy;
-    const f = model.factors;
-    const counts = data.interactions.itemCounts();
-    const csc = data.interactions.byItem();
-    for (const id of movieIds) {
-      const i = data.catalogue.indexOf(id);
-      if (i < 0 || (counts[i] ?? 0) >= config.hybrid.bridgeMinRatings) continue;
-      const rows: Float32Array[] = [];
-      const ratings: number[] = [];
-      if (i < counts.length) {
-        for (let p = csc.indptr[i]!; p < csc.indptr[i + 1]!; p++) {
-          const u = csc.users[p]!;
-          if (data.live?.has(data.interactions.userIds[u]!)) continue;
-          rows.push(model.userFactors.subarray(u * f, (u + 1) * f));
-          ratings.push(csc.ratings[p]!);
-        }
-      }
-      for (const userId of data.live?.ids() ?? []) {
-        const h = data.live!.get(userId)!;
-        const k = h.items.indexOf(i);
-        if (k < 0) continue;
-        const v = als.userVector({ ctx: { userId }, history: h });
-        if (!v) continue;
-        rows.push(Float32Array.from(v));
-        ratings.push(h.ratings[k]!);
-      }
-      if (rows.length === 0) continue;
-      const vectors = new Float32Array(rows.length * f);
-      rows.forEach((r, k) => {
-        vectors.set(r, k * f);
-      });
-      model.setItemFactor(i, model.foldInItemFromVectors(vectors, ratings));
-    }
+    const h = served.historyOf(userId);
+    for (let k = 0; k < h.items.length; k++) merged.set(catalogue.movies[h.items[k]!]!.movieId, h.ratings[k]!);
+    for (const r of ratings) merged.set(r.movieId, r.rating);
+    const movieIds = [...merged.keys()];
+    const values = movieIds.map((id) => merged.get(id)!);
+    served.setHistory(userId, movieIds, values);
+    await served.refoldMovies(ratings.map((r) => r.movieId));
+    await served.changes.publish({ kind: 'ratings', userId, movieIds, ratings: values });
   }
 
   /** Creates a user with ratings; the next recommendation for them reflects the ratings. */
@@ -77,8 +38,7 @@ export class ViewerService {
       this.checkStored(ratings);
       const userId = await this.served.store.addUser(ratings);
       this.served.live.set(userId, { items: new Int32Array(0), ratings: new Float32Array(0) });
-      this.applyRatings(userId, ratings);
-      await this.refoldItems(ratings.map((r) => r.movieId));
+      await this.applyRatings(userId, ratings);
       return this.user(userId);
     });
   }
@@ -90,8 +50,7 @@ export class ViewerService {
       if (ratings.length === 0) throw new ValidationError('give at least one rating', 'ratings');
       this.checkStored(ratings);
       await this.served.store.putRatings(userId, ratings);
-      this.applyRatings(userId, ratings);
-      await this.refoldItems(ratings.map((r) => r.movieId));
+      await this.applyRatings(userId, ratings);
       return this.user(userId);
     });
   }

@@ -79,7 +79,7 @@ before(async () => {
   assert.equal(services.served.version?.id, 'v0001', 'the active version is served');
   await services.served.warm();
   holder = new ServiceHolder(services);
-  models = new ModelManager(holder, store, config, (l) => lines.push(l));
+  models = ModelManager.local(holder, store, config, (l) => lines.push(l));
   server = await buildServer(holder.view(), { adminToken: TOKEN, logger: false, models });
   await server.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
@@ -183,7 +183,7 @@ describe('model versions over HTTP', () => {
   });
 
   it('a failed training activates nothing and leaves the served version untouched', async () => {
-    const broken = new ModelManager(
+    const broken = ModelManager.local(
       holder,
       store,
       {

@@ -133,7 +133,7 @@ describe('verified versions', () => {
     );
 
     const holder = new ServiceHolder(services);
-    const manager = new ModelManager(holder, store, config(), () => {});
+    const manager = ModelManager.local(holder, store, config(), () => {});
     await assert.rejects(manager.activate(v2), /arrays\.bin/);
     assert.equal(holder.current.served.version?.id, v1, 'still serving the good version');
     const userId = services.served.data.interactions.userIds[0]!;

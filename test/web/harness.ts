@@ -137,7 +137,7 @@ export async function startWebServer(): Promise<WebServer> {
   assert.equal(services.served.version?.id, TRAININGS.at(-1)!.version, 'the last trained version is served');
   await services.served.warm();
   const holder = new ServiceHolder(services);
-  const models = new ModelManager(holder, store, served, () => {});
+  const models = ModelManager.local(holder, store, served, () => {});
   const server = await buildServer(holder.view(), { adminToken: TOKEN, logger: false, models });
   await server.listen({ port: 0, host: '127.0.0.1' });
   timings['load and warm v0002'] = seconds(t);

@@ -1,17 +1,20 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
+import type { Config, Secrets } from '../../config/config.ts';
 import { train } from '../../pipeline/train.ts';
-import { ModelManager } from '../../server/model-manager.ts';
-import { ServiceHolder } from '../../server/service-holder.ts';
-import { loadServices } from '../../serving/services.ts';
 import { takeSnapshot } from '../../store/snapshot.ts';
+import type { Store } from '../../store/types.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { forbidFitting } from '../../util/fit-guard.ts';
+import type { Logger } from '../../util/log.ts';
 import { terminalProgress } from '../../util/progress.ts';
-import { parseSchedule } from '../../util/schedule.ts';
+import { parseSchedule, type Schedule } from '../../util/schedule.ts';
 import { versionsFor } from '../../versions/versions.ts';
 import { ensureDataset } from '../bootstrap.ts';
 import { configFor, openStore } from '../context.ts';
 import { port } from '../parse.ts';
+import { removeServerAddress, writeServerAddress } from '../server-address.ts';
 import { trainReporter } from './pipeline.ts';
 
 interface ServeOptions {
@@ -21,54 +24,124 @@ interface ServeOptions {
   train?: boolean;
 }
 
-async function serve(cmd: Command, opts: ServeOptions, bootstrap: boolean): Promise<void> {
+/** Serving logs through pino like the HTTP server (readable on a terminal, JSON lines otherwise). */
+let log: (line: string) => void = (line) => process.stderr.write(`cinerec: ${line}\n`);
+
+function configOf(cmd: Command, opts: ServeOptions): { config: Config; secrets: Secrets } {
   const extra: Record<string, string> = {};
   if (opts.port !== undefined) extra['server.port'] = String(opts.port);
   if (opts.host !== undefined) extra['server.host'] = opts.host;
-  const { config, secrets } = configFor(cmd, extra);
-  const store = await openStore(config);
-  const log = (line: string) => process.stderr.write(`cinerec: ${line}\n`);
-  try {
-    if (bootstrap) {
-      await ensureDataset(store, config, log, terminalProgress());
-    } else if (!(await store.dataset())) {
-      throw new ValidationError(
-        `the store ${config.store.path} holds no data: run \`npm start\` or \`cinerec data import <dir>\` first`,
-      );
-    }
-    const schedule = opts.retrain ? parseSchedule(opts.retrain) : null;
-    // `npm start` trains a first model version when there is none (later starts load it).
-    if (bootstrap && opts.train !== false && versionsFor(config).active() === null) {
-      log('no model version yet: training one (`cinerec train`)');
-      const outcome = await train(config, await takeSnapshot(store), {
-        activate: 'always',
-        onEvent: trainReporter(false),
-        log,
-      });
-      if (outcome.result?.status === 'failed') throw new Error(`training failed: ${outcome.result.error}`);
-    }
-    const active = versionsFor(config).active();
-    if (active === null)
-      throw new ValidationError(
-        'no trained model version to serve: run `npx cinerec train` first (`npm start` trains one when there is none)',
-      );
-    // From here on this process only loads and serves: a model fitted now would be a bug, and throws.
-    forbidFitting('the server');
-    const services = await loadServices(store, config, { version: active, log });
-    await services.served.warm();
-    const holder = new ServiceHolder(services);
-    const models = new ModelManager(holder, store, config, log);
-    // Loaded on demand so the other commands start without Fastify.
-    const { startServer } = await import('../../server/app.ts');
-    const { server, url } = await startServer(holder.view(), config, secrets, models);
-    log(
-      `serving ${services.served.catalogue.size} movies at ${url} (API docs at ${url}/docs), model version ${active}`,
+  return configFor(cmd, extra);
+}
+
+/** Makes sure there is data and a trained version (training a first one for `start`); returns the active version. */
+async function prepare(
+  store: Store & { importDataset?: unknown },
+  config: Config,
+  opts: ServeOptions,
+  bootstrap: boolean,
+) {
+  if (bootstrap) {
+    await ensureDataset(store as Parameters<typeof ensureDataset>[0], config, log, terminalProgress());
+  } else if (!(await store.dataset())) {
+    throw new ValidationError(
+      `the store ${config.store.path} holds no data: run \`npm start\` or \`npx cinerec data import <dir>\` first`,
     );
-    models.watch();
-    if (schedule) models.schedule(schedule);
-    const stop = async () => {
+  }
+  // `npm start` trains a first model version when there is none (later starts load it).
+  if (bootstrap && opts.train !== false && versionsFor(config).active() === null) {
+    log('no model version yet: training one (`cinerec train`)');
+    const outcome = await train(config, await takeSnapshot(store), {
+      activate: 'always',
+      onEvent: trainReporter(false),
+      log,
+    });
+    if (outcome.result?.status === 'failed') throw new Error(`training failed: ${outcome.result.error}`);
+  }
+  const active = versionsFor(config).active();
+  if (active === null)
+    throw new ValidationError(
+      'no trained model version to serve: run `npx cinerec train` first (`npm start` trains one when there is none)',
+    );
+  return active;
+}
+
+/** One process serves: it holds the store, the models and the HTTP server. */
+async function serveAlone(
+  store: Store,
+  config: Config,
+  secrets: Secrets,
+  active: string,
+  schedule: Schedule | null,
+  logger: Logger,
+) {
+  const { loadServices } = await import('../../serving/services.ts');
+  const { ServiceHolder } = await import('../../server/service-holder.ts');
+  const { ModelManager } = await import('../../server/model-manager.ts');
+  const { startServer } = await import('../../server/app.ts');
+  const services = await loadServices(store, config, { version: active, log });
+  await services.served.warm();
+  const holder = new ServiceHolder(services);
+  const models = ModelManager.local(holder, store, config, log);
+  const { server, url } = await startServer(holder.view(), config, secrets, models, logger);
+  models.watch();
+  if (schedule) models.schedule(schedule);
+  return {
+    url,
+    movies: services.served.catalogue.size,
+    stop: async () => {
       models.close();
       await server.close();
+    },
+  };
+}
+
+/** The store's owner forks one serving worker per core (server.workers), and manages versions for them. */
+async function serveOnCores(store: Store, config: Config, active: string, workers: number, schedule: Schedule | null) {
+  const { ClusterOwner } = await import('../../server/cluster.ts');
+  const owner = new ClusterOwner({ store, config, workers, version: active, log });
+  const url = await owner.start();
+  owner.manager.watch();
+  if (schedule) owner.manager.schedule(schedule);
+  return { url, movies: (await store.counts()).movies, stop: () => owner.stop() };
+}
+
+async function serve(cmd: Command, opts: ServeOptions, bootstrap: boolean): Promise<void> {
+  const { config, secrets } = configOf(cmd, opts);
+  const { createLogger } = await import('../../util/log.ts');
+  const logger = createLogger(config.server.logLevel);
+  log = (line) => logger.info(line);
+  if (cluster.isWorker) {
+    // A worker forked by the owner below: it loads the version and serves on the shared port.
+    forbidFitting('a serving worker');
+    const { runWorker } = await import('../../server/cluster.ts');
+    const { startServer } = await import('../../server/app.ts');
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
+    await runWorker(config, secrets, log, (services, models, clusterMetrics) =>
+      startServer(services, config, secrets, models, logger, clusterMetrics),
+    );
+    return;
+  }
+  const store = await openStore(config);
+  try {
+    const active = await prepare(store, config, opts, bootstrap);
+    const schedule = opts.retrain ? parseSchedule(opts.retrain) : null;
+    // From here on this process only loads and serves: a model fitted now would be a bug, and throws.
+    forbidFitting('the server');
+    const workers = config.server.workers === 0 ? availableParallelism() : config.server.workers;
+    const running =
+      workers > 1
+        ? await serveOnCores(store, config, active, workers, schedule)
+        : await serveAlone(store, config, secrets, active, schedule, logger);
+    writeServerAddress(config, running.url);
+    log(
+      `serving ${running.movies} movies at ${running.url} (API docs at ${running.url}/docs), model version ${active}` +
+        (workers > 1 ? `, ${workers} workers` : ''),
+    );
+    if (secrets.adminToken === null) log('CINEREC_ADMIN_TOKEN is not set: changes over the API are disabled');
+    const stop = async () => {
+      removeServerAddress(config);
+      await running.stop();
       await store.close();
       process.exit(0);
     };
@@ -83,7 +156,7 @@ async function serve(cmd: Command, opts: ServeOptions, bootstrap: boolean): Prom
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve the REST API (and OpenAPI docs at /docs) from the store')
+    .description('serve the REST API (and OpenAPI docs at /docs) from the store, on every core')
     .option('--port <n>', 'port (default 8080, or server.port / CINEREC_PORT; 0 picks a free one)', port)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--retrain <schedule>', 'retrain on a schedule: cron ("0 3 * * 0") or an interval ("6h", "1d")')

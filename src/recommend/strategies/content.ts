@@ -1,26 +1,48 @@
 import type { Catalogue } from '../../data/catalogue.ts';
+import { dotRows } from '../../math/matvec.ts';
 import type { ContentIndex } from '../../models/content-index.ts';
 import type { History, Query, ScoreResult, Strategy } from '../strategy.ts';
 
 /**
  * The seeds of a query: watched movies, and rated movies at or above the positive threshold. A
- * history with no such rating falls back to the ratings at or above its own mean.
+ * history with no such rating falls back to the ratings at or above its own mean. Written into `into` when it is
+ * long enough (a view of it is returned), else into a new array.
  */
-export function seedsOf(history: History, positiveRating: number): Int32Array {
+export function seedsOf(history: History, positiveRating: number, into?: Int32Array): Int32Array {
   const { items, ratings } = history;
+  const out = into && into.length >= items.length ? into : new Int32Array(items.length);
   let n = 0;
-  for (let k = 0; k < items.length; k++) if (Number.isNaN(ratings[k]!) || ratings[k]! >= positiveRating) n++;
-  if (n > 0) {
-    const out = new Int32Array(n);
-    let o = 0;
-    for (let k = 0; k < items.length; k++)
-      if (Number.isNaN(ratings[k]!) || ratings[k]! >= positiveRating) out[o++] = items[k]!;
-    return out;
+  for (let k = 0; k < items.length; k++)
+    if (Number.isNaN(ratings[k]!) || ratings[k]! >= positiveRating) out[n++] = items[k]!;
+  if (n === 0) {
+    let sum = 0;
+    for (let k = 0; k < ratings.length; k++) sum += ratings[k]!;
+    const mean = sum / Math.max(1, ratings.length);
+    for (let k = 0; k < items.length; k++) if (ratings[k]! >= mean) out[n++] = items[k]!;
   }
-  let sum = 0;
-  for (let k = 0; k < ratings.length; k++) sum += ratings[k]!;
-  const mean = sum / Math.max(1, ratings.length);
-  return Int32Array.from(items.filter((_, k) => ratings[k]! >= mean));
+  return out.subarray(0, n);
+}
+
+/** The seed most similar to `index` in a row-major matrix of d columns (the first of equals); -1 when none. */
+export function closestRow(
+  vectors: Float32Array,
+  d: number,
+  seeds: Int32Array,
+  index: number,
+  sims: { buffer: Float64Array },
+): number {
+  if (sims.buffer.length < seeds.length) sims.buffer = new Float64Array(Math.ceil(seeds.length * 1.25));
+  const sim = sims.buffer;
+  dotRows(vectors, d, seeds, 0, seeds.length, vectors, index * d, sim);
+  let best = -1;
+  let bestSim = Number.NEGATIVE_INFINITY;
+  for (let t = 0; t < seeds.length; t++) {
+    if (sim[t]! > bestSim) {
+      bestSim = sim[t]!;
+      best = seeds[t]!;
+    }
+  }
+  return best;
 }
 
 /**
@@ -32,6 +54,8 @@ export class ContentStrategy implements Strategy {
   readonly description: string = 'content similarity (genres, tags, genome) to the watched or liked movies';
   private q = new Float32Array(0);
   protected seeds: Int32Array = new Int32Array(0);
+  private seedBuffer = new Int32Array(0);
+  private readonly sims = { buffer: new Float64Array(0) };
 
   constructor(
     readonly content: ContentIndex,
@@ -42,7 +66,9 @@ export class ContentStrategy implements Strategy {
 
   score({ history }: Query, scores: Float32Array): ScoreResult | undefined {
     const model = this.content.model;
-    const seeds = seedsOf(history, this.positiveRating);
+    if (this.seedBuffer.length < history.items.length)
+      this.seedBuffer = new Int32Array(Math.ceil(history.items.length * 1.25));
+    const seeds = seedsOf(history, this.positiveRating, this.seedBuffer);
     this.seeds = seeds;
     if (seeds.length === 0) {
       scores.fill(Number.NEGATIVE_INFINITY);
@@ -67,17 +93,8 @@ export class ContentStrategy implements Strategy {
   /** The seed most similar to a recommended movie. */
   closestSeed(index: number, seeds: Int32Array = this.seeds): number {
     const model = this.content.model;
-    let best = -1;
-    let bestSim = Number.NEGATIVE_INFINITY;
-    for (const s of seeds) {
-      if (s >= model.size) continue;
-      const sim = model.similarity(s, index);
-      if (sim > bestSim) {
-        bestSim = sim;
-        best = s;
-      }
-    }
-    return best;
+    // Seeds beyond the model's rows (none: the service places every added movie) come out NaN and never win.
+    return closestRow(model.vectors, model.dimensions, seeds, index, this.sims);
   }
 
   explain(_query: Query, index: number): string | undefined {

@@ -2,7 +2,7 @@ import type { Catalogue } from '../../data/catalogue.ts';
 import type { HybridModel, HybridReport } from '../../models/hybrid.ts';
 import type { Query, ScoreResult, Strategy } from '../strategy.ts';
 import type { AlsStrategy } from './als.ts';
-import { type ContentStrategy, seedsOf } from './content.ts';
+import { type ContentStrategy, closestRow, seedsOf } from './content.ts';
 
 export interface HybridRanking {
   positiveRating: number;
@@ -23,6 +23,8 @@ export class HybridStrategy implements Strategy {
   readonly description: string;
   private buffer = new Float32Array(0);
   private seeds: Int32Array = new Int32Array(0);
+  private seedBuffer = new Int32Array(0);
+  private readonly sims = { buffer: new Float64Array(0) };
   private allowed = new Uint8Array(0);
 
   /** `als` must score with the model the hybrid was fitted on, its bridged factors applied. */
@@ -74,7 +76,9 @@ export class HybridStrategy implements Strategy {
    */
   score(query: Query, scores: Float32Array): ScoreResult | undefined {
     const n = scores.length;
-    this.seeds = seedsOf(query.history, this.settings.positiveRating);
+    const h = query.history;
+    if (this.seedBuffer.length < h.items.length) this.seedBuffer = new Int32Array(Math.ceil(h.items.length * 1.25));
+    this.seeds = seedsOf(h, this.settings.positiveRating, this.seedBuffer);
     this.als.score(query, scores);
     let max = 0;
     for (let i = 0; i < n; i++)
@@ -107,15 +111,8 @@ export class HybridStrategy implements Strategy {
   }
 
   explain(_query: Query, index: number): string | undefined {
-    let best = -1;
-    let bestSim = Number.NEGATIVE_INFINITY;
-    for (const s of this.seeds) {
-      const sim = this.similarity(s, index);
-      if (sim > bestSim) {
-        bestSim = sim;
-        best = s;
-      }
-    }
+    const model = this.model;
+    const best = closestRow(model.vectors, model.dimensions, this.seeds, index, this.sims);
     if (best < 0) return undefined;
     const m = this.catalogue.movies[best]!;
     return `because you liked ${m.displayTitle}${m.year ? ` (${m.year})` : ''} (viewers and content alike)`;

@@ -1,5 +1,7 @@
 import { topK } from '../../math/topk.ts';
 import type { RatingPredictor, UserVector } from '../../models/rating-predictor.ts';
+import { isStoredUser } from '../history.ts';
+import { UserStates } from '../live-users.ts';
 import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
 
 /**
@@ -15,6 +17,8 @@ export class NeuralStrategy implements Strategy {
   private predicted = new Float32Array(0);
   /** The viewer of the last score(), for explain() right after it (the ranking pipeline's order). */
   private lastUser: UserVector | null = null;
+  /** Live users' vectors, encoded when their history is written. */
+  private readonly encoded: UserStates<UserVector>;
 
   constructor(
     readonly predictor: RatingPredictor,
@@ -28,16 +32,19 @@ export class NeuralStrategy implements Strategy {
     this.description = candidates
       ? `predicted rating (neural) over the top ${pool} of ${candidates.name}`
       : 'predicted rating (neural) over every movie';
+    this.encoded = new UserStates<UserVector>(data.live, (h) => predictor.userVector(h.items, h.ratings));
   }
 
   /** The viewer's vector: trained when the history is the training row, else encoded from it. */
   userVector(query: Query): UserVector {
     const { ctx, history } = query;
     const data = this.data;
-    const extras = (ctx.ratings?.length ?? 0) + (ctx.watched?.length ?? 0) > 0;
-    if (ctx.userId !== undefined && !extras && !data.live?.has(ctx.userId)) {
-      const trained = this.predictor.trainedUser(data.interactions.userOf(ctx.userId));
-      if (trained) return trained;
+    if (isStoredUser(ctx)) {
+      if (!data.live?.has(ctx.userId)) {
+        const trained = this.predictor.trainedUser(data.interactions.userOf(ctx.userId));
+        if (trained) return trained;
+      }
+      return this.encoded.get(ctx.userId, history);
     }
     // Watched-only entries (rating NaN) carry no rating: the encoder skips them.
     return this.predictor.userVector(history.items, history.ratings);

@@ -23,8 +23,7 @@ export class PopularGenreStrategy implements Strategy {
     share.fill(0);
     let total = 0;
     for (let k = 0; k < history.items.length; k++) {
-      const mask = catalogue.genreMask(history.items[k]!);
-      for (let g = 0; g < 32; g++) if (mask & (1 << g)) share[g]!++;
+      for (let m = catalogue.genreMask(history.items[k]!) | 0; m !== 0; m &= m - 1) share[31 - Math.clz32(m & -m)]!++;
       total++;
     }
     // Genres named in the context count as strongly as the whole history.
@@ -32,14 +31,12 @@ export class PopularGenreStrategy implements Strategy {
     for (let g = 0; g < 32; g++) if (named & (1 << g)) share[g]! += Math.max(1, total);
     const norm = total + (named ? Math.max(1, total) : 0);
     for (let i = 0; i < scores.length; i++) {
-      const mask = catalogue.genreMask(i);
+      // The movie's genres in ascending bit order (as a loop over all 32 bits meets them).
       let s = 0;
       let n = 0;
-      for (let g = 0; g < 32; g++) {
-        if (mask & (1 << g)) {
-          s += share[g]!;
-          n++;
-        }
+      for (let m = catalogue.genreMask(i) | 0; m !== 0; m &= m - 1) {
+        s += share[31 - Math.clz32(m & -m)]!;
+        n++;
       }
       const affinity = norm > 0 && n > 0 ? s / n / norm : 0;
       scores[i] = (i < this.pop.length ? this.pop[i]! : 0) * (0.05 + affinity);

@@ -1,6 +1,8 @@
 import type { FittedMovieSegments } from '../../models/movie-segments.ts';
 import type { SegmentScores } from '../../models/segment-scores.ts';
 import type { UserSegmentModel, UserSegmentOverview, ViewerSegment } from '../../models/user-segments.ts';
+import { isStoredUser } from '../history.ts';
+import { UserStates } from '../live-users.ts';
 import type { Query, ScoreResult, Strategy, TrainingData } from '../strategy.ts';
 
 export interface SegmentStrategySettings {
@@ -39,6 +41,8 @@ export class SegmentStrategy implements Strategy {
   private positives = new Float64Array(0);
   private multiplier = new Float64Array(0);
   private lastSegment = -1;
+  /** Stored users placed by the encoder (live users on their writes; users without a fitted segment once). */
+  private readonly placed: UserStates<number>;
 
   /**
    * Over the user segmentation, the movie segmentation it was fitted over and the score tables; smoothing and
@@ -52,6 +56,7 @@ export class SegmentStrategy implements Strategy {
     private readonly data: TrainingData,
   ) {
     this.use(model, movieSegmentation, scoreTables);
+    this.placed = new UserStates<number>(data.live, (h) => model.place(h.items, h.ratings), undefined, true);
   }
 
   /** Takes fitted models and builds the smoothed scores with this strategy's settings. */
@@ -74,13 +79,9 @@ export class SegmentStrategy implements Strategy {
   segmentOf(query: Query): number {
     const model = this.model;
     const { ctx } = query;
-    const unchanged =
-      ctx.userId !== undefined &&
-      !this.data.live?.has(ctx.userId) &&
-      !(ctx.ratings?.length ?? 0) &&
-      !(ctx.watched?.length ?? 0);
-    const fitted = unchanged ? model.fittedSegmentOf(ctx.userId!) : -1;
-    return fitted >= 0 ? fitted : model.place(query.history.items, query.history.ratings);
+    if (!isStoredUser(ctx)) return model.place(query.history.items, query.history.ratings);
+    const fitted = this.data.live?.has(ctx.userId) ? -1 : model.fittedSegmentOf(ctx.userId);
+    return fitted >= 0 ? fitted : this.placed.get(ctx.userId, query.history);
   }
 
   /** The segmentation as a whole. */

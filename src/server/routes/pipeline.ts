@@ -4,7 +4,7 @@ import type { Services } from '../../serving/services.ts';
 import { trackerFor } from '../../tracking/tracker.ts';
 import { ConflictError } from '../../util/errors.ts';
 import { versionsFor } from '../../versions/versions.ts';
-import type { ModelManager } from '../model-manager.ts';
+import type { ModelControl } from '../model-manager.ts';
 import { problemResponses } from '../schemas.ts';
 
 const Num = Type.Number();
@@ -79,17 +79,20 @@ const ModelsState = Type.Object({
 });
 
 /** Runs and model versions written by `cinerec train` (files under config.modelsDir). */
-export const pipelineRoutes: FastifyPluginAsyncTypebox<{ services: Services; models: ModelManager | null }> = async (
+export const pipelineRoutes: FastifyPluginAsyncTypebox<{ services: Services; models: ModelControl | null }> = async (
   app,
   { services, models },
 ) => {
   const config = services.served.config;
-  const state = () => ({
-    ...versionsFor(config).state(),
-    served: services.served.version?.id ?? null,
-    retraining: models?.retrainRunning ?? false,
-    lastRetrain: models?.lastRetrain ?? null,
-  });
+  const state = async () => {
+    const status = (await models?.status()) ?? { retraining: false, lastRetrain: null };
+    return {
+      ...versionsFor(config).state(),
+      served: services.served.version?.id ?? null,
+      retraining: status.retraining,
+      lastRetrain: status.lastRetrain,
+    };
+  };
 
   app.get(
     '/runs',
@@ -156,11 +159,9 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<{ services: Services; mod
       },
     },
     async (request) => {
-      const versions = versionsFor(config);
-      versions.verify(request.params.version, { content: true });
-      // Load first, then point active.json at it: a version that cannot be served never becomes active.
-      await models?.activate(request.params.version);
-      versions.activate(request.params.version);
+      if (!models) throw new ConflictError('this server does not manage model versions', 'models');
+      // Served first, then made active: a version that cannot be served never becomes active.
+      await models.activate(request.params.version);
       return state();
     },
   );
@@ -175,12 +176,8 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<{ services: Services; mod
       },
     },
     async () => {
-      const versions = versionsFor(config);
-      const s = versions.activeState();
-      const previous = s.history.at(-1);
-      if (!previous) throw new ConflictError('there is no previously active version to roll back to', 'version');
-      await models?.activate(previous);
-      versions.rollback();
+      if (!models) throw new ConflictError('this server does not manage model versions', 'models');
+      await models.rollback();
       return state();
     },
   );
