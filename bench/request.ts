@@ -106,7 +106,9 @@ async function measure(name: string, viewer: string, contexts: ViewerContext[]):
     plain.push(t2 - t1);
   }
   const row = { strategy: name, viewer, reasons: stats(withReasons), plain: stats(plain) };
-  process.stderr.write(`${name} ${viewer}: ${row.reasons.mean.toFixed(2)} ms, ${row.plain.mean.toFixed(2)} ms without reasons\n`);
+  process.stderr.write(
+    `${name} ${viewer}: ${row.reasons.mean.toFixed(2)} ms, ${row.plain.mean.toFixed(2)} ms without reasons\n`,
+  );
   return row;
 }
 

@@ -1,5 +1,6 @@
-// Compiles src/ to dist/ (tsc: the same checker as `npm run typecheck`), then stamps the build so bin/cinerec.js
-// knows it is current. Run by `npm install` (prepare) and `npm run build`.
+// Compiles src/ to dist/ (tsc: the same checker as `npm run typecheck`), precompiles the configuration's validator
+// (Ajv standalone code: a CLI call then skips compiling the schema), then stamps the build so bin/cinerec.js knows
+// it is current. Run by `npm install` (prepare) and `npm run build`.
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,4 +10,18 @@ rmSync(`${root}/dist`, { recursive: true, force: true });
 execFileSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, '-p', `${root}/tsconfig.build.json`], {
   stdio: 'inherit',
 });
+execFileSync(
+  process.execPath,
+  [
+    '--input-type=module',
+    '-e',
+    `import { Ajv } from 'ajv';
+     import standalone from 'ajv/dist/standalone/index.js';
+     import { writeFileSync } from 'node:fs';
+     import { CONFIG_SCHEMA } from '${root}/dist/config/config.js';
+     const ajv = new Ajv({ allErrors: true, code: { source: true, esm: true } });
+     writeFileSync('${root}/dist/config/config-validator.js', standalone(ajv, ajv.compile(CONFIG_SCHEMA)));`,
+  ],
+  { stdio: 'inherit', cwd: root },
+);
 writeFileSync(`${root}/dist/.built`, `${new Date().toISOString()}\n`);

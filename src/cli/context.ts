@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { type Config, type LoadedConfig, loadConfig } from '../config/config.ts';
-import { loadServices, type Services } from '../serving/services.ts';
-import { DuckDbStore } from '../store/duckdb/duckdb-store.ts';
+import type { Services } from '../serving/services.ts';
+import type { DuckDbStore } from '../store/duckdb/duckdb-store.ts';
 import { ValidationError } from '../util/errors.ts';
 import { forbidFitting } from '../util/fit-guard.ts';
+import { type Client, httpClient, localClient } from './client.ts';
+import { readServerAddress, type ServerAddress } from './server-address.ts';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -28,6 +30,8 @@ export function configFor(cmd: Command, extra: Record<string, string> = {}): Loa
 }
 
 export async function openStore(config: Config): Promise<DuckDbStore> {
+  // Loaded on demand: a command that never opens the store (help, runs, models) starts without DuckDB.
+  const { DuckDbStore } = await import('../store/duckdb/duckdb-store.ts');
   return DuckDbStore.open(config.store.path, { memoryLimit: config.store.memoryLimit });
 }
 
@@ -45,11 +49,35 @@ export async function withServices<T>(cmd: Command, fn: (s: Services) => Promise
         `the store ${config.store.path} holds no data yet: run \`cinerec data fetch ${config.dataset}\` and \`cinerec data import ${config.dataDir}/${config.dataset}\` (or \`npm start\`, which does both)`,
       );
     }
+    const { loadServices } = await import('../serving/services.ts');
     const services = await loadServices(store, config, { log: (line) => process.stderr.write(`cinerec: ${line}\n`) });
     return await fn(services);
   } finally {
     await store.close();
   }
+}
+
+/** The server holding the store, when one runs and answers (its address is recorded beside the store). */
+export async function runningServer(config: Config): Promise<ServerAddress | null> {
+  const address = readServerAddress(config);
+  if (!address) return null;
+  try {
+    const res = await fetch(`${address.url}/health`, { signal: AbortSignal.timeout(2000) });
+    return res.ok ? address : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs a command against the store: through the API of the server that holds it when one runs (changes with
+ * CINEREC_ADMIN_TOKEN), else through services over the store opened here.
+ */
+export async function withClient<T>(cmd: Command, fn: (c: Client) => Promise<T>): Promise<T> {
+  const { config, secrets } = configFor(cmd);
+  const server = await runningServer(config);
+  if (server) return fn(httpClient(server.url, secrets.adminToken));
+  return withServices(cmd, (s) => fn(localClient(s)));
 }
 
 /** Prints JSON alone on stdout with --json, otherwise the human rendering. */

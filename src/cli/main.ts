@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.ts';
 import { FormatError } from '../data/formats.ts';
-import { ImportError } from '../store/duckdb/import.ts';
+import { ImportError } from '../store/import-error.ts';
 import { UserError } from '../util/errors.ts';
 import { registerCatalogue } from './commands/catalogue.ts';
 import { registerContent } from './commands/content.ts';

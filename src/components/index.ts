@@ -271,3 +271,11 @@ export function cycleFrom(name: string, config: ComponentSettings): string[] | n
   };
   return visit(name);
 }
+
+/** What can be tuned: every strategy and rating model with a parameter whose setting declares a search range. */
+export function tunable(): string[] {
+  const names = new Set<string>();
+  for (const [name, spec] of [...STRATEGIES, ...RATING_MODELS])
+    if (Object.keys(searchSpaceOf(spec)).length > 0) names.add(name);
+  return [...names];
+}

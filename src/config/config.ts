@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { Ajv } from 'ajv';
+import type { ErrorObject } from 'ajv';
 
 import {
   choice,
@@ -104,8 +104,30 @@ export const CONFIG_SCHEMA = schemaOf(ALL_SETTINGS);
 
 export const DEFAULTS = defaultsOf(ALL_SETTINGS) as unknown as ConfigInput;
 
-// Ajv (already Fastify's validator) loads in a fraction of the time TypeBox needs, and every CLI call pays it.
-const validate = new Ajv({ allErrors: true }).compile<ConfigInput>(CONFIG_SCHEMA);
+interface Validator {
+  (data: unknown): data is ConfigInput;
+  errors?: ErrorObject[] | null;
+}
+
+/**
+ * Ajv validates the configuration (the same validator as Fastify's). Compiling the schema costs about 0.1 s, which
+ * every CLI call would pay: the build (scripts/build.mjs) compiles it once into config-validator.js beside the
+ * compiled module; run from the sources, it is compiled here.
+ */
+async function validator(): Promise<Validator> {
+  const compiled = new URL('./config-validator.js', import.meta.url);
+  if (compiled.pathname.includes('/dist/')) {
+    try {
+      return ((await import(compiled.href)) as { default: Validator }).default;
+    } catch {
+      // Not built (or built before the schema changed): compile below.
+    }
+  }
+  const { Ajv } = await import('ajv');
+  return new Ajv({ allErrors: true }).compile<ConfigInput>(CONFIG_SCHEMA);
+}
+
+const validate = await validator();
 
 /** Read from the environment only, never from files: secrets stay out of the repository. */
 export interface Secrets {

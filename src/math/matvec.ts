@@ -35,6 +35,9 @@ declare namespace WebAssembly {
 
 interface MatvecExports {
   matvec(v: number, q: number, out: number, n: number, d: number): void;
+  matvec64x4(v: number, q: number, out: number, n: number, d: number): void;
+  pairdots64(m: number, pairBytes: number, pairs: number, cols: number, count: number, x: number, out: number): void;
+  colsums64(indptr: number, index: number, n: number, w: number, out: number): void;
 }
 
 const PAGE_BYTES = 65536;
@@ -360,5 +363,340 @@ export class DenseRows {
   private reserve(capacity: number, keepRows: number): void {
     this.backend.grow(capacity, keepRows);
     this.capacity = capacity;
+  }
+}
+
+/*
+ * Exact products. multiplyJs and the loops below sum each output in order in float64 (products of float32 values
+ * are exact in float64), so their results do not depend on how rows are grouped. The classes below keep their data
+ * in a WebAssembly memory laid out so that SIMD lanes run over rows (never within a sum) and give the same bits,
+ * faster; without SIMD (or when the data would not fit a memory) they run the same loops in JS.
+ */
+
+/** One WebAssembly memory with the matvec module instantiated on it. */
+class WasmSpace {
+  private readonly memory: WebAssembly.Memory;
+  readonly fn: MatvecExports;
+  f32: Float32Array;
+  f64: Float64Array;
+  i32: Int32Array;
+
+  constructor(bytes: number) {
+    this.memory = new WebAssembly.Memory({ initial: WasmSpace.pages(bytes) });
+    const instance = new WebAssembly.Instance(matvecModule(), { env: { memory: this.memory } });
+    this.fn = instance.exports as unknown as MatvecExports;
+    this.f32 = new Float32Array(this.memory.buffer);
+    this.f64 = new Float64Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+  }
+
+  static pages(bytes: number): number {
+    const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
+    if (pages > MAX_PAGES) throw new RangeError(`${bytes} bytes exceed the 4 GiB of a WebAssembly memory`);
+    return pages;
+  }
+
+  /** Makes the memory at least `bytes` long (views are re-made: fetch them again after this). */
+  reserve(bytes: number): void {
+    const pages = WasmSpace.pages(bytes);
+    const current = this.memory.buffer.byteLength / PAGE_BYTES;
+    if (pages <= current) return;
+    this.memory.grow(pages - current);
+    this.f32 = new Float32Array(this.memory.buffer);
+    this.f64 = new Float64Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+  }
+}
+
+/** A WebAssembly memory for `bytes`, or null without SIMD or when the engine refuses one that large. */
+function wasmSpace(bytes: number, simd: boolean): WasmSpace | null {
+  if (!(simd && simdAvailable) || bytes > MAX_EXACT_BYTES) return null;
+  try {
+    return new WasmSpace(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** Data larger than this stays in JS arrays (a second copy that size in WebAssembly memory would cost too much). */
+const MAX_EXACT_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Float32 rows multiplied by vectors with float64 sums, bit for bit multiplyJs: out[i] = Σ_k V[i][k]·q[k], each sum
+ * in order in float64 and rounded to float32 (ALS scoring). On the SIMD path rows sit in blocks of four
+ * interleaved by column, so one f32x4 load feeds four rows' sums. Rows can be replaced or appended one at a time.
+ */
+export class ExactRows {
+  readonly simd: boolean;
+  private readonly space: WasmSpace | null;
+  private js: Float32Array;
+  private n = 0;
+  private capacity: number;
+  private readonly qPtr = 0;
+  private readonly vPtr: number;
+
+  private constructor(
+    readonly d: number,
+    capacityRows: number,
+    options: DenseRowsOptions,
+  ) {
+    this.capacity = ExactRows.round(capacityRows);
+    this.vPtr = align16(4 * d);
+    this.space = wasmSpace(this.bytesFor(this.capacity), options.simd ?? true);
+    this.simd = this.space !== null;
+    this.js = this.space ? new Float32Array(0) : new Float32Array(this.capacity * d);
+  }
+
+  /** An empty matrix of d columns with room for capacityRows rows before it first grows. */
+  static create(capacityRows: number, d: number, options: DenseRowsOptions = {}): ExactRows {
+    if (!Number.isSafeInteger(d) || d < 1) throw new RangeError(`ExactRows: d must be a positive integer, got ${d}`);
+    return new ExactRows(d, Math.max(8, capacityRows), options);
+  }
+
+  /** Capacity in whole steps of the kernel (two blocks of four rows). */
+  private static round(rows: number): number {
+    return Math.ceil(rows / 8) * 8;
+  }
+
+  /** [q: d floats][V: capacity/4 blocks of 16·d bytes][out: capacity floats]. */
+  private bytesFor(capacity: number): number {
+    return this.vPtr + 4 * capacity * this.d + 4 * capacity;
+  }
+
+  private get outPtr(): number {
+    return this.vPtr + 4 * this.capacity * this.d;
+  }
+
+  get rows(): number {
+    return this.n;
+  }
+
+  /** Replaces the contents with the first n rows of a row-major n×d matrix. */
+  set(rows: Float32Array, n: number): void {
+    if (rows.length < n * this.d)
+      throw new RangeError(`ExactRows.set: ${n} rows of ${this.d} need ${n * this.d} floats`);
+    this.reserve(n);
+    const d = this.d;
+    if (this.space) {
+      const f32 = this.space.f32;
+      const v = this.vPtr / 4;
+      f32.fill(0, v, v + this.capacity * d);
+      for (let i = 0; i < n; i++) {
+        const o = v + (i >> 2) * 4 * d + (i & 3);
+        for (let k = 0; k < d; k++) f32[o + 4 * k] = rows[i * d + k]!;
+      }
+    } else {
+      this.js.fill(0);
+      this.js.set(rows.subarray(0, n * d));
+    }
+    this.n = n;
+  }
+
+  /** Sets row i from row[offset, offset + d); an index past the end grows the matrix (rows between are zero). */
+  setRow(i: number, row: Float32Array, offset = 0): void {
+    if (!(Number.isInteger(i) && i >= 0)) throw new RangeError(`ExactRows.setRow: bad index ${i}`);
+    if (offset + this.d > row.length) throw new RangeError(`ExactRows.setRow: need ${this.d} floats from ${offset}`);
+    this.reserve(i + 1);
+    const d = this.d;
+    if (this.space) {
+      const f32 = this.space.f32;
+      const o = this.vPtr / 4 + (i >> 2) * 4 * d + (i & 3);
+      for (let k = 0; k < d; k++) f32[o + 4 * k] = row[offset + k]!;
+    } else {
+      this.js.set(row.subarray(offset, offset + d), i * d);
+    }
+    if (i >= this.n) this.n = i + 1;
+  }
+
+  /** out[i] = V_i · q for i < rows (float64 sums rounded to float32, as multiplyJs). */
+  multiply(q: Float32Array, out: Float32Array): void {
+    if (q.length < this.d) throw new RangeError(`ExactRows.multiply: q has ${q.length} floats, d = ${this.d}`);
+    if (out.length < this.n) throw new RangeError(`ExactRows.multiply: out has ${out.length} slots, rows = ${this.n}`);
+    if (this.n === 0) return;
+    const space = this.space;
+    if (!space) {
+      multiplyJs(this.js, this.d, this.n, q, out);
+      return;
+    }
+    space.f32.set(q.length === this.d ? q : q.subarray(0, this.d), this.qPtr / 4);
+    const outPtr = this.outPtr;
+    space.fn.matvec64x4(this.vPtr, this.qPtr, outPtr, this.n, this.d);
+    out.set(space.f32.subarray(outPtr / 4, outPtr / 4 + this.n));
+  }
+
+  private reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    const capacity = ExactRows.round(Math.max(rows, this.capacity * 2));
+    const d = this.d;
+    if (this.space) {
+      // V grows in place (blocks are appended) over what was the out scratch, which moves past it: clear that.
+      this.space.reserve(this.bytesFor(capacity));
+      const v = this.vPtr / 4;
+      this.space.f32.fill(0, v + this.capacity * d, v + capacity * d);
+    } else {
+      const grown = new Float32Array(capacity * d);
+      grown.set(this.js);
+      this.js = grown;
+    }
+    this.capacity = capacity;
+  }
+}
+
+/**
+ * out[a] = Σ_t M[a·ld + cols[t]]·(x ? x[cols[t]] : 1) over t in [from, to), for rows a < rows: each summed over t in
+ * order in float64, four rows per pass sharing each column index. The JS twin of PairRows64.dots.
+ */
+export function rowDots64(
+  m: Float64Array,
+  rows: number,
+  ld: number,
+  cols: Int32Array,
+  from: number,
+  to: number,
+  x: Float64Array | null,
+  out: Float64Array,
+): void {
+  let a = 0;
+  for (; a + 4 <= rows; a += 4) {
+    const r0 = a * ld;
+    const r1 = r0 + ld;
+    const r2 = r1 + ld;
+    const r3 = r2 + ld;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    if (x) {
+      for (let t = from; t < to; t++) {
+        const b = cols[t]!;
+        const xb = x[b]!;
+        s0 += m[r0 + b]! * xb;
+        s1 += m[r1 + b]! * xb;
+        s2 += m[r2 + b]! * xb;
+        s3 += m[r3 + b]! * xb;
+      }
+    } else {
+      for (let t = from; t < to; t++) {
+        const b = cols[t]!;
+        s0 += m[r0 + b]!;
+        s1 += m[r1 + b]!;
+        s2 += m[r2 + b]!;
+        s3 += m[r3 + b]!;
+      }
+    }
+    out[a] = s0;
+    out[a + 1] = s1;
+    out[a + 2] = s2;
+    out[a + 3] = s3;
+  }
+  for (; a < rows; a++) {
+    const r = a * ld;
+    let s = 0;
+    if (x) for (let t = from; t < to; t++) s += m[r + cols[t]!]! * x[cols[t]!]!;
+    else for (let t = from; t < to; t++) s += m[r + cols[t]!]!;
+    out[a] = s;
+  }
+}
+
+/**
+ * A dense float64 matrix (rows × cols, row-major as given; kept as given) whose rows are dotted with a vector over
+ * a list of columns, exactly as rowDots64 does (EASE's K·v over the users with v ≠ 0). On the SIMD path a copy in
+ * WebAssembly memory holds pairs of rows interleaved by column (one f64x2 load feeds two rows' sums).
+ */
+export class PairRows64 {
+  private readonly space: WasmSpace | null;
+  private readonly pairs: number;
+  private readonly colsPtr: number;
+  private readonly xPtr: number;
+  private readonly outPtr: number;
+
+  constructor(
+    private readonly m: Float64Array,
+    readonly rows: number,
+    readonly cols: number,
+    options: DenseRowsOptions = {},
+  ) {
+    if (m.length < rows * cols) throw new RangeError(`PairRows64: ${rows}×${cols} needs ${rows * cols} values`);
+    this.pairs = Math.ceil(rows / 2);
+    this.colsPtr = this.pairs * 16 * cols;
+    this.xPtr = align16(this.colsPtr + 4 * cols);
+    this.outPtr = align16(this.xPtr + 8 * cols);
+    this.space = wasmSpace(this.outPtr + 16 * this.pairs, options.simd ?? true);
+    if (this.space) {
+      const f64 = this.space.f64;
+      for (let a = 0; a < rows; a++) {
+        const o = (a >> 1) * 2 * cols + (a & 1);
+        const r = a * cols;
+        for (let c = 0; c < cols; c++) f64[o + 2 * c] = m[r + c]!;
+      }
+    }
+  }
+
+  get simd(): boolean {
+    return this.space !== null;
+  }
+
+  /** out[a] = Σ_t M[a][cols[t]]·(x ? x[cols[t]] : 1) over t in [from, to), a < rows (cols in [0, cols)). */
+  dots(cols: Int32Array, from: number, to: number, x: Float64Array | null, out: Float64Array): void {
+    const space = this.space;
+    if (!space) {
+      rowDots64(this.m, this.rows, this.cols, cols, from, to, x, out);
+      return;
+    }
+    const count = to - from;
+    if (count > this.cols) throw new RangeError(`PairRows64.dots: ${count} columns of ${this.cols}`);
+    space.i32.set(cols.subarray(from, to), this.colsPtr / 4);
+    if (x) space.f64.set(x.subarray(0, this.cols), this.xPtr / 8);
+    space.fn.pairdots64(0, 16 * this.cols, this.pairs, this.colsPtr, count, x ? this.xPtr : 0, this.outPtr);
+    out.set(space.f64.subarray(this.outPtr / 8, this.outPtr / 8 + this.rows));
+  }
+}
+
+/**
+ * The columns of a compressed sparse matrix (indptr over n columns, row index per entry), for the sums of a vector
+ * over each column: out[j] = Σ w[index[p]] over j's entries, in order, in float64 (EASE's and item kNN's Xᵀw).
+ */
+export class ColumnSums {
+  private readonly space: WasmSpace | null;
+  private readonly indexPtr: number;
+  private readonly wPtr: number;
+  private readonly outPtr: number;
+
+  constructor(
+    private readonly indptr: Int32Array,
+    private readonly index: Int32Array,
+    /** Columns. */
+    readonly n: number,
+    /** Length of the vectors summed (rows of the matrix). */
+    readonly width: number,
+    options: DenseRowsOptions = {},
+  ) {
+    const nnz = indptr[n]!;
+    this.indexPtr = 4 * (n + 1);
+    this.wPtr = align16(this.indexPtr + 4 * nnz);
+    this.outPtr = this.wPtr + 8 * width;
+    this.space = wasmSpace(this.outPtr + 8 * n, options.simd ?? true);
+    if (this.space) {
+      this.space.i32.set(indptr.subarray(0, n + 1), 0);
+      this.space.i32.set(index.subarray(0, nnz), this.indexPtr / 4);
+    }
+  }
+
+  /** out[j] for j < n. */
+  sums(w: Float64Array, out: Float64Array): void {
+    const space = this.space;
+    const n = this.n;
+    if (!space) {
+      const { indptr, index } = this;
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = indptr[j]!; p < indptr[j + 1]!; p++) s += w[index[p]!]!;
+        out[j] = s;
+      }
+      return;
+    }
+    space.f64.set(w.subarray(0, this.width), this.wPtr / 8);
+    space.fn.colsums64(0, this.indexPtr, n, this.wPtr, this.outPtr);
+    out.set(space.f64.subarray(this.outPtr / 8, this.outPtr / 8 + n));
   }
 }

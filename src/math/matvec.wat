@@ -98,4 +98,126 @@
       (v128.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))
       (local.set $r0 (i32.add (local.get $r3) (local.get $rowBytes)))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br_if $rows (i32.lt_s (local.get $i) (local.get $n))))))
+      (br_if $rows (i32.lt_s (local.get $i) (local.get $n)))))
+
+  ;; Exact products in float64 (ExactRows in matvec.ts). Each output is one sum taken in order, in float64, so it
+  ;; equals a scalar loop's bit for bit; SIMD lanes run over rows, never within a sum.
+
+  ;; out[i] = Σ_k V[i][k]·q[k] (float32 inputs, products and sums in float64, rounded to float32 at the end) for
+  ;; i < n, with V in blocks of four rows interleaved by column: block b holds [V[4b][k], V[4b+1][k], V[4b+2][k],
+  ;; V[4b+3][k]] at v + 16·(b·d + k). Two blocks per step (four f64x2 chains). `out` needs n rounded up to 4
+  ;; floats (16-byte aligned); rows past n must be zero (their lanes land in the padding).
+  (func $matvec64x4 (export "matvec64x4")
+    (param $v i32) (param $q i32) (param $out i32) (param $n i32) (param $d i32)
+    (local $blocks i32) (local $b i32) (local $k i32) (local $blockBytes i32)
+    (local $p0 i32) (local $p1 i32) (local $x v128) (local $qk v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $blocks (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2)))
+    (local.set $blockBytes (i32.shl (local.get $d) (i32.const 4)))
+    (local.set $b (i32.const 0))
+    (loop $blocksLoop
+      (local.set $p0 (i32.add (local.get $v) (i32.mul (local.get $b) (local.get $blockBytes))))
+      ;; The second block of the step; past the last block it repeats the first (its sums are not stored).
+      (local.set $p1 (select
+        (i32.add (local.get $p0) (local.get $blockBytes)) (local.get $p0)
+        (i32.lt_u (i32.add (local.get $b) (i32.const 1)) (local.get $blocks))))
+      (local.set $a0 (v128.const i64x2 0 0))
+      (local.set $a1 (v128.const i64x2 0 0))
+      (local.set $a2 (v128.const i64x2 0 0))
+      (local.set $a3 (v128.const i64x2 0 0))
+      (local.set $k (i32.const 0))
+      (block $kDone
+        (br_if $kDone (i32.eqz (local.get $d)))
+        (loop $kLoop
+          (local.set $qk (f64x2.splat (f64.promote_f32
+            (f32.load (i32.add (local.get $q) (i32.shl (local.get $k) (i32.const 2)))))))
+          (local.set $x (v128.load (i32.add (local.get $p0) (i32.shl (local.get $k) (i32.const 4)))))
+          (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $qk))))
+          (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul
+            (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
+            (local.get $qk))))
+          (local.set $x (v128.load (i32.add (local.get $p1) (i32.shl (local.get $k) (i32.const 4)))))
+          (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $qk))))
+          (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul
+            (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
+            (local.get $qk))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $kLoop (i32.lt_u (local.get $k) (local.get $d)))))
+      ;; [Σ row 4b, 4b+1, 4b+2, 4b+3] as float32.
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $b) (i32.const 4)))
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (local.get $a0)) (f32x4.demote_f64x2_zero (local.get $a1))))
+      (if (i32.lt_u (i32.add (local.get $b) (i32.const 1)) (local.get $blocks))
+        (then
+          (v128.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $b) (i32.const 1)) (i32.const 4)))
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (f32x4.demote_f64x2_zero (local.get $a2)) (f32x4.demote_f64x2_zero (local.get $a3))))))
+      (local.set $b (i32.add (local.get $b) (i32.const 2)))
+      (br_if $blocksLoop (i32.lt_u (local.get $b) (local.get $blocks)))))
+
+  ;; out[a] = Σ_t M[a][c_t]·(x ? x[c_t] : 1) over t < count (c = cols, i32), for the rows of `pairs` pairs, with M
+  ;; (float64) in pairs of rows interleaved by column: pair p holds [M[2p][c], M[2p+1][c]] at m + p·pairBytes + 16·c.
+  ;; `x` is a float64 vector, or 0 for all ones (a plain sum of the listed columns). Two pairs per step; `out`
+  ;; (float64, 16-byte aligned) receives 2·pairs values.
+  (func $pairdots64 (export "pairdots64")
+    (param $m i32) (param $pairBytes i32) (param $pairs i32) (param $cols i32) (param $count i32) (param $x i32)
+    (param $out i32)
+    (local $p i32) (local $r0 i32) (local $r1 i32) (local $t i32) (local $end i32) (local $c i32) (local $xc v128)
+    (local $a0 v128) (local $a1 v128)
+    (if (i32.le_s (local.get $pairs) (i32.const 0)) (then (return)))
+    (local.set $end (i32.add (local.get $cols) (i32.shl (local.get $count) (i32.const 2))))
+    (local.set $p (i32.const 0))
+    (loop $pairsLoop
+      (local.set $r0 (i32.add (local.get $m) (i32.mul (local.get $p) (local.get $pairBytes))))
+      (local.set $r1 (select
+        (i32.add (local.get $r0) (local.get $pairBytes)) (local.get $r0)
+        (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $pairs))))
+      (local.set $a0 (v128.const i64x2 0 0))
+      (local.set $a1 (v128.const i64x2 0 0))
+      (local.set $t (local.get $cols))
+      (local.set $xc (v128.const f64x2 1 1))
+      (block $tDone
+        (loop $tLoop
+          (br_if $tDone (i32.ge_u (local.get $t) (local.get $end)))
+          (local.set $c (i32.load (local.get $t)))
+          (if (local.get $x)
+            (then (local.set $xc (v128.load64_splat (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 3)))))))
+          (local.set $c (i32.shl (local.get $c) (i32.const 4)))
+          (local.set $a0 (f64x2.add (local.get $a0)
+            (f64x2.mul (v128.load (i32.add (local.get $r0) (local.get $c))) (local.get $xc))))
+          (local.set $a1 (f64x2.add (local.get $a1)
+            (f64x2.mul (v128.load (i32.add (local.get $r1) (local.get $c))) (local.get $xc))))
+          (local.set $t (i32.add (local.get $t) (i32.const 4)))
+          (br $tLoop)))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 4))) (local.get $a0))
+      (if (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $pairs))
+        (then (v128.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $p) (i32.const 1)) (i32.const 4)))
+          (local.get $a1))))
+      (local.set $p (i32.add (local.get $p) (i32.const 2)))
+      (br_if $pairsLoop (i32.lt_u (local.get $p) (local.get $pairs)))))
+
+  ;; out[j] = Σ_p w[index[p]] over p in [indptr[j], indptr[j+1]) (float64, in order) for j < n: the sums of a
+  ;; vector over the columns of a compressed sparse matrix (i32 indptr and index).
+  (func $colsums64 (export "colsums64")
+    (param $indptr i32) (param $index i32) (param $n i32) (param $w i32) (param $out i32)
+    (local $j i32) (local $p i32) (local $end i32) (local $s f64)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $p (i32.add (local.get $index) (i32.shl (i32.load (local.get $indptr)) (i32.const 2))))
+    (loop $cols
+      (local.set $end (i32.add (local.get $index)
+        (i32.shl (i32.load (i32.add (local.get $indptr) (i32.shl (i32.add (local.get $j) (i32.const 1)) (i32.const 2))))
+          (i32.const 2))))
+      (local.set $s (f64.const 0))
+      (block $done
+        (loop $entries
+          (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+          (local.set $s (f64.add (local.get $s)
+            (f64.load (i32.add (local.get $w) (i32.shl (i32.load (local.get $p)) (i32.const 3))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br $entries)))
+      (f64.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3))) (local.get $s))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br_if $cols (i32.lt_u (local.get $j) (local.get $n))))))

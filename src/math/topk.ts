@@ -34,12 +34,7 @@ function siftDown(
  * are never returned. With `tiers`, a higher tier always ranks first and the score orders within a tier.
  * O(n log k); allocates nothing (`out` is the heap, then sorted in place).
  */
-export function topKInto(
-  scores: Float32Array | Float64Array,
-  k: number,
-  out: Int32Array,
-  tiers?: Uint8Array,
-): number {
+export function topKInto(scores: Float32Array | Float64Array, k: number, out: Int32Array, tiers?: Uint8Array): number {
   const n = scores.length;
   const cap = Math.max(0, Math.min(k, n));
   if (out.length < cap) throw new RangeError(`topKInto: out holds ${out.length} entries, k = ${cap}`);
@@ -48,7 +43,7 @@ export function topKInto(
   if (cap === 0) return 0;
   for (let i = 0; i < n; i++) {
     const s = scores[i]!;
-    if (s === Number.NEGATIVE_INFINITY || s !== s) continue;
+    if (s === Number.NEGATIVE_INFINITY || Number.isNaN(s)) continue;
     if (size < cap) {
       heap[size] = i;
       let c = size++;

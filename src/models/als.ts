@@ -23,7 +23,7 @@ import os from 'node:os';
 import type { Interactions } from '../data/interactions.ts';
 import { cholesky, choleskySolve } from '../math/cholesky.ts';
 import { defaultKernelBackend } from '../math/kernels/index.ts';
-import { multiplyJs } from '../math/matvec.ts';
+import { ExactRows } from '../math/matvec.ts';
 import { Rng } from '../math/random.ts';
 import { ValidationError } from '../util/errors.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
@@ -167,6 +167,8 @@ export class AlsModel {
    * is stale after it.
    */
   revision = 0;
+  /** The item factors in the exact scoring kernel (made on first use, kept current by setItemFactor). */
+  private scoring: ExactRows | null = null;
 
   private constructor(
     params: AlsParams,
@@ -335,7 +337,11 @@ export class AlsModel {
   scoreItems(userVector: Float32Array, scores: Float32Array): void {
     if (userVector.length < this.factors) throw new RangeError(`user vector needs ${this.factors} floats`);
     if (scores.length < this.nItems) throw new RangeError(`scores needs ${this.nItems} slots, got ${scores.length}`);
-    multiplyJs(this.itemFactors, this.factors, this.nItems, userVector, scores);
+    if (!this.scoring) {
+      this.scoring = ExactRows.create(Math.ceil(this.nItems * 1.1), this.factors);
+      this.scoring.set(this.itemFactors, this.nItems);
+    }
+    this.scoring.multiply(userVector, scores);
   }
 
   /**
@@ -470,6 +476,7 @@ export class AlsModel {
     } else {
       for (let a = 0; a < f; a++) this.itemFactors[o + a] = vector[a]!;
     }
+    this.scoring?.setRow(index, this.itemFactors, o);
   }
 
   /** What to persist (e.g. with writeArtifact(dir, 'als', meta, arrays)): views, not copies. */

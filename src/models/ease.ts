@@ -1,5 +1,6 @@
 import type { Interactions } from '../data/interactions.ts';
 import { cholesky, choleskyInverse } from '../math/cholesky.ts';
+import { ColumnSums, PairRows64 } from '../math/matvec.ts';
 import { readModel, writeModel } from '../util/artifacts.ts';
 import { ValidationError } from '../util/errors.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
@@ -42,6 +43,9 @@ export class EaseModel {
   private nz = new Int32Array(0);
   private t = new Float64Array(0);
   private c = new Float64Array(0);
+  /** The dual mode's kernels, made on first use: K for K·v, and X's columns for (wX)_j. */
+  private kRows: PairRows64 | null = null;
+  private columns: ColumnSums | null = null;
 
   constructor(readonly params: EaseParams = EASE_DEFAULTS) {
     if (!(params.lambda > 0)) throw new ValidationError('ease lambda must be above 0', 'lambda');
@@ -53,6 +57,8 @@ export class EaseModel {
     this.x = x;
     this.nUsers = x.nUsers;
     this.nItems = x.nItems;
+    this.kRows = null;
+    this.columns = null;
     const dim = Math.min(x.nUsers, x.nItems);
     if (dim > maxDense) {
       throw new ValidationError(
@@ -154,16 +160,23 @@ export class EaseModel {
     const nz = this.nz;
     let m = 0;
     for (let b = 0; b < nu; b++) if (v[b] !== 0) nz[m++] = b;
-    rowDots(this.k, nu, nu, nz, 0, m, v, w);
+    const kRows = this.kRows ?? this.makeKernels().kRows;
+    kRows.dots(nz, 0, m, v, w);
     // (xP)_j = (x_j − (wX)_j)/λ; for unseen j, s_j = (wX)_j / (λ·P_jj). (wX)_j is summed over j's raters in
     // ascending user order (the item-major copy lists them so), as a pass over the users' rows would.
+    if (this.t.length < n) this.t = new Float64Array(n);
+    const t = this.t;
+    (this.columns ?? this.makeKernels().columns).sums(w, t);
     const lambda = this.params.lambda;
-    const { indptr, users } = csc;
-    for (let j = 0; j < n; j++) {
-      let t = 0;
-      for (let p = indptr[j]!; p < indptr[j + 1]!; p++) t += w[users[p]!]!;
-      out[j] = t / (lambda * this.diagP[j]!);
-    }
+    for (let j = 0; j < n; j++) out[j] = t[j]! / (lambda * this.diagP[j]!);
+  }
+
+  /** K and X's columns in the exact kernels (WebAssembly SIMD where available), made on first use. */
+  private makeKernels(): { kRows: PairRows64; columns: ColumnSums } {
+    const csc = this.x!.byItem();
+    this.kRows ??= new PairRows64(this.k, this.nUsers, this.nUsers);
+    this.columns ??= new ColumnSums(csc.indptr, csc.users, this.nItems, this.nUsers);
+    return { kRows: this.kRows, columns: this.columns };
   }
 
   /**
@@ -247,7 +260,7 @@ export class EaseModel {
     const nu = this.nUsers;
     if (this.c.length < nu) this.c = new Float64Array(nu);
     const c = this.c;
-    rowDots(this.k, nu, nu, users, indptr[j]!, indptr[j + 1]!, null, c);
+    (this.kRows ?? this.makeKernels().kRows).dots(users, indptr[j]!, indptr[j + 1]!, null, c);
     const scale = this.params.lambda;
     const d = this.diagP[j]!;
     for (let k = from; k < to; k++) {
@@ -260,61 +273,5 @@ export class EaseModel {
       for (let p = indptr[i]!; p < indptr[i + 1]!; p++) q += c[users[p]!]!;
       out[k - from] = q / scale / d;
     }
-  }
-}
-
-/**
- * out[a] = Σ_t m[a·ld + cols[t]]·(x ? x[cols[t]] : 1) over t in [from, to), for rows a < rows, each summed over t
- * in order in float64 (bit for bit what a one-row loop gives); four rows per pass share every column index.
- */
-function rowDots(
-  m: Float64Array,
-  rows: number,
-  ld: number,
-  cols: Int32Array,
-  from: number,
-  to: number,
-  x: Float64Array | null,
-  out: Float64Array,
-): void {
-  let a = 0;
-  for (; a + 4 <= rows; a += 4) {
-    const r0 = a * ld;
-    const r1 = r0 + ld;
-    const r2 = r1 + ld;
-    const r3 = r2 + ld;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    if (x) {
-      for (let t = from; t < to; t++) {
-        const b = cols[t]!;
-        const xb = x[b]!;
-        s0 += m[r0 + b]! * xb;
-        s1 += m[r1 + b]! * xb;
-        s2 += m[r2 + b]! * xb;
-        s3 += m[r3 + b]! * xb;
-      }
-    } else {
-      for (let t = from; t < to; t++) {
-        const b = cols[t]!;
-        s0 += m[r0 + b]!;
-        s1 += m[r1 + b]!;
-        s2 += m[r2 + b]!;
-        s3 += m[r3 + b]!;
-      }
-    }
-    out[a] = s0;
-    out[a + 1] = s1;
-    out[a + 2] = s2;
-    out[a + 3] = s3;
-  }
-  for (; a < rows; a++) {
-    const r = a * ld;
-    let s = 0;
-    if (x) for (let t = from; t < to; t++) s += m[r + cols[t]!]! * x[cols[t]!]!;
-    else for (let t = from; t < to; t++) s += m[r + cols[t]!]!;
-    out[a] = s;
   }
 }

@@ -1,4 +1,5 @@
 import type { Interactions } from '../data/interactions.ts';
+import { ColumnSums } from '../math/matvec.ts';
 import { readModel, writeModel } from '../util/artifacts.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
 
@@ -13,6 +14,9 @@ export class ItemKnnModel {
   private x: Interactions | null = null;
   private invNorm = new Float64Array(0);
   private v = new Float64Array(0);
+  private t = new Float64Array(0);
+  /** X's columns in the exact column-sum kernel, made on first use. */
+  private columns: ColumnSums | null = null;
   /** Explanations: mark[u] === stamp when user u rated the item being explained. */
   private mark = new Int32Array(0);
   private stamp = 0;
@@ -20,6 +24,7 @@ export class ItemKnnModel {
   fit(x: Interactions): void {
     assertMayFit('item kNN');
     this.x = x;
+    this.columns = null;
     const counts = x.itemCounts();
     this.invNorm = new Float64Array(x.nItems);
     for (let i = 0; i < x.nItems; i++) this.invNorm[i] = counts[i]! > 0 ? 1 / Math.sqrt(counts[i]!) : 0;
@@ -62,13 +67,12 @@ export class ItemKnnModel {
     }
     // t_j = Σ v_u over j's raters, in ascending user order (as a pass over the users' rows adds them; a user
     // with v_u = 0 adds +0, which changes nothing).
-    const { indptr, users } = csc;
+    if (this.t.length < n) this.t = new Float64Array(n);
+    const t = this.t;
+    this.columns ??= new ColumnSums(csc.indptr, csc.users, n, x.nUsers);
+    this.columns.sums(v, t);
     out.fill(0, n);
-    for (let j = 0; j < n; j++) {
-      let t = 0;
-      for (let p = indptr[j]!; p < indptr[j + 1]!; p++) t += v[users[p]!]!;
-      out[j] = t * this.invNorm[j]!;
-    }
+    for (let j = 0; j < n; j++) out[j] = t[j]! * this.invNorm[j]!;
   }
 
   /**

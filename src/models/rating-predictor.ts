@@ -431,14 +431,21 @@ export class RatingPredictor {
    * out then having the catalogue's length). Without the product feature the first layer splits into a
    * user part (z·W_user, once per call) and an item part (movie features·W_item + b, computed once after
    * fitting), so a whole catalogue costs one add and the small upper layers per movie.
+   *
+   * With the product feature each prediction is predictFor's; `exact`, when given, then also receives it unrounded
+   * (float64), so a caller can reuse it (e.g. for a reason) instead of predicting again. Returns whether it did.
    */
-  predictMany(user: UserVector, items: Int32Array | null, out: Float32Array): void {
+  predictMany(user: UserVector, items: Int32Array | null, out: Float32Array, exact?: Float64Array): boolean {
     const net = this.requireFitted();
     const n = items ? items.length : out.length;
     if (out.length < n) throw new RangeError(`predictMany: out has ${out.length} values for ${n} items`);
     if (this.params.product) {
-      for (let t = 0; t < n; t++) out[t] = this.predictFor(user, items ? items[t]! : t);
-      return;
+      for (let t = 0; t < n; t++) {
+        const p = this.predictFor(user, items ? items[t]! : t);
+        out[t] = p;
+        if (exact) exact[t] = p;
+      }
+      return !!exact;
     }
     const first = net.layers[0] as Dense;
     const h = first.outputs;
@@ -484,6 +491,7 @@ export class RatingPredictor {
         out[r + start] = Math.min(this.hi, Math.max(this.lo, v));
       }
     }
+    return false;
   }
 
   /** Movie part of the first layer for every fitted movie (nItems × hidden), bias included; built once. */

@@ -5,6 +5,7 @@ import {
   STRATEGIES,
   searchSpaceOf,
   settingUpdates,
+  tunable,
 } from '../components/index.ts';
 import type { SearchRange } from '../components/params.ts';
 import type { Config } from '../config/config.ts';
@@ -22,14 +23,6 @@ import { evalDataOf } from './training-data.ts';
  */
 
 type Dim = SearchRange & { integer: boolean };
-
-/** What can be tuned: every strategy and rating model with at least one parameter that declares a search range. */
-export function tunable(): string[] {
-  const names = new Set<string>();
-  for (const [name, spec] of [...STRATEGIES, ...RATING_MODELS])
-    if (Object.keys(searchSpaceOf(spec)).length > 0) names.add(name);
-  return [...names];
-}
 
 export interface TuneOptions {
   name: string;

@@ -7,6 +7,7 @@ import { loadServices } from '../serving/services.ts';
 import type { Store } from '../store/types.ts';
 import { Mutex } from '../util/mutex.ts';
 import { type Channel, Rpc } from './ipc.ts';
+import { countCacheLookup } from './metrics.ts';
 import { type ModelControl, ModelManager, type RetrainOutcome, type Swapper } from './model-manager.ts';
 import { RemoteStore, STORE_METHODS } from './remote-store.ts';
 import { ServiceHolder } from './service-holder.ts';
@@ -190,6 +191,8 @@ export class ClusterOwner implements Swapper {
         return this.manager.retrain();
       case 'status':
         return this.manager.status();
+      case 'snapshot':
+        return this.manager.snapshot();
       case 'metrics':
         return this.metrics();
       default:
@@ -272,7 +275,13 @@ export async function runWorker(
     },
   };
   const changes: ChangeSink = { publish: (change) => rpc.call('publish', change) };
-  const services = await loadServices(store, config, { version, log, writes, changes });
+  const services = await loadServices(store, config, {
+    version,
+    log,
+    writes,
+    changes,
+    onCacheLookup: countCacheLookup,
+  });
   await services.served.warm();
   holder = new ServiceHolder(services);
   const models: ModelControl = {
@@ -280,6 +289,7 @@ export async function runWorker(
     rollback: () => rpc.call('rollback'),
     retrain: () => rpc.call<RetrainOutcome>('retrain'),
     status: () => rpc.call('status'),
+    snapshot: () => rpc.call('snapshot'),
   };
   await rpc.call('ready');
   await services.served.catchUp();

@@ -22,11 +22,16 @@ export const latency = new Histogram({
   buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
 });
 
-export const cacheRequests = new Counter({
+const cacheRequests = new Counter({
   name: 'cinerec_result_cache_requests_total',
   help: 'result-cache lookups of list requests, by result (hit or miss)',
   labelNames: ['result'] as const,
 });
+
+/** Counts a result-cache lookup (given to the services the server loads). */
+export function countCacheLookup(hit: boolean): void {
+  cacheRequests.inc({ result: hit ? 'hit' : 'miss' });
+}
 
 const storeWrites = new Counter({
   name: 'cinerec_store_writes_total',

@@ -10,6 +10,7 @@ import { ConflictError } from '../util/errors.ts';
 import { Mutex } from '../util/mutex.ts';
 import { type Schedule, Scheduler } from '../util/schedule.ts';
 import { versionsFor } from '../versions/versions.ts';
+import { countCacheLookup } from './metrics.ts';
 import type { ServiceHolder } from './service-holder.ts';
 
 export interface RetrainOutcome {
@@ -46,6 +47,8 @@ export interface ModelControl {
   rollback(): Promise<string>;
   retrain(): Promise<RetrainOutcome>;
   status(): Promise<{ retraining: boolean; lastRetrain: RetrainOutcome | null }>;
+  /** Writes a snapshot of the store (between writes) for a training or an evaluation run elsewhere. */
+  snapshot(): Promise<{ path: string; fingerprint: string }>;
 }
 
 /** One process serving: the new version is loaded and warmed beside the served one, then swapped in. */
@@ -63,7 +66,11 @@ export class LocalSwapper implements Swapper {
 
   async swapTo(id: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const next = await loadServices(this.store, this.config, { version: id, log: this.log });
+      const next = await loadServices(this.store, this.config, {
+        version: id,
+        log: this.log,
+        onCacheLookup: countCacheLookup,
+      });
       await next.served.warm();
       const swapped = await this.holder.current.served.writes.run(async () => {
         // A movie added while the new version loaded: load again so it is placed (rare).
@@ -136,6 +143,13 @@ export class ModelManager implements ModelControl {
     if (!previous) throw new ConflictError('there is no previously active version to roll back to', 'version');
     await this.serve(previous);
     return versions.rollback().active ?? previous;
+  }
+
+  async snapshot(): Promise<{ path: string; fingerprint: string }> {
+    const path = join(this.config.modelsDir, 'snapshots', `${Date.now()}-${process.pid}`);
+    const snapshot = await this.writes.run(() => takeSnapshot(this.store));
+    writeSnapshot(snapshot, path);
+    return { path, fingerprint: snapshot.fingerprint };
   }
 
   async status(): Promise<{ retraining: boolean; lastRetrain: RetrainOutcome | null }> {

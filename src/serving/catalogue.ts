@@ -112,7 +112,13 @@ export class CatalogueService {
     };
   }
 
-  async popularList(query: PopularQuery = {}): Promise<PopularList> {
+  popularList(query: PopularQuery = {}): Promise<PopularList> {
+    const s = this.served;
+    const key = JSON.stringify(['popular', s.stateStamp(), query]);
+    return s.cache.get(key, () => this.popularNow(query));
+  }
+
+  private async popularNow(query: PopularQuery): Promise<PopularList> {
     const genres = resolveGenres(this.catalogue, query.genres ?? []);
     const match = query.match ?? 'any';
     const k = checkK(this.served.config, query.k);

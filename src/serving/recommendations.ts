@@ -17,7 +17,13 @@ export class RecommendationService {
    * One entry for every viewer: the router decides from what is known (a user's history, anonymous ratings,
    * watched movies, genres) unless `strategy` overrides it.
    */
-  async recommend(req: RecommendRequest): Promise<RoutedList> {
+  recommend(req: RecommendRequest): Promise<RoutedList> {
+    const s = this.served;
+    const key = JSON.stringify(['recommend', s.stateStamp(), s.viewerStamp(req.userId), req]);
+    return s.cache.get(key, () => this.compute(req));
+  }
+
+  private async compute(req: RecommendRequest): Promise<RoutedList> {
     const { served } = this;
     const catalogue = served.catalogue;
     const warnings: string[] = [];

@@ -18,7 +18,16 @@ import type { History, Strategy, TrainingData } from '../recommend/strategy.ts';
 import type { RatingColumns, Store } from '../store/types.ts';
 import { NotFoundError } from '../util/errors.ts';
 import { type Change, type ChangeSink, localChanges, localLock, type WriteLock } from './changes.ts';
+import { ResultCache } from './result-cache.ts';
 import type { ServedVersion } from './version.ts';
+
+/** What a served state shares with the rest of the serving processes and the server. */
+export interface Sharing {
+  writes?: WriteLock;
+  changes?: ChangeSink;
+  /** Told of every result-cache lookup (hit or miss). */
+  onCacheLookup?: (hit: boolean) => void;
+}
 
 /** Users whose stored ratings differ from a version's snapshot are served live (folded in), with every rating. */
 function serveChangedUsers(
@@ -39,6 +48,13 @@ function serveChangedUsers(
  */
 export class Served {
   readonly pipeline: RankingPipeline;
+  private ruleSet: RuleSet;
+  /** Bumped whenever the rules change, so cached lists made under the old rules are not served. */
+  private rulesVersion = 0;
+  /** Bumped when a live write changes a model (an ALS item factor folded in). */
+  private modelUpdates = 0;
+  /** Finished list answers (see result-cache.ts). */
+  readonly cache: ResultCache;
   /** Loaded with the version: search, movie pages and the cold-start list all read it. */
   private popularStrategy: PopularStrategy | null = null;
   private ranksOf: { size: number; ranks: Int32Array } | null = null;
@@ -50,17 +66,49 @@ export class Served {
     readonly data: TrainingData,
     readonly models: StoredModels,
     readonly strategies: StrategyBook,
-    public rules: RuleSet,
+    rules: RuleSet,
     readonly log: (line: string) => void,
     /** Serialises writes (across processes when several serve the store). */
     readonly writes: WriteLock,
     /** Where this process publishes the writes it takes, for the other serving processes. */
     readonly changes: ChangeSink,
+    sharing: Sharing,
   ) {
+    this.ruleSet = rules;
+    this.cache = new ResultCache(10_000, sharing.onCacheLookup);
     this.pipeline = new RankingPipeline(
       () => this.data,
-      () => this.rules,
+      () => this.ruleSet,
     );
+  }
+
+  get rules(): RuleSet {
+    return this.ruleSet;
+  }
+
+  set rules(rules: RuleSet) {
+    this.ruleSet = rules;
+    this.rulesVersion++;
+  }
+
+  /** What the rules in force are now: their version and how many apply at this moment (expiries count). */
+  rulesStamp(now = new Date()): string {
+    let active = 0;
+    for (const r of this.ruleSet.list()) if (RuleSet.isActive(r, now)) active++;
+    return `${this.rulesVersion}.${active}`;
+  }
+
+  /**
+   * Everything besides the request and the viewer that a list depends on: the rules in force, the catalogue (movies
+   * added), and the models' live updates (a movie's factor folded in from new ratings).
+   */
+  stateStamp(now = new Date()): string {
+    return `${this.rulesStamp(now)}|${this.catalogue.size}|${this.modelUpdates}`;
+  }
+
+  /** The part of a cache key that says whose history a request reads (a live user's history version). */
+  viewerStamp(userId: number | undefined): string {
+    return userId === undefined ? '-' : `${userId}@${this.live.version(userId)}`;
   }
 
   /**
@@ -73,7 +121,7 @@ export class Served {
     config: Config,
     version: ServedVersion | null,
     log: (line: string) => void = () => {},
-    sharing: { writes?: WriteLock; changes?: ChangeSink } = {},
+    sharing: Sharing = {},
   ): Promise<Served> {
     const catalogue = new Catalogue(await store.listMovies());
     const stored = await store.ratingColumns();
@@ -120,6 +168,7 @@ export class Served {
       log,
       sharing.writes ?? localLock(),
       sharing.changes ?? localChanges,
+      sharing,
     );
     if (version) served.popularStrategy = (await strategies.get('popular')) as PopularStrategy;
     return served;
@@ -268,6 +317,7 @@ export class Served {
         vectors.set(r, k * f);
       });
       model.setItemFactor(i, model.foldInItemFromVectors(vectors, ratings));
+      this.modelUpdates++;
     }
   }
 

@@ -48,6 +48,8 @@ export interface LoadOptions {
   /** The write lock and change sink shared with the other processes serving the store (default: this one alone). */
   writes?: WriteLock;
   changes?: ChangeSink;
+  /** Told of every result-cache lookup (the server's /metrics counts them). */
+  onCacheLookup?: (hit: boolean) => void;
 }
 
 /** Opens a version (the active one by default) over the store and builds the services. */
@@ -62,6 +64,7 @@ export async function loadServices(store: Store, config: Config, opts: LoadOptio
     await Served.load(store, config, version, opts.log, {
       ...(opts.writes ? { writes: opts.writes } : {}),
       ...(opts.changes ? { changes: opts.changes } : {}),
+      ...(opts.onCacheLookup ? { onCacheLookup: opts.onCacheLookup } : {}),
     }),
   );
 }

@@ -13,7 +13,13 @@ const METHODS: readonly SimilarMethod[] = ['content', 'cluster', 'hybrid'];
 export class SimilarService {
   constructor(private readonly served: Served) {}
 
-  async similar(movieId: number, options: { k?: number; method?: SimilarMethod } = {}): Promise<SimilarList> {
+  similar(movieId: number, options: { k?: number; method?: SimilarMethod } = {}): Promise<SimilarList> {
+    const s = this.served;
+    const key = JSON.stringify(['similar', s.stateStamp(), movieId, options]);
+    return s.cache.get(key, () => this.similarNow(movieId, options));
+  }
+
+  private async similarNow(movieId: number, options: { k?: number; method?: SimilarMethod }): Promise<SimilarList> {
     const catalogue = this.served.catalogue;
     const movie = catalogue.get(movieId);
     if (!movie) throw new NotFoundError(`no movie with id ${movieId}`, 'movieId');

@@ -29,6 +29,8 @@ export class ViewerService {
     const values = movieIds.map((id) => merged.get(id)!);
     served.setHistory(userId, movieIds, values);
     await served.refoldMovies(ratings.map((r) => r.movieId));
+    // Refolding moved item factors: redo this user's derived state now (the write's cost), not on their next read.
+    served.live.refresh(userId);
     await served.changes.publish({ kind: 'ratings', userId, movieIds, ratings: values });
   }
 

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { Catalogue } from '../../src/data/catalogue.ts';
 import { Interactions } from '../../src/data/interactions.ts';
+import { multiplyJs } from '../../src/math/matvec.ts';
 import { Rng } from '../../src/math/random.ts';
 import { ALS_DEFAULTS, AlsModel as Als, type AlsModel, type AlsParams } from '../../src/models/als.ts';
 import {
@@ -422,4 +423,52 @@ test('setItemFactor grows the catalogue and keeps YᵀY current; toArrays/fromAr
   m.scoreItems(user, a);
   copy.scoreItems(user, b);
   assert.ok(sameBits(a, b));
+});
+
+test('strongestContribution is explain()’s first entry, one factorisation serving many items', async () => {
+  const x = interactions(randomTriples(19, 40, 30, 0.2), 30);
+  const m = await Als.fit(x, params({ factors: 5, iterations: 6, confidence: 'rating', alpha: 0.5, negativeBelow: 2 }));
+  for (const u of [1, 2, 3]) {
+    const items = x.rowItems(u);
+    const ratings = x.rowRatings(u);
+    const token = m.prepareExplanation(items, ratings);
+    assert.ok(token > 0);
+    assert.equal(m.explanationToken, token);
+    for (const target of [0, 9, 29]) {
+      const best = m.strongestContribution(target);
+      const first = m.explain(items, ratings, target)[0] ?? null;
+      assert.deepEqual(best, first, `user ${u}, item ${target}`);
+      m.prepareExplanation(items, ratings); // explain() prepared the same history again
+    }
+    assert.notEqual(m.explanationToken, token);
+  }
+  assert.equal(m.prepareExplanation([], []), 0);
+  assert.equal(m.strongestContribution(0), null);
+});
+
+test('scoreItems stays x·y_i in float64 sums (multiplyJs bit for bit) as item factors change; revision counts the changes', async () => {
+  const x = interactions(randomTriples(23, 30, 20, 0.3), 20);
+  const m: AlsModel = await Als.fit(x, params({ factors: 6, iterations: 3 }));
+  const f = m.factors;
+  const user = m.userFactors.subarray(0, f);
+  const check = () => {
+    const got = new Float32Array(m.nItems);
+    m.scoreItems(user, got);
+    const want = new Float32Array(m.nItems);
+    multiplyJs(m.itemFactors, f, m.nItems, user, want);
+    assert.ok(sameBits(got, want));
+  };
+  check();
+  const r0 = m.revision;
+  m.setItemFactor(
+    3,
+    Float32Array.from({ length: f }, (_, k) => k - 2.5),
+  );
+  m.setItemFactor(
+    25,
+    Float32Array.from({ length: f }, (_, k) => 0.1 * k),
+  );
+  assert.equal(m.revision, r0 + 2);
+  assert.equal(m.nItems, 26);
+  check();
 });

@@ -223,3 +223,67 @@ test('lambda must be above 0', () => {
   }
   assert.doesNotThrow(() => new EaseModel({ lambda: 1e-3, maxDense: 100 }));
 });
+
+/** 30 users × 90 items (dual), random rows; and the same rows over 12 items (primal). */
+function randomRows(users: number, items: number, seed: number): number[][] {
+  let s = seed;
+  const next = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+  return Array.from({ length: users }, () => Array.from({ length: items }, (_, i) => i).filter(() => next() < 0.2));
+}
+
+test('dual scoreInto is the full K·v and a pass over the users’ rows, bit for bit (the exact kernels change no score)', () => {
+  const rows = randomRows(30, 90, 3);
+  const x = interactions(rows, 90);
+  const model = new EaseModel({ lambda: 5, maxDense: 1000 });
+  model.fit(x);
+  const { k, diagP } = model as unknown as { k: Float64Array; diagP: Float64Array };
+  const nu = x.nUsers;
+  for (const history of [[0], [1, 5, 7, 30, 88], rows[4]!, [], Array.from({ length: 90 }, (_, i) => i)]) {
+    // The former arithmetic: v over all users, w = K·v over every b, then a scatter over the users' rows.
+    const v = new Float64Array(nu);
+    const csc = x.byItem();
+    for (const i of history) for (let p = csc.indptr[i]!; p < csc.indptr[i + 1]!; p++) v[csc.users[p]!]! += 1;
+    const w = new Float64Array(nu);
+    for (let a = 0; a < nu; a++) {
+      let s = 0;
+      for (let b = 0; b < nu; b++) s += k[a * nu + b]! * v[b]!;
+      w[a] = s;
+    }
+    const t = new Float64Array(90);
+    for (let u = 0; u < nu; u++) {
+      if (w[u] === 0) continue;
+      for (let p = x.indptr[u]!; p < x.indptr[u + 1]!; p++) t[x.items[p]!]! += w[u]!;
+    }
+    const expected = Float32Array.from(t, (tj, j) => tj / (5 * diagP[j]!));
+    const out = new Float32Array(92).fill(3);
+    model.scoreInto(Int32Array.from(history), out);
+    for (let j = 0; j < 90; j++) assert.ok(Object.is(out[j], expected[j]), `item ${j}: ${out[j]} vs ${expected[j]}`);
+    assert.deepEqual(Array.from(out.subarray(90)), [0, 0]);
+  }
+});
+
+test('weightsTo gives weight(i, j) for every listed history item, in both modes', () => {
+  for (const [rows, items] of [
+    [randomRows(30, 90, 5), 90],
+    [randomRows(30, 12, 6), 12],
+  ] as const) {
+    const model = new EaseModel({ lambda: 3, maxDense: 1000 });
+    model.fit(interactions(rows, items));
+    const history = Int32Array.from([0, 2, 3, 5, 7, 11, items - 1, items + 4]);
+    const out = new Float64Array(history.length);
+    for (const j of [0, 1, 4, 9, items - 1, items + 2]) {
+      model.weightsTo(j, history, 1, history.length, out);
+      for (let k = 1; k < history.length; k++) {
+        const expected = model.weight(history[k]!, j);
+        const got = out[k - 1]!;
+        assert.ok(
+          Math.abs(got - expected) <= 1e-12 * Math.max(1, Math.abs(expected)),
+          `${items} items: B[${history[k]}][${j}] ${got} vs ${expected}`,
+        );
+      }
+    }
+  }
+});

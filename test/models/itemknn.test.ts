@@ -105,3 +105,15 @@ test('repeated queries do not leak state between calls', () => {
   // and the first query is the sum of all rows.
   for (let j = 0; j < 4; j++) close(a[j]!, COS[0]![j]! + COS[1]![j]! + COS[2]![j]!, `sum score ${j}`);
 });
+
+test('similaritiesTo gives similarity(i, j) exactly for every listed history item', () => {
+  const history = Int32Array.from([0, 1, 2, 3, 7]);
+  const out = new Float64Array(history.length);
+  for (let j = 0; j < 5; j++) {
+    model.similaritiesTo(j, history, 0, history.length, out);
+    for (let k = 0; k < history.length; k++)
+      assert.ok(Object.is(out[k], model.similarity(history[k]!, j)), `cos(${history[k]}, ${j})`);
+    model.similaritiesTo(j, history, 2, 4, out);
+    assert.ok(Object.is(out[0], model.similarity(2, j)) && Object.is(out[1], model.similarity(3, j)));
+  }
+});

@@ -140,3 +140,29 @@ describe('verified versions', () => {
     assert.equal((await holder.current.recommendations.recommend({ userId, k: 3 })).items.length, 3);
   });
 });
+
+describe('the result cache', () => {
+  it('answers a repeated request from the cache, and never after a write changed the answer', async () => {
+    const lookups: boolean[] = [];
+    const s = await loadServices(store, config(), { onCacheLookup: (hit) => lookups.push(hit) });
+    const userId = s.served.data.interactions.userIds[2]!;
+    const first = await s.recommendations.recommend({ userId, k: 5 });
+    const again = await s.recommendations.recommend({ userId, k: 5 });
+    assert.equal(again, first, 'the same answer, from the cache');
+    assert.deepEqual(lookups, [false, true]);
+
+    // A rule: the cached list is not served; the new one obeys it.
+    const top = first.items[0]!.movieId;
+    await s.rules.put({ movieId: top, action: 'block' });
+    const blocked = await s.recommendations.recommend({ userId, k: 5 });
+    assert.ok(!blocked.items.some((m) => m.movieId === top), 'the block applies at once');
+    await s.rules.remove(top);
+
+    // The viewer's own write: the next list is computed from the new history.
+    const rated = await s.viewers.rate(userId, [{ movieId: first.items[1]!.movieId, rating: 5 }]);
+    assert.equal(rated.live, true);
+    const after = await s.recommendations.recommend({ userId, k: 5 });
+    assert.ok(!after.items.some((m) => m.movieId === first.items[1]!.movieId), 'the rated movie is not recommended');
+    assert.equal(lookups.at(-1), false, 'a miss after the write');
+  });
+});

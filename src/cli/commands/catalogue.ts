@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { output, withServices } from '../context.ts';
+import { output, withClient } from '../context.ts';
 import { table, yearTitle } from '../format.ts';
 import { movieId, nonNegativeInt, positiveInt } from '../parse.ts';
 
@@ -8,8 +8,8 @@ export function registerCatalogue(program: Command): void {
     .command('genres')
     .description('list the genres with their movie counts')
     .action(async (_opts: unknown, cmd: Command) => {
-      await withServices(cmd, async (c) => {
-        output(cmd, c.catalogue.genres(), (g) =>
+      await withClient(cmd, async (c) => {
+        output(cmd, await c.genres(), (g) =>
           table(
             ['genre', 'movies'],
             g.map((x) => [x.genre, x.movies]),
@@ -25,8 +25,8 @@ export function registerCatalogue(program: Command): void {
     .description('details of one movie: title, year, genres, top tags, links, popularity')
     .argument('<movieId>', 'movie id', movieId)
     .action(async (id: number, _opts: unknown, cmd: Command) => {
-      await withServices(cmd, async (c) => {
-        const m = await c.catalogue.movie(id);
+      await withClient(cmd, async (c) => {
+        const m = await c.movie(id);
         output(cmd, m, (d) =>
           [
             `${yearTitle(d)}  [${d.movieId}]`,
@@ -54,8 +54,8 @@ export function registerCatalogue(program: Command): void {
     .option('--limit <n>', 'results per page', positiveInt('--limit', 100), 20)
     .option('--offset <n>', 'results to skip', nonNegativeInt('--offset'), 0)
     .action(async (words: string[], opts: { limit: number; offset: number }, cmd: Command) => {
-      await withServices(cmd, async (c) => {
-        const result = c.catalogue.search(words.join(' '), opts);
+      await withClient(cmd, async (c) => {
+        const result = await c.search(words.join(' '), opts);
         output(cmd, result, (r) =>
           r.total === 0
             ? `no movie matches "${r.query}"`

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { readGenomeFile } from '../../data/genome-file.ts';
 import type { SimilarMethod } from '../../serving/views.ts';
-import { output, withServices } from '../context.ts';
+import { output, withClient } from '../context.ts';
 import { table, yearTitle } from '../format.ts';
 import { list, movieId, positiveInt } from '../parse.ts';
 
@@ -33,8 +33,8 @@ export function registerContent(program: Command): void {
       'content',
     )
     .action(async (id: number, opts: { k?: number; method: SimilarMethod }, cmd: Command) => {
-      await withServices(cmd, async (c) => {
-        const result = await c.similar.similar(id, { method: opts.method, ...(opts.k ? { k: opts.k } : {}) });
+      await withClient(cmd, async (c) => {
+        const result = await c.similar(id, { method: opts.method, ...(opts.k ? { k: opts.k } : {}) });
         output(cmd, result, (r) =>
           [
             `similar to ${yearTitle(r.movie)} [${r.movie.movieId}], cluster ${r.movie.cluster}, by ${r.method === 'cluster' ? 'content within its cluster' : r.method === 'hybrid' ? 'viewers and content (ALS ⊕ content)' : 'content over all movies'}`,
@@ -93,8 +93,8 @@ export function registerContent(program: Command): void {
         cmd: Command,
       ) => {
         const genome = opts.genome ? readGenomeFile(opts.genome) : [];
-        await withServices(cmd, async (c) => {
-          const added = await c.catalogue.addMovie({
+        await withClient(cmd, async (c) => {
+          const added = await c.addMovie({
             title: opts.title,
             genres: opts.genres,
             ...(opts.year !== undefined ? { year: opts.year } : {}),
@@ -123,8 +123,8 @@ export function registerContent(program: Command): void {
     .command('movies')
     .description('movie segments: k chosen over a range by segments.rule, with every k’s four scores')
     .action(async (_opts: unknown, cmd: Command) => {
-      await withServices(cmd, async (c) => {
-        const s = await c.segments.movieSegments();
+      await withClient(cmd, async (c) => {
+        const s = await c.movieSegments();
         const out = { k: s.k, rule: s.rule, elbow: s.elbow, scores: s.scores, segments: s.segments };
         output(cmd, out, (r) =>
           [
@@ -156,8 +156,8 @@ export function registerContent(program: Command): void {
     .description('content clusters of movies: size, top genres, top tags, example titles, quality')
     .option('--examples <n>', 'example titles per cluster', positiveInt('--examples', 50), 5)
     .action(async (opts: { examples: number }, cmd: Command) => {
-      await withServices(cmd, async (c) => {
-        const o = await c.segments.movieClusters(opts.examples);
+      await withClient(cmd, async (c) => {
+        const o = await c.movieClusters(opts.examples);
         output(cmd, o, (r) =>
           [
             `${r.k} content clusters over ${r.dimensions}-d vectors (${r.groups.map((g) => `${g.name} ${g.dimensions > 0 ? `${g.dimensions} dims, ` : ''}${(100 * g.explained).toFixed(0)}% of its variance`).join('; ')}); silhouette ${r.silhouette.toFixed(3)}, Davies–Bouldin ${r.daviesBouldin.toFixed(3)}`,

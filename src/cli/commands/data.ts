@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { FetchError, fetchRelease, MOVIELENS_TERMS } from '../../data/fetch.ts';
-import { detectFormat } from '../../data/formats.ts';
+import type { Config } from '../../config/config.ts';
 import { isReleaseName, RELEASES } from '../../data/releases.ts';
-import { ValidationError } from '../../util/errors.ts';
+import { ConflictError, ValidationError } from '../../util/errors.ts';
 import { terminalProgress } from '../../util/progress.ts';
-import { configFor, openStore, output } from '../context.ts';
+import { httpClient } from '../client.ts';
+import { configFor, openStore, output, runningServer } from '../context.ts';
 import { table } from '../format.ts';
 
 export function registerData(program: Command): void {
@@ -25,6 +25,7 @@ export function registerData(program: Command): void {
         );
       }
       const { config } = configFor(cmd);
+      const { FetchError, fetchRelease, MOVIELENS_TERMS } = await import('../../data/fetch.ts');
       const result = await fetchRelease(release, {
         dataDir: config.dataDir,
         progress: terminalProgress(),
@@ -54,7 +55,14 @@ export function registerData(program: Command): void {
     .option('--lenient', 'skip and report bad lines instead of failing the whole import')
     .action(async (dir: string, opts: { lenient?: boolean }, cmd: Command) => {
       const { config } = configFor(cmd);
+      const { detectFormat } = await import('../../data/formats.ts');
       const plan = detectFormat(dir);
+      const server = await runningServer(config);
+      if (server)
+        throw new ConflictError(
+          `a server (process ${server.pid}, ${server.url}) holds the store and serves its data: stop it before importing, since an import replaces the data set it serves`,
+          'store',
+        );
       const store = await openStore(config);
       try {
         const report = await store.importDataset(plan, {
@@ -96,43 +104,50 @@ export function registerData(program: Command): void {
     .description('counts of movies, users, ratings, tags, genome coverage and the rating histogram')
     .action(async (_opts: unknown, cmd: Command) => {
       const { config } = configFor(cmd);
-      const store = await openStore(config);
-      try {
-        const info = {
-          store: config.store.path,
-          dataset: await store.dataset(),
-          counts: await store.counts(),
-          ratingHistogram: await store.ratingHistogram(),
-        };
-        output(cmd, info, (i) => {
-          if (!i.dataset) return `the store ${i.store} is empty: run \`cinerec data import <dir>\``;
-          const total = i.ratingHistogram.reduce((s, b) => s + b.count, 0);
-          const maxCount = Math.max(1, ...i.ratingHistogram.map((b) => b.count));
-          return [
-            `data set ${i.dataset.name} (${i.dataset.format}), imported ${i.dataset.importedAt} from ${i.dataset.sourceDir}`,
-            table(
-              ['movies', 'users', 'ratings', 'tags', 'genome tags', 'genome coverage'],
+      const server = await runningServer(config);
+      const info = server
+        ? { store: config.store.path, ...(await httpClient(server.url, null).info()) }
+        : await storeInfo(config);
+      output(cmd, info, (i) => {
+        if (!i.dataset) return `the store ${i.store} is empty: run \`cinerec data import <dir>\``;
+        const total = i.ratingHistogram.reduce((s, b) => s + b.count, 0);
+        const maxCount = Math.max(1, ...i.ratingHistogram.map((b) => b.count));
+        return [
+          `data set ${i.dataset.name} (${i.dataset.format}), imported ${i.dataset.importedAt} from ${i.dataset.sourceDir}`,
+          table(
+            ['movies', 'users', 'ratings', 'tags', 'genome tags', 'genome coverage'],
+            [
               [
-                [
-                  i.counts.movies,
-                  i.counts.users,
-                  i.counts.ratings,
-                  i.counts.tags,
-                  i.counts.genomeTags,
-                  `${i.counts.genomeMovies} movies (${((100 * i.counts.genomeMovies) / Math.max(1, i.counts.movies)).toFixed(1)}%)`,
-                ],
+                i.counts.movies,
+                i.counts.users,
+                i.counts.ratings,
+                i.counts.tags,
+                i.counts.genomeTags,
+                `${i.counts.genomeMovies} movies (${((100 * i.counts.genomeMovies) / Math.max(1, i.counts.movies)).toFixed(1)}%)`,
               ],
-            ),
-            '',
-            'rating histogram',
-            ...i.ratingHistogram.map(
-              (b) =>
-                `${b.rating.toFixed(1).padStart(4)}  ${String(b.count).padStart(9)}  ${((100 * b.count) / total).toFixed(1).padStart(5)}%  ${'#'.repeat(Math.round((40 * b.count) / maxCount))}`,
-            ),
-          ].join('\n');
-        });
-      } finally {
-        await store.close();
-      }
+            ],
+          ),
+          '',
+          'rating histogram',
+          ...i.ratingHistogram.map(
+            (b) =>
+              `${b.rating.toFixed(1).padStart(4)}  ${String(b.count).padStart(9)}  ${((100 * b.count) / total).toFixed(1).padStart(5)}%  ${'#'.repeat(Math.round((40 * b.count) / maxCount))}`,
+          ),
+        ].join('\n');
+      });
     });
+}
+
+async function storeInfo(config: Config) {
+  const store = await openStore(config);
+  try {
+    return {
+      store: config.store.path,
+      dataset: await store.dataset(),
+      counts: await store.counts(),
+      ratingHistogram: await store.ratingHistogram(),
+    };
+  } finally {
+    await store.close();
+  }
 }

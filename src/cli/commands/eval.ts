@@ -1,16 +1,15 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { parseParams, RATING_MODELS, resolveNames, STRATEGIES } from '../../components/index.ts';
-import { Catalogue } from '../../data/catalogue.ts';
-import { type EvalData, evaluateRanking, evaluateRating } from '../../evaluation/evaluator.ts';
-import { newReportId, writeReport } from '../../evaluation/report.ts';
+import type { EvalData } from '../../evaluation/evaluator.ts';
 import { type EvaluationReport, METRICS } from '../../evaluation/report-types.ts';
 import { parseSplit, type StrongGeneralization } from '../../evaluation/splits.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { terminalProgress } from '../../util/progress.ts';
-import { configFor, openStore, output } from '../context.ts';
+import { configFor, output } from '../context.ts';
 import { table } from '../format.ts';
 import { collect, list, positiveInt } from '../parse.ts';
+import { snapshotFor } from '../snapshot.ts';
 
 interface EvalOptions {
   strategies?: string[];
@@ -121,40 +120,19 @@ export function registerEval(program: Command): void {
         registry,
         '--strategies',
       );
-      const { config } = configFor(cmd);
+      const { config, secrets } = configFor(cmd);
       const params = parseParams(opts.param, registry);
       if (opts.folds !== undefined && opts.split !== undefined)
         throw new ValidationError('give --folds or --split, not both', '--folds');
       const split = parseSplit(
         opts.split ?? (opts.folds !== undefined ? `kfold:${opts.folds}` : opts.rating ? 'kfold:5' : 'stratified:0.75'),
       );
-      const store = await openStore(config);
-      let data: EvalData;
-      try {
-        const dataset = await store.dataset();
-        if (!dataset)
-          throw new ValidationError(
-            `the store ${config.store.path} holds no data: run \`cinerec data import <dir>\` first`,
-          );
-        const counts = await store.counts();
-        data = {
-          rows: await store.ratingColumns(),
-          catalogue: new Catalogue(await store.listMovies()),
-          scale: dataset.scale,
-          dataset: { name: dataset.name, users: counts.users, movies: counts.movies, ratings: counts.ratings },
-          ...(names.some((n) => /^(content|hybrid|router)/.test(n))
-            ? {
-                content: {
-                  tags: await store.movieTagCounts(),
-                  genomeTags: await store.genomeTags(),
-                  genome: await store.genomeColumns(),
-                },
-              }
-            : {}),
-        };
-      } finally {
-        await store.close();
-      }
+      // From the store, or from the server that holds it (a snapshot it writes between writes).
+      // The evaluator and the report writer (charts) load only when an evaluation runs.
+      const { evaluateRanking, evaluateRating } = await import('../../evaluation/evaluator.ts');
+      const { newReportId, writeReport } = await import('../../evaluation/report.ts');
+      const { evalDataOf } = await import('../../pipeline/training-data.ts');
+      const data: EvalData = evalDataOf(await snapshotFor(config, secrets));
       const progress = terminalProgress();
       const report = opts.rating
         ? await evaluateRating(data, config, {

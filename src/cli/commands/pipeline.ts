@@ -1,12 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { RATING_MODELS, STRATEGIES, searchSpaceOf } from '../../components/index.ts';
+import { RATING_MODELS, SERVED_MODELS, STRATEGIES, searchSpaceOf, tunable } from '../../components/index.ts';
 import type { Config } from '../../config/config.ts';
 import { formatPlan, type PipelineEvent } from '../../pipeline/dag.ts';
-import { pipelineRoot, type TrainOutcome, train } from '../../pipeline/train.ts';
-import { configUpdates, tunable, tune } from '../../pipeline/tune.ts';
-import { readSnapshot, takeSnapshot } from '../../store/snapshot.ts';
+import type { TrainOutcome } from '../../pipeline/train.ts';
+import { readSnapshot } from '../../store/snapshot.ts';
 import { trackerFor } from '../../tracking/tracker.ts';
 import type { RunRecord } from '../../tracking/types.ts';
 import { ValidationError } from '../../util/errors.ts';
@@ -15,18 +14,10 @@ import { versionsFor } from '../../versions/versions.ts';
 import { configFor, globals, openStore, output } from '../context.ts';
 import { table } from '../format.ts';
 import { list, positiveInt } from '../parse.ts';
+import { snapshotFor } from '../snapshot.ts';
 
-const STAGE_NAMES = [
-  'snapshot',
-  'popularity',
-  'content',
-  'als',
-  'hybrid',
-  'rating',
-  'neural',
-  'segments',
-  'evaluation',
-];
+/** The stages of `cinerec train`, in order: the snapshot, one per trained model, the evaluation. */
+const STAGE_NAMES = ['snapshot', ...SERVED_MODELS.map((m) => m.name), 'evaluation'];
 
 const secs = (ms: number | null) => (ms === null ? '' : `${(ms / 1000).toFixed(1)} s`);
 const num = (v: number | null | undefined) =>
@@ -90,20 +81,6 @@ function renderOutcome(o: TrainOutcome, dryRun: boolean): string {
   return lines.join('\n');
 }
 
-/** Takes the training snapshot from the store (which the server must not hold). */
-async function snapshotFromStore(config: Config) {
-  const store = await openStore(config);
-  try {
-    if (!(await store.dataset()))
-      throw new ValidationError(
-        `the store ${config.store.path} holds no data: run \`cinerec data import <dir>\` (or \`npm start\`) first`,
-      );
-    return await takeSnapshot(store);
-  } finally {
-    await store.close();
-  }
-}
-
 function runRow(r: Pick<RunRecord, 'id' | 'kind' | 'status' | 'startedAt' | 'durationMs' | 'metrics'>) {
   const metrics = Object.entries(r.metrics)
     .filter(([k]) => /ndcg|rmse|loss|R2|k$/.test(k))
@@ -139,7 +116,7 @@ export function registerPipeline(program: Command): void {
         },
         cmd: Command,
       ) => {
-        const { config } = configFor(cmd);
+        const { config, secrets } = configFor(cmd);
         if (opts.only !== undefined && !STAGE_NAMES.includes(opts.only))
           throw new ValidationError(
             `--only: unknown stage "${opts.only}"; stages: ${STAGE_NAMES.join(', ')}`,
@@ -150,7 +127,8 @@ export function registerPipeline(program: Command): void {
           if (!STAGE_NAMES.includes(s))
             throw new ValidationError(`--force: unknown stage "${s}"; stages: ${STAGE_NAMES.join(', ')}`, '--force');
         const json = globals(cmd).json === true;
-        const snapshot = opts.fromSnapshot ? readSnapshot(opts.fromSnapshot) : await snapshotFromStore(config);
+        const snapshot = opts.fromSnapshot ? readSnapshot(opts.fromSnapshot) : await snapshotFor(config, secrets);
+        const { train } = await import('../../pipeline/train.ts');
         const outcome = await train(config, snapshot, {
           ...(opts.only ? { only: opts.only } : {}),
           ...(force !== undefined ? { force } : {}),
@@ -192,11 +170,12 @@ export function registerPipeline(program: Command): void {
         if (!(opts.trainFraction > 0 && opts.trainFraction < 1))
           throw new ValidationError('--train-fraction must be between 0 and 1', '--train-fraction');
         if (!Number.isInteger(opts.seed)) throw new ValidationError('--seed must be a whole number', '--seed');
-        const snapshot = await snapshotFromStore(config);
+        const snapshot = await snapshotFor(config, loaded.secrets);
         const { tracker, mlflow } = trackerFor(config);
         const say = (line: string) => process.stderr.write(`cinerec: ${line}\n`);
         const bar = globals(cmd).json ? silentProgress : terminalProgress();
         bar.start(opts.trials, `tune ${name}`);
+        const { configUpdates, tune } = await import('../../pipeline/tune.ts');
         const result = await tune(config, snapshot, {
           name,
           trials: opts.trials,
@@ -268,7 +247,7 @@ export function registerPipeline(program: Command): void {
       });
       output(cmd, list, (rs) =>
         rs.length === 0
-          ? `no runs yet in ${pipelineRoot(config)}: run \`cinerec train\``
+          ? `no runs yet in ${config.modelsDir}: run \`cinerec train\``
           : table(['run', 'kind', 'status', 'started', 'time', 'metrics'], rs.map(runRow)),
       );
     });

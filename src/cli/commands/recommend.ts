@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { RoutedList } from '../../serving/views.ts';
 import { ValidationError } from '../../util/errors.ts';
-import { output, withServices } from '../context.ts';
+import { output, withClient } from '../context.ts';
 import { table, yearTitle } from '../format.ts';
 import { list, positiveInt } from '../parse.ts';
 import { similarMethod } from './content.ts';
@@ -91,11 +91,11 @@ export function registerRecommend(program: Command): void {
     .option('--strategy <name>', 'override the router, e.g. ease, itemknn, content, popular')
     .option('--k <n>', 'how many movies', positiveInt('--k', 10000))
     .action(async (opts: RecommendOptions, cmd: Command) => {
-      await withServices(cmd, async (c) => {
+      await withClient(cmd, async (c) => {
         const personal = opts.user !== undefined || opts.ratings !== undefined || opts.watched !== undefined;
         if (!personal && opts.strategy === undefined) {
           // Genres only (or nothing): the cold-start list with its weighted-rating details.
-          const result = await c.catalogue.popularList({
+          const result = await c.popular({
             genres: opts.genres ?? [],
             match: opts.match,
             ...(opts.k ? { k: opts.k } : {}),
@@ -124,7 +124,7 @@ export function registerRecommend(program: Command): void {
         const methodStrategy =
           opts.method === 'cluster' ? 'content-cluster' : opts.method === 'hybrid' ? 'hybrid' : undefined;
         const strategy = opts.strategy ?? (opts.watched ? methodStrategy : undefined);
-        const result = await c.recommendations.recommend({
+        const result = await c.recommend({
           ...(opts.user !== undefined ? { userId: opts.user } : {}),
           ...(opts.ratings ? { ratings: opts.ratings } : {}),
           ...(opts.watched ? { watched: opts.watched } : {}),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { output, withServices } from '../context.ts';
+import { output, withClient } from '../context.ts';
 import { table } from '../format.ts';
 import { movieId, positiveNumber } from '../parse.ts';
 
@@ -13,12 +13,12 @@ export function registerRules(program: Command): void {
     .option('--reason <text>', 'why (shown to operators)')
     .option('--until <date>', 'ISO date after which the rule stops applying')
     .action(async (id: number, opts: { reason?: string; until?: string }, cmd: Command) => {
-      await withServices(cmd, async (c) => {
-        const rule = await c.rules.put({
+      await withClient(cmd, async (c) => {
+        const rule = await c.putRule({
           movieId: id,
           action: 'block',
-          reason: opts.reason ?? null,
-          until: opts.until ?? null,
+          ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+          ...(opts.until !== undefined ? { until: opts.until } : {}),
         });
         output(cmd, rule, (r) => `blocked movie ${r.movieId}${r.until ? ` until ${r.until}` : ''}`);
       });
@@ -32,13 +32,13 @@ export function registerRules(program: Command): void {
     .option('--until <date>', 'ISO date after which the rule stops applying, e.g. 2026-12-31')
     .option('--reason <text>', 'why (shown to operators)')
     .action(async (id: number, opts: { boost: number; until?: string; reason?: string }, cmd: Command) => {
-      await withServices(cmd, async (c) => {
-        const rule = await c.rules.put({
+      await withClient(cmd, async (c) => {
+        const rule = await c.putRule({
           movieId: id,
           action: 'promote',
           boost: opts.boost,
-          until: opts.until ?? null,
-          reason: opts.reason ?? null,
+          ...(opts.until !== undefined ? { until: opts.until } : {}),
+          ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
         });
         output(cmd, rule, (r) => `promoted movie ${r.movieId} ×${r.boost}${r.until ? ` until ${r.until}` : ''}`);
       });
@@ -48,8 +48,8 @@ export function registerRules(program: Command): void {
     .command('list')
     .description('list the rules')
     .action(async (_opts: unknown, cmd: Command) => {
-      await withServices(cmd, async (c) => {
-        output(cmd, c.rules.list(), (rs) =>
+      await withClient(cmd, async (c) => {
+        output(cmd, await c.rules(), (rs) =>
           rs.length === 0
             ? 'no rules'
             : table(
@@ -73,8 +73,8 @@ export function registerRules(program: Command): void {
     .description('remove the rule of a movie')
     .argument('<movieId>', 'movie id', movieId)
     .action(async (id: number, _opts: unknown, cmd: Command) => {
-      await withServices(cmd, async (c) => {
-        await c.rules.remove(id);
+      await withClient(cmd, async (c) => {
+        await c.removeRule(id);
         output(cmd, { removed: id }, () => `removed the rule of movie ${id}`);
       });
     });

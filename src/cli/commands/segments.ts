@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { MovieSegmentShare, UserSegmentOverview } from '../../models/user-segments.ts';
 import type { UserSegmentView } from '../../serving/views.ts';
-import { output, withServices } from '../context.ts';
+import { output, withClient } from '../context.ts';
 import { table } from '../format.ts';
 import { positiveInt } from '../parse.ts';
 
@@ -65,13 +65,13 @@ export function registerSegments(program: Command): void {
     .command('users')
     .description('user segments: taste profiles → autoencoder → k-means, k chosen by segments.rule, every k’s scores')
     .action(async (_opts: unknown, cmd: Command) => {
-      await withServices(cmd, async (c) => output(cmd, await c.segments.userSegments(), renderSegments));
+      await withClient(cmd, async (c) => output(cmd, await c.userSegments(), renderSegments));
     });
   segments
     .command('show-user')
     .description("a user's segment and the highlights of their profile (new or changed users are placed at once)")
     .argument('<userId>', 'user id', positiveInt('userId'))
     .action(async (id: number, _opts: unknown, cmd: Command) => {
-      await withServices(cmd, async (c) => output(cmd, await c.segments.userSegment(id), renderUser));
+      await withClient(cmd, async (c) => output(cmd, await c.userSegment(id), renderUser));
     });
 }

@@ -2,8 +2,6 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { Config, Secrets } from '../../config/config.ts';
-import { train } from '../../pipeline/train.ts';
-import { takeSnapshot } from '../../store/snapshot.ts';
 import type { Store } from '../../store/types.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { forbidFitting } from '../../util/fit-guard.ts';
@@ -11,11 +9,9 @@ import type { Logger } from '../../util/log.ts';
 import { terminalProgress } from '../../util/progress.ts';
 import { parseSchedule, type Schedule } from '../../util/schedule.ts';
 import { versionsFor } from '../../versions/versions.ts';
-import { ensureDataset } from '../bootstrap.ts';
 import { configFor, openStore } from '../context.ts';
 import { port } from '../parse.ts';
 import { removeServerAddress, writeServerAddress } from '../server-address.ts';
-import { trainReporter } from './pipeline.ts';
 
 interface ServeOptions {
   port?: number;
@@ -42,6 +38,7 @@ async function prepare(
   bootstrap: boolean,
 ) {
   if (bootstrap) {
+    const { ensureDataset } = await import('../bootstrap.ts');
     await ensureDataset(store as Parameters<typeof ensureDataset>[0], config, log, terminalProgress());
   } else if (!(await store.dataset())) {
     throw new ValidationError(
@@ -51,6 +48,9 @@ async function prepare(
   // `npm start` trains a first model version when there is none (later starts load it).
   if (bootstrap && opts.train !== false && versionsFor(config).active() === null) {
     log('no model version yet: training one (`cinerec train`)');
+    const { train } = await import('../../pipeline/train.ts');
+    const { takeSnapshot } = await import('../../store/snapshot.ts');
+    const { trainReporter } = await import('./pipeline.ts');
     const outcome = await train(config, await takeSnapshot(store), {
       activate: 'always',
       onEvent: trainReporter(false),
@@ -79,7 +79,8 @@ async function serveAlone(
   const { ServiceHolder } = await import('../../server/service-holder.ts');
   const { ModelManager } = await import('../../server/model-manager.ts');
   const { startServer } = await import('../../server/app.ts');
-  const services = await loadServices(store, config, { version: active, log });
+  const { countCacheLookup } = await import('../../server/metrics.ts');
+  const services = await loadServices(store, config, { version: active, log, onCacheLookup: countCacheLookup });
   await services.served.warm();
   const holder = new ServiceHolder(services);
   const models = ModelManager.local(holder, store, config, log);

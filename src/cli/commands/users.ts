@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { PredictionModel, UserView } from '../../serving/views.ts';
-import { output, withServices } from '../context.ts';
+import { output, withClient } from '../context.ts';
 import { table, yearTitle } from '../format.ts';
 import { positiveInt } from '../parse.ts';
 import { ratingList } from './recommend.ts';
@@ -42,8 +42,8 @@ export function registerUsers(program: Command): void {
       'mf',
     )
     .action(async (opts: { user: number; movie: number[]; model: PredictionModel }, cmd: Command) => {
-      await withServices(cmd, async (c) =>
-        output(cmd, await c.predictions.predictions(opts.user, opts.movie, opts.model), (r) =>
+      await withClient(cmd, async (c) =>
+        output(cmd, await c.predictions(opts.user, opts.movie, opts.model), (r) =>
           [
             `predicted ratings for user ${r.userId} (${r.model})`,
             table(
@@ -66,7 +66,7 @@ export function registerUsers(program: Command): void {
     .description('create a user with ratings; prints the new id')
     .requiredOption('--ratings <list>', 'movieId:rating pairs, e.g. "1:5,32:4.5,260:4"', ratingList)
     .action(async (opts: { ratings: { movieId: number; rating: number }[] }, cmd: Command) => {
-      await withServices(cmd, async (c) => output(cmd, await c.viewers.addUser(opts.ratings), render));
+      await withClient(cmd, async (c) => output(cmd, await c.addUser(opts.ratings), render));
     });
   users
     .command('rate')
@@ -74,7 +74,7 @@ export function registerUsers(program: Command): void {
     .argument('<userId>', 'user id', positiveInt('userId'))
     .requiredOption('--ratings <list>', 'movieId:rating pairs, e.g. "1:5,32:4.5"', ratingList)
     .action(async (id: number, opts: { ratings: { movieId: number; rating: number }[] }, cmd: Command) => {
-      await withServices(cmd, async (c) => output(cmd, await c.viewers.rate(id, opts.ratings), render));
+      await withClient(cmd, async (c) => output(cmd, await c.rate(id, opts.ratings), render));
     });
   users
     .command('show')
@@ -82,6 +82,6 @@ export function registerUsers(program: Command): void {
     .argument('<userId>', 'user id', positiveInt('userId'))
     .option('--limit <n>', 'history rows', positiveInt('--limit', 10000), 20)
     .action(async (id: number, opts: { limit: number }, cmd: Command) => {
-      await withServices(cmd, async (c) => output(cmd, await c.viewers.user(id, opts.limit), render));
+      await withClient(cmd, async (c) => output(cmd, await c.user(id, opts.limit), render));
     });
 }

@@ -1,4 +1,4 @@
-import { topK } from '../../math/topk.ts';
+import { topKInto } from '../../math/topk.ts';
 import type { RatingPredictor, UserVector } from '../../models/rating-predictor.ts';
 import { isStoredUser } from '../history.ts';
 import { UserStates } from '../live-users.ts';
@@ -15,6 +15,11 @@ export class NeuralStrategy implements Strategy {
   readonly description: string;
   private candidateScores = new Float32Array(0);
   private predicted = new Float32Array(0);
+  /** The pool of the last score() (its first poolSize entries) and, when `exact` holds them, its predictions unrounded. */
+  private poolIndex = new Int32Array(0);
+  private poolSize = 0;
+  private poolExact = new Float64Array(0);
+  private exact = false;
   /** The viewer of the last score(), for explain() right after it (the ranking pipeline's order). */
   private lastUser: UserVector | null = null;
   /** Live users' vectors, encoded when their history is written. */
@@ -53,6 +58,8 @@ export class NeuralStrategy implements Strategy {
   score(query: Query, scores: Float32Array): ScoreResult | undefined {
     const user = this.userVector(query);
     this.lastUser = user;
+    this.exact = false;
+    this.poolSize = 0;
     const n = scores.length;
     if (!this.candidates) {
       this.predictor.predictMany(user, null, scores);
@@ -64,10 +71,17 @@ export class NeuralStrategy implements Strategy {
     // The pool: the candidate strategy's best outside the history (the pipeline drops the history later).
     const h = query.history.items;
     for (let k = 0; k < h.length; k++) if (h[k]! < n) c[h[k]!] = Number.NEGATIVE_INFINITY;
-    const pool = topK(c, this.pool, result?.tiers);
-    if (this.predicted.length < pool.length) this.predicted = new Float32Array(pool.length);
-    const predicted = this.predicted.subarray(0, pool.length);
-    this.predictor.predictMany(user, pool, predicted);
+    const size = Math.min(this.pool, n);
+    if (this.poolIndex.length < size) {
+      this.poolIndex = new Int32Array(size);
+      this.predicted = new Float32Array(size);
+      this.poolExact = new Float64Array(size);
+    }
+    const count = topKInto(c, size, this.poolIndex, result?.tiers);
+    const pool = this.poolIndex.subarray(0, count);
+    const predicted = this.predicted.subarray(0, count);
+    this.exact = this.predictor.predictMany(user, pool, predicted, this.poolExact);
+    this.poolSize = count;
     // Below the pool the candidate order continues (shifted under the lowest prediction), so a list
     // longer than the pool is still full and still the candidate strategy's beyond it.
     let maxC = Number.NEGATIVE_INFINITY;
@@ -80,9 +94,17 @@ export class NeuralStrategy implements Strategy {
     return result;
   }
 
+  /** The predicted rating of `index` for the viewer of the last score(): from the pool when it was predicted there. */
+  private predictedFor(user: UserVector, index: number): number {
+    if (this.exact && this.lastUser === user) {
+      for (let t = 0; t < this.poolSize; t++) if (this.poolIndex[t] === index) return this.poolExact[t]!;
+    }
+    return this.predictor.predictFor(user, index);
+  }
+
   explain(query: Query, index: number): string | undefined {
     const user = this.lastUser ?? this.userVector(query);
-    const predicted = `predicted ${this.predictor.predictFor(user, index).toFixed(1)} stars for you`;
+    const predicted = `predicted ${this.predictedFor(user, index).toFixed(1)} stars for you`;
     const because = this.candidates?.explain?.(query, index);
     return because ? `${predicted}; ${because}` : predicted;
   }

@@ -183,6 +183,27 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<{ services: Services; mod
   );
 
   app.post(
+    '/snapshots',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Write a snapshot of the store for a training or evaluation run on this machine',
+        description:
+          'What `cinerec train`, `eval` and `tune` use while a server holds the store: the data, frozen between ' +
+          'writes, written under the models directory; the caller reads it and removes it.',
+        response: {
+          200: Type.Object({ path: Type.String(), fingerprint: Type.String() }),
+          ...problemResponses(409),
+        },
+      },
+    },
+    async () => {
+      if (!models) throw new ConflictError('this server does not manage model versions', 'models');
+      return models.snapshot();
+    },
+  );
+
+  app.post(
     '/models/retrain',
     {
       schema: {

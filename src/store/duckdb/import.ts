@@ -4,15 +4,12 @@ import { LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import type { ImportPlan, SourceFile, SourceKind } from '../../data/formats.ts';
 import { normaliseGenres, parseTitle } from '../../data/titles.ts';
 import { type Progress, silentProgress } from '../../util/progress.ts';
+import { ImportError, type ImportIssue } from '../import-error.ts';
 import type { StoreCounts } from '../types.ts';
-import { type Db, num, sqlString } from './connection.ts';
 
-export interface ImportIssue {
-  file: string;
-  line: number | null;
-  field?: string;
-  message: string;
-}
+export { ImportError, type ImportIssue };
+
+import { type Db, num, sqlString } from './connection.ts';
 
 export interface ImportOptions {
   /** Skip and report bad lines instead of failing the whole import. */
@@ -28,18 +25,6 @@ export interface ImportReport {
   skipped: ImportIssue[];
   skippedCount: number;
   seconds: number;
-}
-
-export class ImportError extends Error {
-  constructor(
-    readonly issues: ImportIssue[],
-    readonly total: number,
-  ) {
-    const first = issues[0];
-    const where = first ? `${first.file}${first.line !== null ? ` line ${first.line}` : ''}` : 'import';
-    const more = total > 1 ? ` (and ${total - 1} more problem${total > 2 ? 's' : ''}; --lenient skips bad lines)` : '';
-    super(`${where}: ${first?.field ? `field ${first.field}: ` : ''}${first?.message ?? 'failed'}${more}`);
-  }
 }
 
 const MAX_REPORTED = 100;
