@@ -10,18 +10,5 @@ rmSync(`${root}/dist`, { recursive: true, force: true });
 execFileSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, '-p', `${root}/tsconfig.build.json`], {
   stdio: 'inherit',
 });
-execFileSync(
-  process.execPath,
-  [
-    '--input-type=module',
-    '-e',
-    `import { Ajv } from 'ajv';
-     import standalone from 'ajv/dist/standalone/index.js';
-     import { writeFileSync } from 'node:fs';
-     import { CONFIG_SCHEMA } from '${root}/dist/config/config.js';
-     const ajv = new Ajv({ allErrors: true, code: { source: true, esm: true } });
-     writeFileSync('${root}/dist/config/config-validator.js', standalone(ajv, ajv.compile(CONFIG_SCHEMA)));`,
-  ],
-  { stdio: 'inherit', cwd: root },
-);
+execFileSync(process.execPath, [`${root}/scripts/config-validator.mjs`], { stdio: 'inherit', cwd: root });
 writeFileSync(`${root}/dist/.built`, `${new Date().toISOString()}\n`);

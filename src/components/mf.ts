@@ -23,10 +23,10 @@ export const mfModel = defineModel({
   deps: [],
   served: true,
   module: import.meta.url,
-  async fit({ data, settings }) {
+  async fit({ data, settings, progress }) {
     const { MfModel } = await import('../models/mf.ts');
     const model = new MfModel(settings.mf);
-    model.fit(data.interactions, data.scale);
+    model.fit(data.interactions, data.scale, progress);
     return model;
   },
   async save(model, dir) {

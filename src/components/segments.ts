@@ -56,9 +56,9 @@ export const movieSegmentsModel = defineModel({
   deps: [],
   served: true,
   module: import.meta.url,
-  async fit({ data, settings }) {
+  async fit({ data, settings, progress }) {
     const { segmentMovies } = await import('../models/movie-segments.ts');
-    return segmentMovies(data.catalogue, data.interactions, kSettings(settings.segments));
+    return segmentMovies(data.catalogue, data.interactions, kSettings(settings.segments), progress);
   },
   async save(seg, dir) {
     const { saveMovieSegments } = await import('../models/movie-segments.ts');
@@ -99,13 +99,16 @@ export const userSegmentsModel = defineModel({
   deps: ['movie-segments'],
   served: true,
   module: import.meta.url,
-  async fit({ data, settings, models }) {
+  async fit({ data, settings, models, progress }) {
     const { UserSegmentModel } = await import('../models/user-segments.ts');
     const s = settings.segments;
-    return UserSegmentModel.fit(data.catalogue, data.interactions, await models.get('movie-segments'), {
-      ...kSettings(s),
-      ...s.users,
-    });
+    return UserSegmentModel.fit(
+      data.catalogue,
+      data.interactions,
+      await models.get('movie-segments'),
+      { ...kSettings(s), ...s.users },
+      progress,
+    );
   },
   async save(model, dir) {
     model.save(dir);

@@ -42,6 +42,11 @@ export const BASE_SETTINGS = {
       port: int(8080, { min: 0, max: 65535, doc: 'port (0 picks a free one)' }),
       bodyLimit: int(1024 * 1024, { min: 1024, max: 100 * 1024 * 1024, doc: 'largest request body in bytes' }),
       logLevel: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'log level'),
+      cacheSize: int(10_000, {
+        min: 0,
+        max: 10_000_000,
+        doc: 'finished list answers kept per serving process (0: no result cache)',
+      }),
       workers: int(0, {
         min: 0,
         max: 256,

@@ -84,7 +84,16 @@ export function selectK(
   data: Float32Array,
   n: number,
   d: number,
-  options: { minK: number; maxK: number; rule: KRule; seed: number; restarts: number; sample: number },
+  options: {
+    minK: number;
+    maxK: number;
+    rule: KRule;
+    seed: number;
+    restarts: number;
+    sample: number;
+    /** Told after each k is scored (long on big catalogues: a bar shows it). */
+    onK?: (done: number, total: number) => void;
+  },
 ): KSelection {
   const maxK = Math.min(options.maxK, n - 1);
   const minK = Math.max(2, options.minK);
@@ -92,6 +101,7 @@ export function selectK(
   const scores: KScore[] = [];
   const runs = new Map<number, { assignment: Int32Array; centroids: Float32Array }>();
   for (let k = minK; k <= maxK; k++) {
+    options.onK?.(k - minK, maxK - minK + 1);
     const km = kmeans(data, n, d, { k, seed: options.seed, restarts: options.restarts });
     runs.set(k, { assignment: km.assignment, centroids: km.centroids });
     scores.push({

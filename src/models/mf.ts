@@ -3,6 +3,7 @@ import { Rng } from '../math/random.ts';
 import type { RatingScale } from '../store/types.ts';
 import { readModel, writeModel } from '../util/artifacts.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
+import { type Progress, silentProgress } from '../util/progress.ts';
 import { BIAS_DEFAULTS } from './bias.ts';
 
 /**
@@ -163,7 +164,7 @@ export class MfModel {
     if (!(patience >= 1)) throw new RangeError(`mf: patience must be ≥ 1, got ${patience}`);
   }
 
-  fit(x: Interactions, scale?: RatingScale): MfReport {
+  fit(x: Interactions, scale?: RatingScale, progress: Progress = silentProgress): MfReport {
     assertMayFit('matrix factorisation (mf)');
     const started = performance.now();
     const prm = this.params;
@@ -220,7 +221,9 @@ export class MfModel {
     const items = x.items;
     const ratings = x.ratings;
     let lr = prm.lr;
+    progress.start(prm.epochs, 'mf epochs');
     for (let epoch = 1; epoch <= prm.epochs; epoch++) {
+      progress.update(epoch - 1);
       rng.shuffle(train);
       let se = 0;
       for (let t = 0; t < train.length; t++) {
@@ -248,6 +251,7 @@ export class MfModel {
         break;
       }
     }
+    progress.stop();
     if (best) {
       bu.set(best.bu);
       bi.set(best.bi);

@@ -4,6 +4,7 @@ import { type KRule, type KScore, selectK } from '../math/cluster-count.ts';
 import { nearestCentroid } from '../math/kmeans.ts';
 import { readModel, writeModel } from '../util/artifacts.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
+import { type Progress, silentProgress } from '../util/progress.ts';
 
 export interface SegmentSettings {
   minK: number;
@@ -52,7 +53,12 @@ export interface MovieSegmentation extends FittedMovieSegments {
  * Movie segments: multi-hot genres + mean rating + log rating count, standardised, then k-means with
  * k chosen over a range by the configured rule (all four validity scores kept for every k).
  */
-export function segmentMovies(catalogue: Catalogue, x: Interactions, settings: SegmentSettings): MovieSegmentation {
+export function segmentMovies(
+  catalogue: Catalogue,
+  x: Interactions,
+  settings: SegmentSettings,
+  progress: Progress = silentProgress,
+): MovieSegmentation {
   assertMayFit('movie segments');
   const genres = catalogue.genres();
   const n = catalogue.size;
@@ -94,7 +100,9 @@ export function segmentMovies(catalogue: Catalogue, x: Interactions, settings: S
     seed: settings.seed,
     restarts: settings.restarts,
     sample: Math.max(300, Math.min(1000, Math.floor(2e8 / (n * d)))),
+    onK: (done, total) => (done === 0 ? progress.start(total, 'movie segments: k') : progress.update(done)),
   });
+  progress.stop();
   const segments: MovieSegment[] = [];
   for (let s = 0; s < sel.k; s++) {
     const members: number[] = [];

@@ -9,6 +9,7 @@ import { type Dataset, type NetworkSpec, Sequential, train } from '../nn/network
 import { Adam } from '../nn/optim.ts';
 import { readModel, writeModel } from '../util/artifacts.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
+import { type Progress, silentProgress } from '../util/progress.ts';
 
 /**
  * User segments: a taste profile per user (what genres they like, how they rate and how much they
@@ -429,6 +430,7 @@ export class UserSegmentModel {
     x: Interactions,
     movieSegments: MovieSegmentsInput,
     settings: UserSegmentSettings,
+    progress: Progress = silentProgress,
   ): UserSegmentModel {
     assertMayFit('user segments');
     const sums = new Float64Array(movieSegments.k);
@@ -520,7 +522,9 @@ export class UserSegmentModel {
       seed: settings.seed,
       restarts: settings.restarts,
       sample: Math.min(n, 2000),
+      onK: (done, total) => (done === 0 ? progress.start(total, 'user segments: k') : progress.update(done)),
     });
+    progress.stop();
 
     const overall = new Float64Array(d);
     for (let r = 0; r < n; r++) for (let t = 0; t < d; t++) overall[t]! += raw[r * d + t]!;

@@ -101,12 +101,14 @@ export class CatalogueService {
   }
 
   recommended(r: { index: number; score: number; promoted: boolean; reason?: string }): RecommendedMovie {
-    const p = this.popularityOf(r.index);
+    // Votes and mean rating only (popularityOf's score and catalogue rank are not part of a list entry).
+    const p = this.served.popularity();
+    const votes = this.served.votes(r.index);
     return {
       ...summary(this.catalogue.movies[r.index]!),
       score: round4(r.score),
-      votes: p.votes,
-      meanRating: p.meanRating,
+      votes,
+      meanRating: votes > 0 && p ? round4(p.mean[r.index]!) : null,
       promoted: r.promoted,
       ...(r.reason ? { reason: r.reason } : {}),
     };

@@ -15,6 +15,7 @@ export class ResultCache {
 
   /** The cached answer for `key`, or the one `make` computes (then cached). */
   async get<T>(key: string, make: () => Promise<T>): Promise<T> {
+    if (this.capacity === 0) return make();
     const hit = this.entries.get(key);
     if (hit !== undefined) {
       // Most recently used last: Map keeps insertion order.

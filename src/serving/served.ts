@@ -75,7 +75,7 @@ export class Served {
     sharing: Sharing,
   ) {
     this.ruleSet = rules;
-    this.cache = new ResultCache(10_000, sharing.onCacheLookup);
+    this.cache = new ResultCache(config.server.cacheSize, sharing.onCacheLookup);
     this.pipeline = new RankingPipeline(
       () => this.data,
       () => this.ruleSet,

@@ -1,0 +1,152 @@
+/**
+ * Load on a real server: `cinerec serve` on a trained ml-latest-small version, driven by wrk (Debian package; or
+ * autocannon from npm when wrk is missing) for 10 s per case at 16 and 64 connections. Prints req/s, p50, p99 and
+ * the event loop's p99 delay (from /metrics) for the popular, similar, trained-user, live-user and anonymous
+ * (POST, 6 ratings) endpoints and a mixed read/write load. Requests vary the user, movie and ratings, so that the
+ * result cache does not answer everything; `--no-cache` turns it off altogether.
+ *
+ *   npm run bench:serve [-- --seconds 10 --workers 2 --no-cache]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { realData } from '../test/helpers/real-data.ts';
+import { trained } from '../test/helpers/trained.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    workers: { type: 'string', default: '0' },
+    'no-cache': { type: 'boolean', default: false },
+    connections: { type: 'string', default: '16,64' },
+  },
+});
+const TOKEN = 'bench-serve-admin-token';
+const root = join(import.meta.dirname, '..');
+const fixture = await trained('ml-latest-small', await realData('ml-latest-small'));
+const env = {
+  ...process.env,
+  ...fixture.env,
+  CINEREC_ADMIN_TOKEN: TOKEN,
+  CINEREC_WORKERS: values.workers,
+};
+const args = [join(root, 'bin', 'cinerec.js'), 'serve', '--port', '0'];
+if (values['no-cache']) args.splice(1, 0, '--set', 'server.cacheSize=0');
+const server = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+const url = await new Promise<string>((resolve, reject) => {
+  let err = '';
+  server.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    const m = /serving \d+ movies at (http:\/\/[^\s"]+)/.exec(err);
+    if (m) resolve(m[1]!);
+  });
+  server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+});
+
+async function post(path: string, body: unknown): Promise<unknown> {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify(body),
+  });
+  return res.json();
+}
+
+// Live users: created through the API, so they are served by fold-in, not from training.
+const popular = [1, 260, 296, 318, 356, 480, 527, 589, 593, 1196, 1198, 2571, 2858, 2959, 4993, 5952, 7153, 58559];
+const live: number[] = [];
+for (let u = 0; u < 50; u++) {
+  const ratings = popular
+    .filter((_, i) => (i + u) % 3 !== 0)
+    .map((movieId, i) => ({ movieId, rating: 3 + ((i + u) % 5) * 0.5 }));
+  live.push(((await post('/v1/users', { ratings })) as { userId: number }).userId);
+}
+
+const lua = (body: string) => {
+  const file = join(fixture.dir, `wrk-${Math.random().toString(36).slice(2)}.lua`);
+  writeFileSync(file, body);
+  return file;
+};
+const trainedUsers = lua(
+  `request = function() return wrk.format("GET", "/v1/users/" .. math.random(1, 610) .. "/recommendations") end`,
+);
+const liveUsers = lua(
+  `local ids = {${live.join(',')}}\nrequest = function() return wrk.format("GET", "/v1/users/" .. ids[math.random(#ids)] .. "/recommendations") end`,
+);
+const similar = lua(
+  `local ids = {${popular.join(',')}}\nrequest = function() return wrk.format("GET", "/v1/movies/" .. ids[math.random(#ids)] .. "/similar") end`,
+);
+const anonymous = lua(`local ids = {${popular.join(',')}}
+wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+request = function()
+  local parts = {}
+  for i = 1, 6 do parts[i] = '{"movieId":' .. ids[math.random(#ids)] .. ',"rating":' .. (math.random(6, 10) / 2) .. '}' end
+  return wrk.format(nil, nil, nil, '{"ratings":[' .. table.concat(parts, ",") .. ']}')
+end`);
+const mixed = lua(`local ids = {${popular.join(',')}}
+local live = {${live.join(',')}}
+request = function()
+  local r = math.random(100)
+  if r <= 5 then
+    local body = '{"ratings":[{"movieId":' .. ids[math.random(#ids)] .. ',"rating":' .. (math.random(1, 10) / 2) .. '}]}'
+    return wrk.format("POST", "/v1/users/" .. live[math.random(#live)] .. "/ratings", { ["content-type"] = "application/json", ["authorization"] = "Bearer ${TOKEN}" }, body)
+  elseif r <= 50 then
+    return wrk.format("GET", "/v1/users/" .. math.random(1, 610) .. "/recommendations")
+  elseif r <= 75 then
+    return wrk.format("GET", "/v1/movies/" .. ids[math.random(#ids)] .. "/similar")
+  else
+    return wrk.format("GET", "/v1/recommendations/popular?genres=Comedy")
+  end
+end`);
+
+const cases: [string, string, string | null][] = [
+  ['GET /v1/recommendations/popular?genres=Comedy', '/v1/recommendations/popular?genres=Comedy', null],
+  ['GET /v1/movies/:id/similar', '/', similar],
+  ['GET /v1/users/:id/recommendations (trained users)', '/', trainedUsers],
+  ['GET /v1/users/:id/recommendations (live users)', '/', liveUsers],
+  ['POST /v1/recommendations (6 ratings)', '/v1/recommendations', anonymous],
+  ['mixed: 45% users, 25% similar, 25% popular, 5% writes', '/', mixed],
+];
+
+async function loopP99(): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/cinerec_nodejs_eventloop_lag_p99_seconds (\S+)/.exec(text)?.[1] ?? Number.NaN) * 1000;
+}
+
+function wrk(path: string, script: string | null, connections: number): { rps: number; p50: string; p99: string } {
+  const out = execFileSync(
+    'wrk',
+    [
+      '-t2',
+      `-c${connections}`,
+      `-d${values.seconds}s`,
+      '--latency',
+      ...(script ? ['-s', script] : []),
+      `${url}${path}`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
+  const p50 = /\s50%\s+(\S+)/.exec(out)?.[1] ?? '?';
+  const p99 = /\s99%\s+(\S+)/.exec(out)?.[1] ?? '?';
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
+  if (non2xx) console.error(`  ${non2xx} non-2xx responses`);
+  return { rps, p50, p99 };
+}
+
+console.log(
+  `server ${url}, workers ${values.workers === '0' ? 'one per core' : values.workers}, cache ${values['no-cache'] ? 'off' : 'on'}, ${values.seconds} s per case`,
+);
+console.log('| endpoint | connections | req/s | p50 | p99 | event loop p99 |\n|---|---:|---:|---:|---:|---:|');
+for (const [label, path, script] of cases) {
+  for (const c of values.connections.split(',').map(Number)) {
+    await loopP99();
+    const r = wrk(path, script, c);
+    console.log(`| ${label} | ${c} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(await loopP99()).toFixed(1)} ms |`);
+  }
+}
+server.kill('SIGTERM');
+await new Promise((r) => server.on('exit', r));
+await fixture.cleanup();
