@@ -7,8 +7,9 @@
  * - anonymous: six of a trained user's ratings in the body, no user id;
  * - live: a user created while serving (`viewers.addUser`) with a trained user's ratings.
  *
- * "with reasons" is `services.recommendations.recommend()` (the API's path: checks, ranking, reasons, views);
- * "no reasons" is the ranking pipeline alone with `explain: false`.
+ * "with reasons" is `services.recommendations.recommend()` (the API's path: checks, ranking, reasons, views; the
+ * served result cache is off, so each call computes its list); "no reasons" is the ranking pipeline alone with
+ * `explain: false`. A last table times a live user's write (`rate()`) and their next request.
  *
  *   npm run bench:request [-- --users 300 --k 10 --only ease,als --json out.json]
  */
@@ -36,7 +37,9 @@ const k = Number(values.k);
 const fixture = await trained('ml-latest-small', await realData('ml-latest-small'));
 const store = await DuckDbStore.open(fixture.config.store.path);
 forbidFitting('bench:request serves a trained version');
-const services = await loadServices(store, fixture.config);
+// The served result cache (server.cacheSize) would answer repeated requests without computing them: off, so every
+// call below is computed.
+const services = await loadServices(store, { ...fixture.config, server: { ...fixture.config.server, cacheSize: 0 } });
 const { served } = services;
 await served.warm();
 
@@ -119,7 +122,9 @@ for (const n of names) rows.push(await measure(n, 'trained', trainedContexts));
 for (const n of names) rows.push(await measure(n, 'anonymous 6', anonymousContexts));
 
 // Live users: created while serving with a trained user's ratings (after the trained runs: refolding movies with
-// few ratings moves their ALS factors).
+// few ratings moves their ALS factors). Each write refolds the rarely rated movies it touches, which moves item
+// factors under every live user's folded-in state: a state is brought up to date on that user's next write or read.
+// Here all of them are brought up to date at once (timed) before the reads, as after a burst of writes.
 const t0 = performance.now();
 const liveContexts: ViewerContext[] = [];
 for (const userId of userIds) {
@@ -127,17 +132,51 @@ for (const userId of userIds) {
   liveContexts.push({ userId: view.userId });
 }
 const addMs = (performance.now() - t0) / userIds.length;
+const t1 = performance.now();
+const liveUsers = served.live as { refresh?: (userId: number) => void };
+if (typeof liveUsers.refresh === 'function') for (const ctx of liveContexts) liveUsers.refresh(ctx.userId!);
+const refreshMs = (performance.now() - t1) / userIds.length;
 for (const n of names) rows.push(await measure(n, 'live', liveContexts));
+
+// A write, then that user's next request: rate() one more movie (a popular one for even users, one rated once in
+// training, which is refolded, for odd ones), then one recommend() with reasons.
+const counts = x.itemCounts();
+const rare = catalogue.movies[counts.indexOf(1)]!.movieId;
+const popular = catalogue.movies[counts.reduce((best, c, i) => (c > counts[best]! ? i : best), 0)]!.movieId;
+const afterWrite: { strategy: string; write: { mean: number; p99: number }; next: { mean: number; p99: number } }[] =
+  [];
+for (const n of ['router', 'als', 'user-cluster', 'segment', 'neural'].filter((n) => names.includes(n))) {
+  const writes: number[] = [];
+  const next: number[] = [];
+  for (const [t, ctx] of liveContexts.slice(0, 60).entries()) {
+    const w0 = performance.now();
+    await services.viewers.rate(ctx.userId!, [{ movieId: t % 2 ? rare : popular, rating: 3.5 + (t % 3) * 0.5 }]);
+    const w1 = performance.now();
+    await services.recommendations.recommend({ userId: ctx.userId!, k, ...(n === 'router' ? {} : { strategy: n }) });
+    next.push(performance.now() - w1);
+    writes.push(w1 - w0);
+  }
+  afterWrite.push({ strategy: n, write: stats(writes), next: stats(next) });
+  process.stderr.write(`${n} right after a write: ${stats(next).mean.toFixed(2)} ms\n`);
+}
 
 const f = (v: number) => (v >= 10 ? v.toFixed(1) : v.toFixed(2));
 console.log(
-  `ml-latest-small, ${userIds.length} users per row, k = ${k}; addUser ${f(addMs)} ms per live user (mean)\n` +
+  `ml-latest-small, ${userIds.length} users per row, k = ${k}; addUser ${f(addMs)} ms per live user (mean); ` +
+    `bringing a live user's state up to date after the writes: ${f(refreshMs)} ms per user\n` +
     '| strategy | viewer | mean ms | p99 ms | mean ms, no reasons | p99 ms, no reasons |\n|---|---|---:|---:|---:|---:|',
 );
 for (const r of rows)
   console.log(
     `| ${r.strategy} | ${r.viewer} | ${f(r.reasons.mean)} | ${f(r.reasons.p99)} | ${f(r.plain.mean)} | ${f(r.plain.p99)} |`,
   );
-if (values.json) writeFileSync(values.json, JSON.stringify({ users: userIds.length, k, addMs, rows }, null, 2));
+console.log(
+  '\nA live user rates one more movie, then asks for recommendations (60 users):\n' +
+    '| strategy | rate() mean ms | p99 ms | next recommend() mean ms | p99 ms |\n|---|---:|---:|---:|---:|',
+);
+for (const r of afterWrite)
+  console.log(`| ${r.strategy} | ${f(r.write.mean)} | ${f(r.write.p99)} | ${f(r.next.mean)} | ${f(r.next.p99)} |`);
+if (values.json)
+  writeFileSync(values.json, JSON.stringify({ users: userIds.length, k, addMs, refreshMs, rows, afterWrite }, null, 2));
 await store.close();
 await fixture.cleanup();

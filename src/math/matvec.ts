@@ -38,6 +38,7 @@ interface MatvecExports {
   matvec64x4(v: number, q: number, out: number, n: number, d: number): void;
   pairdots64(m: number, pairBytes: number, pairs: number, cols: number, count: number, x: number, out: number): void;
   colsums64(indptr: number, index: number, n: number, w: number, out: number): void;
+  listsums64(indptr: number, index: number, cols: number, count: number, w: number, out: number): void;
 }
 
 const PAGE_BYTES = 65536;
@@ -680,6 +681,39 @@ export class ColumnSums {
       this.space.i32.set(indptr.subarray(0, n + 1), 0);
       this.space.i32.set(index.subarray(0, nnz), this.indexPtr / 4);
     }
+  }
+
+  /** Room for `count` listed columns (sumsOf) after the fixed part: [cols: i32][out: f64]. */
+  private listRoom(count: number): { cols: number; out: number } {
+    const cols = align16(this.outPtr + 8 * this.n);
+    const out = align16(cols + 4 * count);
+    this.space!.reserve(out + 8 * count);
+    return { cols, out };
+  }
+
+  /** out[t − from] = Σ w[index[p]] over the entries of column cols[t], for t in [from, to). */
+  sumsOf(cols: Int32Array, from: number, to: number, w: Float64Array, out: Float64Array): void {
+    const space = this.space;
+    const count = to - from;
+    if (!space) {
+      const { indptr, index } = this;
+      for (let t = from; t < to; t++) {
+        const c = cols[t]!;
+        let s = 0;
+        for (let p = indptr[c]!; p < indptr[c + 1]!; p++) s += w[index[p]!]!;
+        out[t - from] = s;
+      }
+      return;
+    }
+    for (let t = from; t < to; t++)
+      if (!(cols[t]! >= 0 && cols[t]! < this.n))
+        throw new RangeError(`ColumnSums.sumsOf: column ${cols[t]} of ${this.n}`);
+    if (count <= 0) return;
+    const room = this.listRoom(count);
+    space.i32.set(cols.subarray(from, to), room.cols / 4);
+    space.f64.set(w.subarray(0, this.width), this.wPtr / 8);
+    space.fn.listsums64(0, this.indexPtr, room.cols, count, this.wPtr, room.out);
+    out.set(space.f64.subarray(room.out / 8, room.out / 8 + count));
   }
 
   /** out[j] for j < n. */

@@ -158,48 +158,100 @@
       (local.set $b (i32.add (local.get $b) (i32.const 2)))
       (br_if $blocksLoop (i32.lt_u (local.get $b) (local.get $blocks)))))
 
-  ;; out[a] = Σ_t M[a][c_t]·(x ? x[c_t] : 1) over t < count (c = cols, i32), for the rows of `pairs` pairs, with M
+;; out[a] = Σ_t M[a][c_t]·(x ? x[c_t] : 1) over t < count (c = cols, i32), for the rows of `pairs` pairs, with M
   ;; (float64) in pairs of rows interleaved by column: pair p holds [M[2p][c], M[2p+1][c]] at m + p·pairBytes + 16·c.
-  ;; `x` is a float64 vector, or 0 for all ones (a plain sum of the listed columns). Two pairs per step; `out`
-  ;; (float64, 16-byte aligned) receives 2·pairs values.
+  ;; `x` is a float64 vector, or 0 for all ones (a plain sum of the listed columns, with no multiplication). Four
+  ;; pairs per step (four independent f64x2 chains sharing each column index); pairs past the end repeat the last
+  ;; one and are not stored. `out` (float64, 16-byte aligned) receives 2·pairs values.
   (func $pairdots64 (export "pairdots64")
     (param $m i32) (param $pairBytes i32) (param $pairs i32) (param $cols i32) (param $count i32) (param $x i32)
     (param $out i32)
-    (local $p i32) (local $r0 i32) (local $r1 i32) (local $t i32) (local $end i32) (local $c i32) (local $xc v128)
-    (local $a0 v128) (local $a1 v128)
+    (local $p i32) (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $last i32)
+    (local $t i32) (local $end i32) (local $c i32) (local $xc v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (if (i32.le_s (local.get $pairs) (i32.const 0)) (then (return)))
     (local.set $end (i32.add (local.get $cols) (i32.shl (local.get $count) (i32.const 2))))
+    (local.set $last (i32.add (local.get $m) (i32.mul (i32.sub (local.get $pairs) (i32.const 1)) (local.get $pairBytes))))
     (local.set $p (i32.const 0))
     (loop $pairsLoop
       (local.set $r0 (i32.add (local.get $m) (i32.mul (local.get $p) (local.get $pairBytes))))
-      (local.set $r1 (select
-        (i32.add (local.get $r0) (local.get $pairBytes)) (local.get $r0)
+      (local.set $r1 (select (i32.add (local.get $r0) (local.get $pairBytes)) (local.get $last)
         (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $pairs))))
+      (local.set $r2 (select (i32.add (local.get $r1) (local.get $pairBytes)) (local.get $last)
+        (i32.lt_u (i32.add (local.get $p) (i32.const 2)) (local.get $pairs))))
+      (local.set $r3 (select (i32.add (local.get $r2) (local.get $pairBytes)) (local.get $last)
+        (i32.lt_u (i32.add (local.get $p) (i32.const 3)) (local.get $pairs))))
       (local.set $a0 (v128.const i64x2 0 0))
       (local.set $a1 (v128.const i64x2 0 0))
+      (local.set $a2 (v128.const i64x2 0 0))
+      (local.set $a3 (v128.const i64x2 0 0))
       (local.set $t (local.get $cols))
-      (local.set $xc (v128.const f64x2 1 1))
-      (block $tDone
-        (loop $tLoop
-          (br_if $tDone (i32.ge_u (local.get $t) (local.get $end)))
-          (local.set $c (i32.load (local.get $t)))
-          (if (local.get $x)
-            (then (local.set $xc (v128.load64_splat (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 3)))))))
-          (local.set $c (i32.shl (local.get $c) (i32.const 4)))
-          (local.set $a0 (f64x2.add (local.get $a0)
-            (f64x2.mul (v128.load (i32.add (local.get $r0) (local.get $c))) (local.get $xc))))
-          (local.set $a1 (f64x2.add (local.get $a1)
-            (f64x2.mul (v128.load (i32.add (local.get $r1) (local.get $c))) (local.get $xc))))
-          (local.set $t (i32.add (local.get $t) (i32.const 4)))
-          (br $tLoop)))
+      (if (local.get $x)
+        (then
+          (block $xDone
+            (loop $xLoop
+              (br_if $xDone (i32.ge_u (local.get $t) (local.get $end)))
+              (local.set $c (i32.load (local.get $t)))
+              (local.set $xc (v128.load64_splat (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 3)))))
+              (local.set $c (i32.shl (local.get $c) (i32.const 4)))
+              (local.set $a0 (f64x2.add (local.get $a0)
+                (f64x2.mul (v128.load (i32.add (local.get $r0) (local.get $c))) (local.get $xc))))
+              (local.set $a1 (f64x2.add (local.get $a1)
+                (f64x2.mul (v128.load (i32.add (local.get $r1) (local.get $c))) (local.get $xc))))
+              (local.set $a2 (f64x2.add (local.get $a2)
+                (f64x2.mul (v128.load (i32.add (local.get $r2) (local.get $c))) (local.get $xc))))
+              (local.set $a3 (f64x2.add (local.get $a3)
+                (f64x2.mul (v128.load (i32.add (local.get $r3) (local.get $c))) (local.get $xc))))
+              (local.set $t (i32.add (local.get $t) (i32.const 4)))
+              (br $xLoop))))
+        (else
+          (block $onesDone
+            (loop $onesLoop
+              (br_if $onesDone (i32.ge_u (local.get $t) (local.get $end)))
+              (local.set $c (i32.shl (i32.load (local.get $t)) (i32.const 4)))
+              (local.set $a0 (f64x2.add (local.get $a0) (v128.load (i32.add (local.get $r0) (local.get $c)))))
+              (local.set $a1 (f64x2.add (local.get $a1) (v128.load (i32.add (local.get $r1) (local.get $c)))))
+              (local.set $a2 (f64x2.add (local.get $a2) (v128.load (i32.add (local.get $r2) (local.get $c)))))
+              (local.set $a3 (f64x2.add (local.get $a3) (v128.load (i32.add (local.get $r3) (local.get $c)))))
+              (local.set $t (i32.add (local.get $t) (i32.const 4)))
+              (br $onesLoop)))))
       (v128.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 4))) (local.get $a0))
       (if (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $pairs))
         (then (v128.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $p) (i32.const 1)) (i32.const 4)))
           (local.get $a1))))
-      (local.set $p (i32.add (local.get $p) (i32.const 2)))
+      (if (i32.lt_u (i32.add (local.get $p) (i32.const 2)) (local.get $pairs))
+        (then (v128.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $p) (i32.const 2)) (i32.const 4)))
+          (local.get $a2))))
+      (if (i32.lt_u (i32.add (local.get $p) (i32.const 3)) (local.get $pairs))
+        (then (v128.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $p) (i32.const 3)) (i32.const 4)))
+          (local.get $a3))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
       (br_if $pairsLoop (i32.lt_u (local.get $p) (local.get $pairs)))))
 
-  ;; out[j] = Σ_p w[index[p]] over p in [indptr[j], indptr[j+1]) (float64, in order) for j < n: the sums of a
+  ;; out[t] = Σ_p w[index[p]] over p in [indptr[c], indptr[c+1]) for c = cols[t], t < count (float64, in order):
+  ;; colsums64 over a list of columns.
+  (func $listsums64 (export "listsums64")
+    (param $indptr i32) (param $index i32) (param $cols i32) (param $count i32) (param $w i32) (param $out i32)
+    (local $t i32) (local $c i32) (local $p i32) (local $end i32) (local $s f64)
+    (if (i32.le_s (local.get $count) (i32.const 0)) (then (return)))
+    (loop $cols
+      (local.set $c (i32.add (local.get $indptr)
+        (i32.shl (i32.load (i32.add (local.get $cols) (i32.shl (local.get $t) (i32.const 2)))) (i32.const 2))))
+      (local.set $p (i32.add (local.get $index) (i32.shl (i32.load (local.get $c)) (i32.const 2))))
+      (local.set $end (i32.add (local.get $index) (i32.shl (i32.load offset=4 (local.get $c)) (i32.const 2))))
+      (local.set $s (f64.const 0))
+      (block $done
+        (loop $entries
+          (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+          (local.set $s (f64.add (local.get $s)
+            (f64.load (i32.add (local.get $w) (i32.shl (i32.load (local.get $p)) (i32.const 3))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br $entries)))
+      (f64.store (i32.add (local.get $out) (i32.shl (local.get $t) (i32.const 3))) (local.get $s))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br_if $cols (i32.lt_u (local.get $t) (local.get $count)))))
+
+    ;; out[j] = Σ_p w[index[p]] over p in [indptr[j], indptr[j+1]) (float64, in order) for j < n: the sums of a
   ;; vector over the columns of a compressed sparse matrix (i32 indptr and index).
   (func $colsums64 (export "colsums64")
     (param $indptr i32) (param $index i32) (param $n i32) (param $w i32) (param $out i32)

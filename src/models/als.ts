@@ -160,6 +160,7 @@ export class AlsModel {
   private explainRatings = new Float32Array(64);
   private explainCount = 0;
   private explainW = new Float64Array(0);
+  private explainDots = new Float64Array(0);
   /** Numbers each prepareExplanation, so a caller can tell whether the prepared history is still its own. */
   private explainToken = 0;
   /**
@@ -402,11 +403,15 @@ export class AlsModel {
     this.checkExplained(item);
     if (this.explainCount === 0) return null;
     const w = this.solveExplained(item);
+    const n = this.explainCount;
+    if (this.explainDots.length < n) this.explainDots = new Float64Array(this.explainIndex.length);
+    // y_jᵀw for every entry, each summed over a in order (as contribution() sums it), four entries per pass.
+    dotRows64(this.itemFactors, this.factors, this.explainIndex, n, w, this.explainDots);
     let best = -1;
     let bestWeight = 0;
-    for (let k = 0; k < this.explainCount; k++) {
-      const weight = this.contribution(k, w);
-      if (weight === null) continue;
+    for (let k = 0; k < n; k++) {
+      if (this.explainRatings[k]! < this.conf.negativeBelow) continue;
+      const weight = (1 + this.explainer.weightOf(k)) * this.explainDots[k]!;
       const j = this.explainIndex[k]!;
       if (best < 0 || weight > bestWeight || (weight === bestWeight && j < best)) {
         best = j;
@@ -525,4 +530,46 @@ function gatherInto(
     n++;
   }
   return n;
+}
+
+/**
+ * out[k] = Σ_a rows[index[k]·f + a]·w[a] for k < n (float32 rows, a float64 vector), each summed over a in order in
+ * float64, four rows per pass sharing each w[a].
+ */
+function dotRows64(
+  rows: Float32Array,
+  f: number,
+  index: Int32Array,
+  n: number,
+  w: Float64Array,
+  out: Float64Array,
+): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const o0 = index[k]! * f;
+    const o1 = index[k + 1]! * f;
+    const o2 = index[k + 2]! * f;
+    const o3 = index[k + 3]! * f;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let a = 0; a < f; a++) {
+      const x = w[a]!;
+      s0 += x * rows[o0 + a]!;
+      s1 += x * rows[o1 + a]!;
+      s2 += x * rows[o2 + a]!;
+      s3 += x * rows[o3 + a]!;
+    }
+    out[k] = s0;
+    out[k + 1] = s1;
+    out[k + 2] = s2;
+    out[k + 3] = s3;
+  }
+  for (; k < n; k++) {
+    const o = index[k]! * f;
+    let s = 0;
+    for (let a = 0; a < f; a++) s += w[a]! * rows[o + a]!;
+    out[k] = s;
+  }
 }

@@ -43,6 +43,8 @@ export class EaseModel {
   private nz = new Int32Array(0);
   private t = new Float64Array(0);
   private c = new Float64Array(0);
+  private known = new Int32Array(0);
+  private q = new Float64Array(0);
   /** The dual mode's kernels, made on first use: K for K·v, and X's columns for (wX)_j. */
   private kRows: PairRows64 | null = null;
   private columns: ColumnSums | null = null;
@@ -261,17 +263,24 @@ export class EaseModel {
     if (this.c.length < nu) this.c = new Float64Array(nu);
     const c = this.c;
     (this.kRows ?? this.makeKernels().kRows).dots(users, indptr[j]!, indptr[j + 1]!, null, c);
+    // q_i = Σ c over i's raters, for the history items the model has (the rest weigh 0).
+    if (this.known.length < to - from) this.known = new Int32Array(Math.max(64, to - from));
+    const known = this.known;
+    let m = 0;
+    for (let k = from; k < to; k++) if (items[k]! < n) known[m++] = items[k]!;
+    if (this.q.length < m) this.q = new Float64Array(known.length);
+    (this.columns ?? this.makeKernels().columns).sumsOf(known, 0, m, c, this.q);
     const scale = this.params.lambda;
     const d = this.diagP[j]!;
+    let t = 0;
     for (let k = from; k < to; k++) {
       const i = items[k]!;
-      if (i >= n || i === j) {
+      if (i >= n) {
         out[k - from] = 0;
         continue;
       }
-      let q = 0;
-      for (let p = indptr[i]!; p < indptr[i + 1]!; p++) q += c[users[p]!]!;
-      out[k - from] = q / scale / d;
+      const q = this.q[t++]!;
+      out[k - from] = i === j ? 0 : q / scale / d;
     }
   }
 }

@@ -17,9 +17,10 @@ export class ItemKnnModel {
   private t = new Float64Array(0);
   /** X's columns in the exact column-sum kernel, made on first use. */
   private columns: ColumnSums | null = null;
-  /** Explanations: mark[u] === stamp when user u rated the item being explained. */
-  private mark = new Int32Array(0);
-  private stamp = 0;
+  /** Explanations: mark[u] = 1 when user u rated the item being explained; the history items and their counts. */
+  private mark = new Float64Array(0);
+  private known = new Int32Array(0);
+  private common = new Float64Array(0);
 
   fit(x: Interactions): void {
     assertMayFit('item kNN');
@@ -77,8 +78,8 @@ export class ItemKnnModel {
 
   /**
    * cos(i, j) for every listed history item i (items[from, to)) towards one item j, into out[0, to − from):
-   * j's raters are marked once, then each i counts its marked raters, so a history costs |U_j| + Σ|U_i|. The
-   * counts are whole numbers, so every value equals similarity(i, j).
+   * j's raters are marked once (1, the others 0), then each i sums the marks over its raters, so a history costs
+   * |U_j| + Σ|U_i|. The counts are whole numbers, so every value equals similarity(i, j).
    */
   similaritiesTo(j: number, items: Int32Array, from: number, to: number, out: Float64Array): void {
     const x = this.x!;
@@ -86,25 +87,26 @@ export class ItemKnnModel {
       out.fill(0, 0, to - from);
       return;
     }
-    const { indptr, users } = x.byItem();
-    if (this.mark.length < x.nUsers) this.mark = new Int32Array(x.nUsers);
+    const csc = x.byItem();
+    const { indptr, users } = csc;
+    if (this.mark.length < x.nUsers) this.mark = new Float64Array(x.nUsers);
     const mark = this.mark;
-    if (++this.stamp > 0x3fffffff) {
-      mark.fill(0);
-      this.stamp = 1;
+    mark.fill(0);
+    for (let p = indptr[j]!; p < indptr[j + 1]!; p++) mark[users[p]!] = 1;
+    // The common raters of each known history item (the rest are 0).
+    if (this.known.length < to - from) {
+      this.known = new Int32Array(Math.max(64, to - from));
+      this.common = new Float64Array(this.known.length);
     }
-    const stamp = this.stamp;
-    for (let p = indptr[j]!; p < indptr[j + 1]!; p++) mark[users[p]!] = stamp;
+    let m = 0;
+    for (let k = from; k < to; k++) if (items[k]! < x.nItems) this.known[m++] = items[k]!;
+    this.columns ??= new ColumnSums(indptr, users, x.nItems, x.nUsers);
+    this.columns.sumsOf(this.known, 0, m, mark, this.common);
     const nj = this.invNorm[j]!;
+    let t = 0;
     for (let k = from; k < to; k++) {
       const i = items[k]!;
-      if (i >= x.nItems) {
-        out[k - from] = 0;
-        continue;
-      }
-      let common = 0;
-      for (let p = indptr[i]!; p < indptr[i + 1]!; p++) if (mark[users[p]!] === stamp) common++;
-      out[k - from] = common * this.invNorm[i]! * nj;
+      out[k - from] = i < x.nItems ? this.common[t++]! * this.invNorm[i]! * nj : 0;
     }
   }
 

@@ -327,6 +327,8 @@ export class Served {
       case 'ratings':
         this.setHistory(change.userId, change.movieIds, change.ratings);
         await this.refoldMovies(change.movieIds);
+        // Derived per-user state (a folded-in factor) is made current now, not on the next read.
+        this.live.refresh(change.userId);
         return;
       case 'movie': {
         if (this.catalogue.indexOf(change.movie.movieId) >= 0) return;

@@ -167,6 +167,20 @@ for (const path of paths) {
         scalar[j] = s;
       }
       assertSameBits(out, scalar, 'column sums');
+      const listed = Int32Array.from([3, 0, 49, 7, 7, 12, 30, 1]);
+      for (const [from, to] of [
+        [0, listed.length],
+        [2, 5],
+        [4, 4],
+      ] as const) {
+        const some = new Float64Array(to - from);
+        kernel.sumsOf(listed, from, to, w, some);
+        assertSameBits(
+          some,
+          Array.from(listed.subarray(from, to), (j) => scalar[j]!),
+          `sums of listed columns [${from}, ${to})`,
+        );
+      }
     });
   });
 }

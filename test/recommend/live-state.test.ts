@@ -200,3 +200,33 @@ for (const name of STRATEGIES.keys()) {
     await assertSameAsFresh(name, trained, changed, 'for a trained user who became live');
   });
 }
+
+describe('reasons for every item, whatever the viewer', () => {
+  const viewers: [string, ViewerContext][] = [
+    ['a watched-only viewer', { watched: [3, 8, 13] }],
+    ['a viewer with nothing yet', {}],
+    ['a viewer with genres only', { genres: ['Comedy'] }],
+  ];
+  for (const name of STRATEGIES.keys()) {
+    it(`strategy ${name} says why for every item it lists`, async () => {
+      const strategy = await book.get(name);
+      for (const [who, ctx] of viewers) {
+        for (const item of pipeline.rank(strategy, { ctx, k: 10, now: new Date(0) }))
+          assert.ok(item.reason, `${name}: movie ${item.movieId} has no reason for ${who}`);
+      }
+    });
+  }
+
+  it('popular-genre names only the viewer’s genres of a movie', async () => {
+    const strategy = await book.get('popular-genre');
+    const ctx: ViewerContext = { ratings: [1, 6, 11].map((movieId) => ({ movieId, rating: 4 })) };
+    const own = new Set(
+      [1, 6, 11].flatMap((id) => catalogue.get(id)!.genres), // the genres of the watched movies
+    );
+    for (const item of pipeline.rank(strategy, { ctx, k: 20, now: new Date(0) })) {
+      const named = /^popular in (.*), genres you watch$/.exec(item.reason!)?.[1]?.split(', ') ?? [];
+      for (const g of named) assert.ok(own.has(g), `${item.movieId}: ${item.reason} names ${g}`);
+      if (named.length === 0) assert.equal(item.reason, 'popular overall');
+    }
+  });
+});

@@ -22,6 +22,8 @@ class StrongestSource {
   ) {}
 
   reason(history: Int32Array, index: number): string | undefined {
+    // With nothing watched every movie scores 0: the list says nothing about the viewer.
+    if (history.length === 0) return 'nothing watched yet: every movie scores the same (in catalogue order)';
     const limit = Math.min(history.length, SOURCE_LIMIT);
     const from = history.length - limit;
     if (this.weights.length < limit) this.weights = new Float64Array(SOURCE_LIMIT);

@@ -155,7 +155,16 @@ export class SegmentStrategy implements Strategy {
 
   explain(_query: Query, index: number): string | undefined {
     const seg = this.lastSegment;
-    if (seg < 0 || index >= this.n) return undefined;
+    if (index >= this.n) return undefined;
+    if (seg < 0) {
+      // Nothing rated: the list is everyone's like rate.
+      let liked = 0;
+      for (let s = 0; s < this.model.k; s++) liked += this.liked[s * this.n + index]!;
+      const why = 'no ratings yet to find viewers like you';
+      return liked > 0
+        ? `liked by ${liked} viewer${liked === 1 ? '' : 's'} overall (${why})`
+        : `popular overall (${why})`;
+    }
     const info = this.model.segments[seg]!;
     const liked = this.liked[seg * this.n + index]!;
     const who = `viewers like you (segment ${seg}: ${info.label})`;

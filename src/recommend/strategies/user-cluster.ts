@@ -112,7 +112,12 @@ export class UserClusterStrategy implements Strategy {
 
   explain(_query: Query, index: number): string | undefined {
     const peers = this.lastPeers[index] ?? 0;
-    if (this.lastCluster < 0 || peers === 0) return undefined;
+    if (this.lastCluster < 0) return undefined;
+    if (peers === 0) {
+      // Ranked by the popularity it is smoothed towards: nobody similar watched it.
+      const share = Math.round(100 * (this.model.popularity[index] ?? 0));
+      return `popular overall (watched by ${share}% of viewers), though not yet by viewers in your taste cluster`;
+    }
     return `watched by ${peers} of the ${this.clusterSize(this.lastCluster)} viewers in your taste cluster`;
   }
 }

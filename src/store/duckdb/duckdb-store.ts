@@ -125,6 +125,11 @@ export class DuckDbStore implements Store {
     return importDataset(this.db, plan, options);
   }
 
+  /** Writes a query's rows as CSV (DuckDB's own writer: how a validated import is handed to PostgreSQL). */
+  async exportCsv(sql: string, file: string): Promise<void> {
+    await this.db.run(`COPY (${sql}) TO '${file.replaceAll("'", "''")}' (FORMAT csv, HEADER false)`);
+  }
+
   async dataset(): Promise<DatasetInfo | null> {
     const rows = await this.db.all<{ key: string; value: string }>(
       "SELECT key, value FROM meta WHERE key LIKE 'dataset.%'",
