@@ -1,35 +1,60 @@
 /**
- * cinerec against peer libraries, side by side: `npm run bench:peers -- --peer <dir> [--ratings a.csv,b.csv]
- * [--synthetic 5000000] [--iterations 15] [--threads 2] [--factors 64] [--repeats 3] [--python /usr/bin/python3]`.
+ * cinerec against peer libraries, side by side: `npm run bench:peers -- --peer <dir> [--only als,mlp,kmeans]
+ * [--ratings a.csv,b.csv] [--synthetic 5000000] [--iterations 15] [--threads 2] [--factors 64] [--repeats 3]
+ * [--catalogue <release dir>] [--python /usr/bin/python3]`.
  *
- * Peers are built outside the project (../shared/peers/README.md); `--peer` is where they are installed (it
- * goes on PYTHONPATH). For every ratings file, each comparison runs the peer's script, then cinerec's
- * equivalent, back to back in this one process tree, and prints both figures and their ratio (cinerec ÷ peer;
- * below 1 means cinerec is faster). Only ratios measured this way are comparable: the machine is shared.
+ * Peers are built or installed outside the project (../shared/peers/README.md); `--peer` is where implicit is
+ * installed (it goes on PYTHONPATH; PyTorch and scikit-learn are Debian's packages). Each comparison runs the
+ * peer's script, then cinerec's equivalent, back to back in this one process tree, and prints both figures and
+ * their ratio (cinerec ÷ peer; below 1 means cinerec is faster). Only ratios measured this way are comparable:
+ * the machine is shared.
  *
- * Comparisons (one entry each in COMPARISONS below; the PyTorch MLP and scikit-learn k-means scripts beside
- * implicit's will go there too):
- * - als: implicit 0.7.2's CPU ALS (implicit_als_bench.py) vs AlsModel.fit: 64 factors, λ = 0.05, CG with 3
- *   steps, the same threads. Confidence: cinerec's `binary` with α = 1 gives every rating c = 2, p = 1;
- *   implicit's `--binary --alpha 2` gives the same c and p, so both fit the same model (their normalised
- *   training losses are printed as a check). Seconds per iteration: implicit's own per-iteration callback
- *   times (both half-steps), cinerec's report (both half-steps, Gram matrices and the loss); the median over
- *   repeats of each fit's mean.
+ * Comparisons (one entry each in COMPARISONS below):
+ * - als (per ratings file): implicit 0.7.2's CPU ALS (implicit_als_bench.py) vs AlsModel.fit: 64 factors,
+ *   λ = 0.05, CG with 3 steps, the same threads. Confidence: cinerec's `binary` with α = 1 gives every rating
+ *   c = 2, p = 1; implicit's `--binary --alpha 2` gives the same c and p, so both fit the same model (their
+ *   normalised training losses are printed as a check). Seconds per iteration: implicit's own per-iteration
+ *   callback times (both half-steps), cinerec's report (both half-steps, Gram matrices and the loss); the median
+ *   over repeats of each fit's mean.
+ * - mlp: one training epoch of an MLP 85 → 128 → 64 → 1 (ReLU), Adam lr 1e-3, MSE, batch 256, 100 k rows of
+ *   seeded normal inputs (torch_mlp_bench.py, PyTorch on 1 thread) vs the nn core's train() (its kernel path;
+ *   cinerec also shuffles the rows every epoch, PyTorch's script does not). Median of 3 epochs each.
+ * - kmeans: scikit-learn's KMeans (Lloyd and Elkan, k-means++ with 3 restarts, k = 100; 2 OpenMP threads) on
+ *   seeded blobs (20 k × 64, written by sklearn_kmeans_bench.py) vs cinerec's kmeans (3 restarts, k = 100,
+ *   Lloyd, one thread), the same file; median of 3 fits each; the ratio is against the faster of Lloyd and
+ *   Elkan; both inertias are printed (cinerec's must be equal or lower).
+ * - kmeans-content: the same on the 64-d content vectors of a 62 k-movie catalogue (--catalogue: a release
+ *   directory; by default a synthetic one of 62,423 movies with a genome on 22 % of them is generated), the
+ *   content model fitted as `cinerec train` does.
  *
  * --synthetic N writes a seeded MovieLens-shaped file of N ratings with make_synthetic_ratings.py (users and
  * items scaled like 25 M ratings over 160 k users × 60 k items) into a temp dir and adds it to the files.
  */
 import { execFile } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { writeSyntheticMovieLens } from '../src/cli/synthetic.ts';
+import { contentSettingsOf } from '../src/components/content.ts';
+import { contentInputsOf } from '../src/components/data.ts';
+import { DEFAULTS } from '../src/config/config.ts';
 import { Catalogue } from '../src/data/catalogue.ts';
+import { detectFormat } from '../src/data/formats.ts';
 import { Interactions } from '../src/data/interactions.ts';
 import type { Movie, RatingColumns } from '../src/data/records.ts';
 import { defaultKernelBackend } from '../src/math/kernels/index.ts';
+import { kmeans } from '../src/math/kmeans.ts';
+import { Rng } from '../src/math/random.ts';
 import { ALS_DEFAULTS, AlsModel } from '../src/models/als.ts';
+import { ContentIndex } from '../src/models/content-index.ts';
+import { Dense, ReLU } from '../src/nn/layers.ts';
+import { mse } from '../src/nn/losses.ts';
+import { Sequential, train } from '../src/nn/network.ts';
+import { Adam } from '../src/nn/optim.ts';
+import { DuckDbStore } from '../src/store/duckdb/duckdb-store.ts';
+import { takeSnapshot } from '../src/store/snapshot.ts';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -45,7 +70,8 @@ const { values } = parseArgs({
     factors: { type: 'string', default: '64' },
     repeats: { type: 'string', default: '3' },
     python: { type: 'string', default: '/usr/bin/python3' },
-    only: { type: 'string', default: 'als' },
+    only: { type: 'string', default: 'als,mlp,kmeans,kmeans-content' },
+    catalogue: { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -187,11 +213,17 @@ interface Row {
 
 interface Comparison {
   name: string;
+  /** Runs once per ratings file (als), or once (the others: their data is their own). */
+  perFile: boolean;
   run(file: string, label: string): Promise<Row>;
 }
 
+/** A temporary directory for the run's files (set in main). */
+let work = '';
+
 const als: Comparison = {
   name: 'als',
+  perFile: true,
   async run(file, label) {
     const { iterations, threads, factors, repeats, regularization, cgSteps } = settings;
     log(`${label}: implicit, ${repeats} fit(s) of ${iterations} iterations on ${threads} thread(s)`);
@@ -240,7 +272,161 @@ const als: Comparison = {
   },
 };
 
-const COMPARISONS: Comparison[] = [als];
+/** The MLP of torch_mlp_bench.py, trained with the nn core's train(): seconds per epoch, median of 3. */
+const mlp: Comparison = {
+  name: 'mlp',
+  perFile: false,
+  async run() {
+    const rows = 100_000;
+    const inputs = 85;
+    const batch = 256;
+    log(`mlp: PyTorch, ${inputs} → 128 → 64 → 1, batch ${batch}, ${rows.toLocaleString('en-US')} rows`);
+    const peer = (await python('torch_mlp_bench.py', [
+      ...['--rows', `${rows}`, '--inputs', `${inputs}`, '--hidden', '128,64', '--batch', `${batch}`],
+    ])) as { impl: string; threads_1: { epoch_s: number; samples_per_s: number } };
+    log('mlp: cinerec');
+    const rng = new Rng(1);
+    const x = Float32Array.from({ length: rows * inputs }, () => rng.normal());
+    const y = Float32Array.from({ length: rows }, () => rng.next());
+    const net = new Sequential([
+      new Dense(inputs, 128, 'he', rng),
+      new ReLU(),
+      new Dense(128, 64, 'he', rng),
+      new ReLU(),
+      new Dense(64, 1, 'glorot', rng),
+    ]);
+    const seconds: number[] = [];
+    let last = performance.now();
+    train(
+      net,
+      { x, y },
+      {
+        epochs: 4,
+        batchSize: batch,
+        loss: mse,
+        optimizer: new Adam({ lr: 1e-3 }),
+        seed: 1,
+        onEpoch: () => {
+          const now = performance.now();
+          seconds.push((now - last) / 1000);
+          last = now;
+        },
+      },
+    );
+    // The first epoch also copies the data into kernel memory and warms the JIT up: drop it.
+    const ours = median(seconds.slice(1));
+    return {
+      comparison: 'mlp',
+      data: 'random normal',
+      size: `${rows.toLocaleString('en-US')} × ${inputs} → 128 → 64 → 1, batch ${batch}`,
+      peer: `${peer.impl}, 1 thread`,
+      peerFigure: peer.threads_1.epoch_s,
+      ours,
+      unit: 's/epoch',
+      ratio: ours / peer.threads_1.epoch_s,
+      note: `samples/s: PyTorch ${peer.threads_1.samples_per_s.toLocaleString('en-US')}, cinerec ${Math.round(rows / ours).toLocaleString('en-US')}`,
+    };
+  },
+};
+
+interface SklearnKmeans {
+  impl: string;
+  lloyd: { median_s: number; inertia: number; iterations: number };
+  elkan: { median_s: number; inertia: number; iterations: number };
+}
+
+/** scikit-learn's KMeans and cinerec's kmeans on one float32 file of rows × 64. */
+async function kmeansBoth(name: string, file: string, dataLabel: string): Promise<Row> {
+  const dims = 64;
+  const k = 100;
+  const restarts = 3;
+  log(`${name}: scikit-learn on ${file}`);
+  const peer = (await python('sklearn_kmeans_bench.py', [
+    ...['--read', file, '--dims', `${dims}`, '--k', `${k}`, '--restarts', `${restarts}`],
+  ])) as SklearnKmeans;
+  const { readFile } = await import('node:fs/promises');
+  const bytes = await readFile(file);
+  const data = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const n = data.length / dims;
+  log(`${name}: cinerec on ${n.toLocaleString('en-US')} rows`);
+  const fits: { seconds: number; inertia: number; iterations: number }[] = [];
+  for (let r = 0; r < 3; r++) {
+    const t = performance.now();
+    const km = kmeans(data, n, dims, { k, restarts, seed: r + 1, miniBatch: false });
+    fits.push({ seconds: (performance.now() - t) / 1000, inertia: km.inertia, iterations: km.iterations });
+  }
+  const ours = median(fits.map((f) => f.seconds));
+  const faster = peer.lloyd.median_s <= peer.elkan.median_s ? 'lloyd' : 'elkan';
+  const theirs = peer[faster];
+  const inertias = fits.map((f) => Math.round(f.inertia).toLocaleString('en-US')).join(', ');
+  return {
+    comparison: name,
+    data: dataLabel,
+    size: `${n.toLocaleString('en-US')} × ${dims}, k ${k}, ${restarts} restarts`,
+    peer: `${peer.impl} (${faster}, 2 threads)`,
+    peerFigure: theirs.median_s,
+    ours,
+    unit: 's/fit',
+    ratio: ours / theirs.median_s,
+    note:
+      `inertia: scikit-learn ${Math.round(theirs.inertia).toLocaleString('en-US')} (${theirs.iterations} iterations), ` +
+      `cinerec ${inertias} (seeds 1–3; ${fits.map((f) => f.iterations).join(', ')} iterations); ` +
+      `scikit-learn lloyd ${peer.lloyd.median_s} s, elkan ${peer.elkan.median_s} s`,
+  };
+}
+
+const kmeansBlobs: Comparison = {
+  name: 'kmeans',
+  perFile: false,
+  async run() {
+    const file = path.join(work, 'kmeans-blobs.f32');
+    await python('sklearn_kmeans_bench.py', [
+      ...['--write', file, '--rows', '20000', '--dims', '64', '--centres', '100'],
+    ]);
+    return kmeansBoth('kmeans', file, 'seeded blobs (100 centres)');
+  },
+};
+
+/** Content vectors of a 62 k-movie catalogue: the content model fitted as the training stage does. */
+const kmeansContent: Comparison = {
+  name: 'kmeans-content',
+  perFile: false,
+  async run() {
+    let dir = values.catalogue;
+    if (!dir) {
+      dir = path.join(work, 'catalogue');
+      log('kmeans-content: writing a synthetic release of 62,423 movies (genome on 22 %)');
+      await writeSyntheticMovieLens(dir, {
+        users: 5000,
+        movies: 62_423,
+        ratings: 400_000,
+        seed: 1,
+        tags: 1_100_000,
+        genome: {},
+      });
+    }
+    log(`kmeans-content: importing ${dir} and fitting the content model`);
+    const store = await DuckDbStore.open(path.join(work, 'catalogue.duckdb'));
+    let vectors: Float32Array;
+    let d = 0;
+    try {
+      await store.importDataset(detectFormat(dir));
+      const s = await takeSnapshot(store);
+      const catalogue = new Catalogue(s.movies);
+      const index = ContentIndex.fit(catalogue, contentInputsOf(s), contentSettingsOf(DEFAULTS.content));
+      d = index.model.dimensions;
+      vectors = index.model.vectors.slice();
+    } finally {
+      await store.close();
+    }
+    if (d !== 64) throw new Error(`content vectors have ${d} dimensions, the comparison needs 64`);
+    const file = path.join(work, 'content-vectors.f32');
+    await writeFile(file, vectors);
+    return kmeansBoth('kmeans-content', file, `content vectors (${path.basename(dir)})`);
+  },
+};
+
+const COMPARISONS: Comparison[] = [als, mlp, kmeansBlobs, kmeansContent];
 
 /** A data set's name: the folder of a MovieLens ratings.csv, else the file's name without its extension. */
 function labelOf(file: string): string {
@@ -258,7 +444,7 @@ async function main(): Promise<void> {
     .filter((f) => f.trim() !== '')
     .map((f) => ({ file: path.resolve(f.trim()), label: labelOf(path.resolve(f.trim())) }));
   for (const { file } of files) if (!existsSync(file)) throw new Error(`${file}: not found`);
-  const work = await mkdtemp(path.join(os.tmpdir(), 'cinerec-peers-'));
+  work = await mkdtemp(path.join(os.tmpdir(), 'cinerec-peers-'));
   try {
     for (const text of values.synthetic.split(',').filter((s) => s.trim() !== '')) {
       const nnz = positive('synthetic', text.trim());
@@ -285,7 +471,7 @@ async function main(): Promise<void> {
     );
     const rows: Row[] = [];
     for (const c of chosen) {
-      for (const { file, label } of files) {
+      for (const { file, label } of c.perFile ? files : [{ file: '', label: '' }]) {
         const row = await c.run(file, label);
         rows.push(row);
         console.log(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { type Config, type LoadedConfig, loadConfig } from '../config/config.ts';
 import type { Services } from '../serving/services.ts';
-import type { DuckDbStore } from '../store/duckdb/duckdb-store.ts';
+import type { ImportingStore } from '../store/import-types.ts';
 import { ValidationError } from '../util/errors.ts';
 import { forbidFitting } from '../util/fit-guard.ts';
 import { type Client, httpClient, localClient } from './client.ts';
@@ -29,10 +29,11 @@ export function configFor(cmd: Command, extra: Record<string, string> = {}): Loa
   return loadConfig({ ...(g.config ? { file: g.config } : {}), overrides: { ...overrides, ...extra } });
 }
 
-export async function openStore(config: Config): Promise<DuckDbStore> {
-  // Loaded on demand: a command that never opens the store (help, runs, models) starts without DuckDB.
-  const { DuckDbStore } = await import('../store/duckdb/duckdb-store.ts');
-  return DuckDbStore.open(config.store.path, { memoryLimit: config.store.memoryLimit });
+/** The store the configuration names: PostgreSQL (store.url / CINEREC_DATABASE_URL) or the DuckDB file. */
+export async function openStore(config: Config): Promise<ImportingStore> {
+  // Loaded on demand: a command that never opens the store (help, runs, models) starts without a driver.
+  const { openStore: open } = await import('../store/open.ts');
+  return open(config.store);
 }
 
 /**
@@ -59,6 +60,8 @@ export async function withServices<T>(cmd: Command, fn: (s: Services) => Promise
 
 /** The server holding the store, when one runs and answers (its address is recorded beside the store). */
 export async function runningServer(config: Config): Promise<ServerAddress | null> {
+  // PostgreSQL admits every process: the CLI connects itself.
+  if (config.store.url) return null;
   const address = readServerAddress(config);
   if (!address) return null;
   try {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.ts';
 import { FormatError } from '../data/formats.ts';
-import { ImportError } from '../store/import-error.ts';
+import { ImportError } from '../store/import-types.ts';
 import { UserError } from '../util/errors.ts';
 import { registerCatalogue } from './commands/catalogue.ts';
 import { registerContent } from './commands/content.ts';
@@ -14,6 +14,7 @@ import { registerRules } from './commands/rules.ts';
 import { registerSegments } from './commands/segments.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerUsers } from './commands/users.ts';
+import { registerWorker } from './commands/worker.ts';
 import { collect } from './parse.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerPipeline(program);
   registerServe(program);
+  registerWorker(program);
   return program;
 }
 

@@ -4,6 +4,7 @@ import { biasModel, biasRating, globalMeanRating, randomStrategy } from './basel
 import { contentClusterStrategy, contentModel, contentStrategy, projectionModel } from './content.ts';
 import type { ModelSpec, RatingModelSpec, SettingsOf, StrategySpec } from './define.ts';
 import { easeModel, easeStrategy, itemKnnModel, itemKnnStrategy } from './ease.ts';
+import { ensembleStrategy } from './ensemble.ts';
 import { hybridClusterStrategy, hybridModel, hybridStrategySpec } from './hybrid.ts';
 import { mfModel, mfRating } from './mf.ts';
 import type { ModelName } from './models.ts';
@@ -11,9 +12,11 @@ import { neuralModel, neuralRating, neuralStrategy } from './neural.ts';
 import { type Leaf, leaves, type SearchRange, type Section } from './params.ts';
 import { mostPopularStrategy, popularGenreStrategy, popularityModel, popularStrategy } from './popularity.ts';
 import { contentPopularStrategy, routerStrategy } from './router.ts';
+import { rp3betaModel, rp3betaStrategy } from './rp3beta.ts';
 import type { ComponentSettings } from './sections.ts';
 import { COMPONENT_SECTIONS } from './sections.ts';
 import { movieSegmentsModel, segmentScoresModel, segmentStrategy, userSegmentsModel } from './segments.ts';
+import { similarStrategy } from './similar.ts';
 import { userClusterStrategy, userClustersModel } from './user-clusters.ts';
 
 /**
@@ -33,6 +36,7 @@ const MODEL_LIST: readonly AnyModelSpec[] = [
   alsModel,
   easeModel,
   itemKnnModel,
+  rp3betaModel,
   hybridModel,
   userClustersModel,
   movieSegmentsModel,
@@ -60,6 +64,9 @@ const STRATEGY_LIST: readonly AnyStrategySpec[] = [
   routerStrategy,
   contentClusterStrategy,
   neuralStrategy,
+  rp3betaStrategy,
+  ensembleStrategy,
+  similarStrategy,
 ];
 
 const RATING_LIST: readonly AnyRatingSpec[] = [globalMeanRating, biasRating, mfRating, neuralRating];
@@ -186,7 +193,7 @@ export function parseParams(
 ): Map<string, Params> {
   const out = new Map<string, Params>();
   for (const entry of entries) {
-    const m = /^([a-z-]+)\.([A-Za-z]+)=(.+)$/.exec(entry.trim());
+    const m = /^([a-z][a-z0-9-]*)\.([A-Za-z][A-Za-z0-9]*)=(.+)$/.exec(entry.trim());
     if (!m) throw new ValidationError(`${field} expects name.key=value (e.g. ease.lambda=500), got "${entry}"`, field);
     const [, name, key, raw] = m;
     const spec = registry.get(name!);

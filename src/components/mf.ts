@@ -13,6 +13,10 @@ export const MF = section('mf', 'the biased matrix factorisation rating predicto
   initBiases: int(0, { min: 0, max: 1, doc: '1: start the biases from the bias baseline' }),
   validation: num(0, { min: 0, max: 0.5, doc: 'share held out for early stopping (0: off)' }),
   patience: int(5, { min: 1, doc: 'epochs without a better validation RMSE before stopping' }),
+  validationAbove: int(2_000_000, {
+    min: 0,
+    doc: 'above this many ratings, stop early on a 200 k-rating validation sample even when validation is 0 (0: never)',
+  }),
   seed: int(1, { min: 0, doc: 'random seed' }),
 });
 

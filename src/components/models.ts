@@ -9,6 +9,7 @@ import type { MovieSegmentation } from '../models/movie-segments.ts';
 import type { PopularityModel } from '../models/popularity.ts';
 import type { PrincipalPlane } from '../models/projection.ts';
 import type { RatingPredictor } from '../models/rating-predictor.ts';
+import type { Rp3BetaModel } from '../models/rp3beta.ts';
 import type { SegmentScores } from '../models/segment-scores.ts';
 import type { UserClusterModel } from '../models/user-clusters.ts';
 import type { UserSegmentModel } from '../models/user-segments.ts';
@@ -21,6 +22,7 @@ export interface ModelTypes {
   als: AlsModel;
   ease: EaseModel;
   itemknn: ItemKnnModel;
+  rp3beta: Rp3BetaModel;
   hybrid: HybridModel;
   'user-clusters': UserClusterModel;
   'movie-segments': MovieSegmentation;

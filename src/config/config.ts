@@ -27,6 +27,9 @@ export const BASE_SETTINGS = {
   dataset: text('ml-latest-small', 'release used by `npm start` when the store is empty'),
   store: group(
     {
+      url: optionalText(
+        'PostgreSQL URL (postgres://user@host:5432/cinerec): the shared production store; unset: the embedded DuckDB file',
+      ),
       path: optionalText('the DuckDB file (default <dataDir>/cinerec.duckdb)'),
       memoryLimit: text(
         '2GB',
@@ -52,6 +55,50 @@ export const BASE_SETTINGS = {
         max: 256,
         doc: 'serving processes (each loads the model version; the store owner forks them); 0 = one per core, 1 = a single process',
       }),
+      headersTimeout: int(10_000, {
+        min: 1000,
+        max: 600_000,
+        doc: 'milliseconds a client has to send the request headers (from connecting); then 408 and the connection is closed',
+      }),
+      requestTimeout: int(30_000, {
+        min: 1000,
+        max: 3_600_000,
+        doc: 'milliseconds a client has to send the whole request (headers and body); then 408 and the connection is closed',
+      }),
+      keepAliveTimeout: int(5000, {
+        min: 100,
+        max: 600_000,
+        doc: 'milliseconds an idle keep-alive connection stays open',
+      }),
+      maxConnections: int(1024, {
+        min: 1,
+        max: 1_000_000,
+        doc: 'open connections per serving process; beyond it new connections are closed at once',
+      }),
+      shutdownGrace: int(5000, {
+        min: 0,
+        max: 8000,
+        doc: 'milliseconds requests in flight get to finish on SIGTERM before the connections are closed (the process exits within 10 s)',
+      }),
+      trustProxy: texts([], {
+        doc: 'addresses or CIDR ranges of the load balancers in front (e.g. 127.0.0.1, 10.0.0.0/8): their X-Forwarded-For names the client that rate limits and logs see; empty: trust none',
+      }),
+      rateLimit: group(
+        {
+          window: int(60_000, { min: 1000, max: 86_400_000, doc: "the rate limits' window in milliseconds" }),
+          publicPosts: int(600, {
+            min: 0,
+            max: 1_000_000,
+            doc: 'POST requests that need no token (POST /v1/recommendations) per client address and window; 0: no limit',
+          }),
+          writes: int(300, {
+            min: 0,
+            max: 1_000_000,
+            doc: 'requests to routes that need the admin token per client address and window (refused ones count); 0: no limit',
+          }),
+        },
+        'rate limits per client address (per serving process); over the limit: 429 with Retry-After',
+      ),
     },
     'the HTTP server',
   ),
@@ -136,7 +183,43 @@ const validate = await validator();
 
 /** Read from the environment only, never from files: secrets stay out of the repository. */
 export interface Secrets {
+  /** CINEREC_ADMIN_TOKEN: changes (and everything a reader may see). */
   adminToken: string | null;
+  /** CINEREC_READER_TOKEN: when set, per-user data (histories, predictions, segments) needs this or the admin token. */
+  readerToken: string | null;
+}
+
+/** RFC 6750's b64token: what an `Authorization: Bearer` header can carry as it is. */
+const TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const TOKEN_MIN_LENGTH = 16;
+const TOKEN_MAX_LENGTH = 512;
+
+/**
+ * A token from the environment, checked at start-up: surrounding whitespace is dropped (as an env file leaves it),
+ * and what remains must be sendable in a bearer header and long enough not to be guessed.
+ */
+export function tokenFrom(env: NodeJS.ProcessEnv, name: string): string | null {
+  const value = env[name]?.trim();
+  if (!value) return null;
+  if (!TOKEN_PATTERN.test(value))
+    throw new ConfigError(
+      `${name}: a token may hold only letters, digits and - . _ ~ + / (then = padding), so that it can be sent as ` +
+        '"Authorization: Bearer <token>"; it holds ' +
+        (/\s/.test(value) ? 'whitespace' : 'other characters'),
+    );
+  if (value.length < TOKEN_MIN_LENGTH || value.length > TOKEN_MAX_LENGTH)
+    throw new ConfigError(
+      `${name}: a token must be ${TOKEN_MIN_LENGTH} to ${TOKEN_MAX_LENGTH} characters long (e.g. \`openssl rand -hex 24\`); it has ${value.length}`,
+    );
+  return value;
+}
+
+function secretsFrom(env: NodeJS.ProcessEnv): Secrets {
+  const adminToken = tokenFrom(env, 'CINEREC_ADMIN_TOKEN');
+  const readerToken = tokenFrom(env, 'CINEREC_READER_TOKEN');
+  if (adminToken !== null && adminToken === readerToken)
+    throw new ConfigError('CINEREC_READER_TOKEN must differ from CINEREC_ADMIN_TOKEN: a reader could change data');
+  return { adminToken, readerToken };
 }
 
 export class ConfigError extends Error {}
@@ -182,6 +265,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   CINEREC_MODELS_DIR: 'modelsDir',
   CINEREC_DATASET: 'dataset',
   CINEREC_STORE: 'store.path',
+  CINEREC_DATABASE_URL: 'store.url',
   CINEREC_MEMORY_LIMIT: 'store.memoryLimit',
   CINEREC_HOST: 'server.host',
   CINEREC_PORT: 'server.port',
@@ -254,5 +338,5 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     modelsDir: config.modelsDir ? abs(config.modelsDir) : join(dataDir, 'models'),
     store: { ...config.store, path: config.store.path ? abs(config.store.path) : join(dataDir, 'cinerec.duckdb') },
   };
-  return { config: resolved, secrets: { adminToken: env.CINEREC_ADMIN_TOKEN?.trim() || null }, file: used };
+  return { config: resolved, secrets: secretsFrom(env), file: used };
 }

@@ -5,22 +5,11 @@ import type { Config } from '../config/config.ts';
 import type { Catalogue } from '../data/catalogue.ts';
 import { Interactions } from '../data/interactions.ts';
 import type { ContentInputs } from '../features/content-features.ts';
-import { RankingPipeline } from '../recommend/pipeline.ts';
-import { RuleSet } from '../recommend/rules.ts';
-import type { RatedMovie, TrainingData, ViewerContext } from '../recommend/strategy.ts';
+import type { RatedMovie, TrainingData } from '../recommend/strategy.ts';
 import type { RatingColumns, RatingScale } from '../store/types.ts';
 import { type Progress, silentProgress } from '../util/progress.ts';
-import {
-  catalogueCoverage,
-  intraListDiversity,
-  mae,
-  meanInterval,
-  meanPopularityPercentile,
-  novelty,
-  popularityPercentiles,
-  rankingMetrics,
-  rmse,
-} from './metrics.ts';
+import { measureRanking, RANKING_METRICS, type TestUser } from './measure.ts';
+import { mae, meanInterval, rmse } from './metrics.ts';
 import type { EvaluationReport, EvaluationRun, MetricInterval, StrategyResult } from './report-types.ts';
 import { formatSplit, makeSplits, type Split, type SplitSpec, type StrongGeneralization } from './splits.ts';
 
@@ -57,35 +46,22 @@ export interface RatingEvalOptions {
   now?: Date;
 }
 
-export const RANKING_METRICS = [
-  'ndcg',
-  'precision',
-  'recall',
-  'map',
-  'mrr',
-  'hitRate',
-  'coverage',
-  'novelty',
-  'diversity',
-  'popularity',
-] as const;
+export { RANKING_METRICS };
 
 const seconds = (from: number) => (performance.now() - from) / 1000;
 
 /** One interval per metric: over users when there is one run, over run means when there are several. */
-function aggregate(runs: EvaluationRun[], perUser: Map<string, number[]> | null, metricNames: readonly string[]) {
+export function aggregate(
+  runs: EvaluationRun[],
+  perUser: Map<string, number[]> | null,
+  metricNames: readonly string[],
+) {
   const metrics: Record<string, MetricInterval> = {};
   for (const m of metricNames) {
     const values = runs.length === 1 && perUser?.has(m) ? perUser.get(m)! : runs.map((r) => r.metrics[m]!);
     metrics[m] = meanInterval(values);
   }
   return metrics;
-}
-
-interface TestUser {
-  userId: number;
-  ctx: ViewerContext;
-  relevant: Set<number>;
 }
 
 function testUsers(rows: RatingColumns, split: Split, relevance: RankingEvalOptions['relevance']): TestUser[] {
@@ -159,57 +135,11 @@ export async function evaluateRanking(
         const strategy = await new StrategyBook(train, tuned, new FittingModels(train, tuned)).get(name);
         description = strategy.description;
         const fitSeconds = seconds(fitStart);
-        const pipeline = new RankingPipeline(
-          () => train,
-          () => new RuleSet([]),
-        );
-        const counts = train.interactions.itemCounts();
-        const nUsers = train.interactions.nUsers;
-        const percentiles = popularityPercentiles(counts);
-        const share = (i: number) => (counts[i]! > 0 ? counts[i]! / nUsers : 1 / (nUsers + 1));
-        const mask = (i: number) => catalogue.genreMask(i);
-        const pct = (i: number) => percentiles[i]!;
-        const sums: Record<string, number> = Object.fromEntries(RANKING_METRICS.map((m) => [m, 0]));
-        const values: Record<string, number[]> = Object.fromEntries(RANKING_METRICS.map((m) => [m, []]));
-        const recommended = new Uint8Array(catalogue.size);
-        let distinct = 0;
-        const predictStart = performance.now();
-        for (const user of users) {
-          const list = pipeline.rank(strategy, { ctx: user.ctx, k: options.k, explain: false });
-          const ids = list.map((r) => r.movieId);
-          const idx = list.map((r) => r.index);
-          for (const i of idx) {
-            if (!recommended[i]) {
-              recommended[i] = 1;
-              distinct++;
-            }
-          }
-          const m = rankingMetrics(ids, user.relevant, options.k);
-          const row: Record<string, number> = {
-            ndcg: m.ndcg,
-            precision: m.precision,
-            recall: m.recall,
-            map: m.map,
-            mrr: m.mrr,
-            hitRate: m.hitRate,
-            novelty: novelty(idx, share),
-            diversity: intraListDiversity(idx, mask),
-            popularity: meanPopularityPercentile(idx, pct),
-          };
-          for (const [key, v] of Object.entries(row)) {
-            sums[key]! += v;
-            values[key]!.push(v);
-          }
-          progress.update(++done);
-        }
-        const predictSeconds = seconds(predictStart);
-        const n = Math.max(1, users.length);
-        const metrics: Record<string, number> = {};
-        for (const key of RANKING_METRICS) metrics[key] = sums[key]! / n;
-        metrics.coverage = catalogueCoverage(distinct, catalogue.size);
+        const measured = measureRanking(strategy, train, users, options.k, () => progress.update(++done));
+        const { metrics, values } = measured;
+        const predictSeconds = measured.seconds;
         runs.push({ split: split.name, seed, evaluated: users.length, metrics, fitSeconds, predictSeconds });
-        if (prepared.length === 1)
-          for (const key of RANKING_METRICS) if (key !== 'coverage') perUser.set(key, values[key]!);
+        if (prepared.length === 1) for (const [key, v] of Object.entries(values)) perUser.set(key, v);
       }
       results.push({
         name,

@@ -45,6 +45,8 @@ export interface EvaluationReport {
     /** Ranking only: every held-out item, or held-out items rated at least minRating. */
     relevance?: { kind: 'all' } | { kind: 'min-rating'; minRating: number };
     strongGeneralization?: { users: number; foldIn: number };
+    /** Scenario evaluations: the situation, how much each test user told, the user folds. */
+    scenario?: { name: string; given: number; userFolds: number; foldsUsed: number };
   };
   /** Metric names in display order, e.g. ["ndcg", "precision", ...] or ["rmse", "mae"]. */
   metricOrder: string[];

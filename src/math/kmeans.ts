@@ -3,19 +3,16 @@
  * validity indices. Everything random is drawn from a caller-seeded Rng, so a seed fixes the result;
  * buffers are allocated once per run and the loops over points allocate nothing.
  *
- * Full-batch k-means is Lloyd's algorithm with its assignment step accelerated by triangle-inequality
- * bounds (Elkan 2003, "Using the triangle inequality to accelerate k-means"; Hamerly 2010, "Making
- * k-means even faster" when Elkan's n·k bounds would not fit in 32 MiB): points whose bounds prove their
- * centroid unchanged skip the distance computations, with the same result as plain Lloyd (up to ties
- * between equidistant centroids). Large inputs can use mini-batch k-means (Sculley 2010).
- *
- * The assignment step's distances to all centroids run on the kernel layer (src/math/kernels: `sqdist` and
- * `nearest`, WebAssembly SIMD where available): float64 sums in the same order as a scalar loop, so the
- * assignment and inertia do not depend on the backend.
+ * Full-batch k-means is Lloyd's algorithm; large inputs can use mini-batch k-means (Sculley 2010). The seeding
+ * (greedy k-means++), every assignment step and the sampled silhouette run on the kernel layer
+ * (src/math/kernels, WebAssembly SIMD where available) as float32 GEMMs in the expanded form
+ * ‖x‖² + ‖c‖² − 2·x·c, as scikit-learn does; unlike it, an assignment step re-checks every point whose two best
+ * centroids are within the form's rounding bound with exact float64 distances, so the assignment is exactly
+ * the nearest centroid's (lowest index on ties) and the inertia is summed exactly.
  */
 
 import { assertMayFit } from '../util/fit-guard.ts';
-import { type KernelArena, kernelArena, transposeCentroids } from './kernels/index.ts';
+import { GEMM_SCRATCH_BYTES, type KernelArena, kernelArena, transposeCentroids } from './kernels/index.ts';
 import { Rng } from './random.ts';
 
 export interface KMeansOptions {
@@ -67,8 +64,6 @@ export interface KMeansResult {
 
 /** With miniBatch 'auto', mini-batch k-means is used above this many points. */
 const AUTO_MINI_BATCH_ABOVE = 20_000;
-/** Lloyd keeps Elkan's k lower bounds per point (8 bytes each, 32 MiB here) up to this many, else Hamerly's one. */
-const ELKAN_MAX_BOUNDS = 1 << 22;
 /** Mini-batch runs stop after this many steps without improvement of the smoothed batch inertia. */
 const MAX_NO_IMPROVEMENT = 10;
 
@@ -115,153 +110,204 @@ function sqDist(x: Float32Array, xo: number, c: Float64Array, co: number, d: num
   return s0 + s1 + s2 + s3;
 }
 
-/** Squared distance between two points of the data. */
-function sqDistPoints(x: Float32Array, a: number, b: number, d: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let j = 0;
-  for (; j + 1 < d; j += 2) {
-    const t0 = x[a + j]! - x[b + j]!;
-    const t1 = x[a + j + 1]! - x[b + j + 1]!;
-    s0 += t0 * t0;
-    s1 += t1 * t1;
-  }
-  if (j < d) {
-    const t = x[a + j]! - x[b + j]!;
-    s0 += t * t;
-  }
-  return s0 + s1;
-}
-
-/** Squared distance between rows a and b (offsets) of the same Float64 matrix. */
-function sqDist64(c: Float64Array, a: number, b: number, d: number): number {
-  let s = 0;
-  for (let j = 0; j < d; j++) {
-    const t = c[a + j]! - c[b + j]!;
-    s += t * t;
-  }
-  return s;
-}
-
-/** Squared distance between the rows at offset o of two Float64 matrices. */
-function sqDist64Pair(x: Float64Array, y: Float64Array, o: number, d: number): number {
-  let s = 0;
-  for (let j = o; j < o + d; j++) {
-    const t = x[j]! - y[j]!;
-    s += t * t;
-  }
-  return s;
-}
-
-/** Points copied into kernel memory per kernel call (the data itself stays where it is). */
+/** Points per GEMM block of the assignment step. */
 const DISTANCE_BLOCK = 1024;
 
 /**
- * Distances from points to the current centroids on the kernel layer. The centroids are transposed into
- * kernel memory once per change (setCentroids); points go in blocks of DISTANCE_BLOCK (or one at a time),
- * so the data is never copied whole. Allocates in the thread's kernel arena: create it inside arena.scope().
+ * The points in kernel memory (float32 rows) with their squared norms: what the GEMM-based distances read.
+ * Allocates in the thread's kernel arena: create it inside arena.scope().
  */
-class Distances {
-  private readonly arena: KernelArena = kernelArena();
-  private readonly kp: number;
-  private readonly xs: number;
-  private readonly ct: number;
-  private readonly out: number;
-  private readonly near: number;
-  private readonly best: number;
-  private readonly row: number;
-  private readonly transposed: Float64Array;
+class PointSet {
+  readonly arena: KernelArena = kernelArena();
+  /** n × d float32 rows. */
+  readonly x: number;
+  /** n float32 squared norms. */
+  readonly xn: number;
+  private normsView: Float32Array | null = null;
 
   constructor(
-    private readonly data: Float32Array,
-    private readonly d: number,
-    private readonly k: number,
+    readonly data: Float32Array,
+    readonly n: number,
+    readonly d: number,
   ) {
     const mem = this.arena.mem;
-    this.kp = Math.ceil(k / 8) * 8;
-    this.transposed = new Float64Array(d * this.kp);
-    this.xs = mem.alloc(4 * DISTANCE_BLOCK * d);
-    this.ct = mem.alloc(8 * d * this.kp);
-    this.out = mem.alloc(8 * DISTANCE_BLOCK * k);
-    this.near = mem.alloc(4 * DISTANCE_BLOCK);
-    this.best = mem.alloc(16 * DISTANCE_BLOCK);
-    this.row = mem.alloc(8 * this.kp);
+    this.x = mem.copyIn(data.subarray(0, n * d));
+    this.xn = mem.alloc(4 * n);
+    this.arena.fn.sqnorms(this.x, n, d, d, this.xn);
   }
 
-  setCentroids(cent: Float64Array): void {
-    transposeCentroids(cent, this.k, this.d, this.transposed);
-    this.arena.mem.f64At(this.ct, this.transposed.length).set(this.transposed);
-  }
-
-  /** Copies points [from, from + count) into kernel memory. */
-  private load(from: number, count: number): void {
-    const d = this.d;
-    this.arena.mem.f32At(this.xs, count * d).set(this.data.subarray(from * d, (from + count) * d));
-  }
-
-  /** out[i·k + c] = squared distance from point i to centroid c, for all n points (n×k). */
-  all(n: number, out: Float64Array): void {
-    const { d, k, kp } = this;
-    for (let from = 0; from < n; from += DISTANCE_BLOCK) {
-      const count = Math.min(DISTANCE_BLOCK, n - from);
-      this.load(from, count);
-      this.arena.fn.sqdist(this.xs, count, d, this.ct, k, kp, this.out, k);
-      out.set(this.arena.mem.f64At(this.out, count * k), from * k);
-    }
-  }
-
-  /** Nearest centroid of every point (lowest index on ties); best[2i] its squared distance, best[2i + 1] the runner-up's. */
-  nearestAll(n: number, assignment: Int32Array, best: Float64Array): void {
-    const { d, k, kp } = this;
-    for (let from = 0; from < n; from += DISTANCE_BLOCK) {
-      const count = Math.min(DISTANCE_BLOCK, n - from);
-      this.load(from, count);
-      this.arena.fn.nearest(this.xs, count, d, this.ct, k, kp, this.near, this.best, this.row);
-      assignment.set(this.arena.mem.i32At(this.near, count), from);
-      best.set(this.arena.mem.f64At(this.best, 2 * count), 2 * from);
-    }
-  }
-
-  /** nearestAll for the listed points (count ≤ DISTANCE_BLOCK), gathered into one kernel call. */
-  nearestOfList(points: Int32Array, count: number, assignment: Int32Array, best: Float64Array): void {
-    const { d, k, kp } = this;
-    const xs = this.arena.mem.f32At(this.xs, count * d);
-    for (let t = 0; t < count; t++) xs.set(this.data.subarray(points[t]! * d, points[t]! * d + d), t * d);
-    this.arena.fn.nearest(this.xs, count, d, this.ct, k, kp, this.near, this.best, this.row);
-    assignment.set(this.arena.mem.i32At(this.near, count));
-    best.set(this.arena.mem.f64At(this.best, 2 * count));
-  }
-
-  /** Nearest centroid of point i; best[0] = its squared distance, best[1] = the runner-up's. */
-  nearestOf(i: number, best: Float64Array): number {
-    const { d, k, kp } = this;
-    this.load(i, 1);
-    this.arena.fn.nearest(this.xs, 1, d, this.ct, k, kp, this.near, this.best, this.row);
-    const b = this.arena.mem.f64At(this.best, 2);
-    best[0] = b[0]!;
-    best[1] = b[1]!;
-    return this.arena.mem.i32At(this.near, 1)[0]!;
+  /** The squared norms (a view of kernel memory; stays valid, the memory is shared). */
+  norms(): Float32Array {
+    this.normsView ??= this.arena.mem.f32At(this.xn, this.n);
+    return this.normsView;
   }
 }
 
-/** Index of the smallest of dist[o .. o + k) (lowest index on ties); best[0] = that value, best[1] = the runner-up. */
-function smallestTwo(dist: Float64Array, o: number, k: number, best: Float64Array): number {
-  let b1 = Number.POSITIVE_INFINITY;
-  let b2 = Number.POSITIVE_INFINITY;
-  let bi = 0;
-  for (let c = 0; c < k; c++) {
-    const v = dist[o + c]!;
-    if (v < b1) {
-      b2 = b1;
-      b1 = v;
-      bi = c;
-    } else if (v < b2) {
-      b2 = v;
+/**
+ * Nearest centroids on the kernel layer. The bulk of the work is a float32 GEMM (points × centroidsᵀ) turned into
+ * squared distances in the expanded form ‖x‖² + ‖c‖² − 2·x·c (argmin2). That form carries rounding error, so a
+ * point whose best two distances are within twice a bound on that error is decided again exactly: float64
+ * distances summed in order (the `nearest` kernel), lowest index on ties. Every other point's nearest centroid
+ * is provably the exact one: the assignment equals a scalar float64 loop's (up to exact ties), at GEMM speed.
+ * The bound: each expanded distance is within (d + 8)·2⁻²⁴·(‖x‖ + max‖c‖)² of the exact one (float32 dot
+ * products of d terms, float32 norms, the centroids rounded to float32 for the GEMM).
+ */
+class Assigner {
+  private readonly arena: KernelArena;
+  private readonly kp: number;
+  private readonly kp8: number;
+  /** Centroids for the GEMM: d × kp float32 (transposed, zero padding), and their norms (+∞ padding). */
+  private readonly ct: number;
+  private readonly cn: number;
+  /** Centroids for the exact check: d × kp8 float64 (transposed). */
+  private readonly ct64: number;
+  private readonly dots: number;
+  private readonly near: number;
+  private readonly best: number;
+  private readonly index: number;
+  private readonly xs: number;
+  private readonly xsn: number;
+  private readonly one: number;
+  private readonly oneNear: number;
+  private readonly oneBest: number;
+  private readonly oneRow: number;
+  private readonly pack: number;
+  private readonly transposed: Float64Array;
+  private readonly centroid32: Float32Array;
+  private readonly norms32: Float32Array;
+  private maxCentroidNorm = 0;
+  /** Points decided by the exact check in the last calls (a figure for tests and benchmarks). */
+  rechecked = 0;
+
+  constructor(
+    private readonly points: PointSet,
+    private readonly k: number,
+  ) {
+    this.arena = points.arena;
+    const mem = this.arena.mem;
+    const d = points.d;
+    this.kp = Math.ceil(k / 4) * 4;
+    this.kp8 = Math.ceil(k / 8) * 8;
+    this.ct = mem.alloc(4 * d * this.kp);
+    this.cn = mem.alloc(4 * this.kp);
+    this.ct64 = mem.alloc(8 * d * this.kp8);
+    this.dots = mem.alloc(4 * DISTANCE_BLOCK * this.kp);
+    // Padding columns of the products stay zero (the GEMM writes k columns), so their distances are +∞.
+    mem.f32At(this.dots, DISTANCE_BLOCK * this.kp).fill(0);
+    this.near = mem.alloc(4 * DISTANCE_BLOCK);
+    this.best = mem.alloc(8 * DISTANCE_BLOCK);
+    this.index = mem.alloc(4 * DISTANCE_BLOCK);
+    this.xs = mem.alloc(4 * DISTANCE_BLOCK * d);
+    this.xsn = mem.alloc(4 * DISTANCE_BLOCK);
+    this.one = mem.alloc(4 * d);
+    this.oneNear = mem.alloc(16);
+    this.oneBest = mem.alloc(16);
+    this.oneRow = mem.alloc(8 * this.kp8);
+    this.pack = mem.alloc(GEMM_SCRATCH_BYTES);
+    this.transposed = new Float64Array(d * this.kp8);
+    this.centroid32 = new Float32Array(d * this.kp);
+    this.norms32 = new Float32Array(this.kp);
+  }
+
+  setCentroids(cent: Float64Array): void {
+    const { k, kp } = this;
+    const d = this.points.d;
+    const mem = this.arena.mem;
+    const ct = this.centroid32;
+    let maxNorm = 0;
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const v = Math.fround(cent[c * d + j]!);
+        ct[j * kp + c] = v;
+        s += v * v;
+      }
+      this.norms32[c] = s;
+      if (s > maxNorm) maxNorm = s;
+    }
+    for (let c = k; c < kp; c++) this.norms32[c] = Number.POSITIVE_INFINITY;
+    this.maxCentroidNorm = maxNorm;
+    mem.f32At(this.ct, d * kp).set(ct);
+    mem.f32At(this.cn, kp).set(this.norms32);
+    transposeCentroids(cent, k, d, this.transposed);
+    mem.f64At(this.ct64, this.transposed.length).set(this.transposed);
+  }
+
+  /**
+   * Nearest centroids of `count` ≤ DISTANCE_BLOCK points whose rows are at `rows` (float32, d per row) with
+   * norms at `norms`; `ids` (point indices, for the exact check) or null when they are points from..from+count.
+   * Writes assignment[t] and, when given, approx[t] = the (approximate, clamped) squared distance.
+   */
+  private block(
+    rows: number,
+    norms: Float32Array,
+    normsAt: number,
+    count: number,
+    id: (t: number) => number,
+    assignment: Int32Array,
+    approx: Float64Array | null,
+  ): void {
+    const { kp, k } = this;
+    const { d, data } = this.points;
+    const fn = this.arena.fn;
+    const mem = this.arena.mem;
+    fn.gemm_strided(count, k, d, rows, 4 * d, 4, this.ct, 4 * kp, 4, this.dots, kp, 0, this.pack);
+    fn.argmin2(this.dots, kp, normsAt, this.cn, count, kp, this.near, this.best);
+    const near = mem.i32At(this.near, count);
+    const best = mem.f32At(this.best, 2 * count);
+    const factor = (d + 8) * 2 ** -24;
+    const cMax = this.maxCentroidNorm;
+    for (let t = 0; t < count; t++) {
+      const xn = norms[t]!;
+      const bound = factor * (xn + cMax + 2 * Math.sqrt(xn * cMax));
+      const b1 = best[2 * t]!;
+      if (best[2 * t + 1]! - b1 > 2 * bound) {
+        assignment[t] = near[t]!;
+        if (approx) approx[t] = Math.max(b1, 0);
+        continue;
+      }
+      // Too close to call in float32: exact float64 distances for this point.
+      this.rechecked++;
+      const i = id(t);
+      mem.f32At(this.one, d).set(data.subarray(i * d, i * d + d));
+      fn.nearest(this.one, 1, d, this.ct64, k, this.kp8, this.oneNear, this.oneBest, this.oneRow);
+      assignment[t] = mem.i32At(this.oneNear, 1)[0]!;
+      if (approx) approx[t] = mem.f64At(this.oneBest, 1)[0]!;
     }
   }
-  best[0] = b1;
-  best[1] = b2;
-  return bi;
+
+  /** Nearest centroid of every point (exact, lowest index on ties). */
+  nearestAll(assignment: Int32Array): void {
+    const { n, d, x, xn } = this.points;
+    const norms = this.points.norms();
+    for (let from = 0; from < n; from += DISTANCE_BLOCK) {
+      const count = Math.min(DISTANCE_BLOCK, n - from);
+      this.block(
+        x + 4 * from * d,
+        norms.subarray(from, from + count),
+        xn + 4 * from,
+        count,
+        (t) => from + t,
+        assignment.subarray(from, from + count),
+        null,
+      );
+    }
+  }
+
+  /**
+   * Nearest centroid of the listed points (count ≤ DISTANCE_BLOCK), gathered into one block; approx gets each
+   * one's squared distance to it (float32 expanded form, clamped at 0; exact for rechecked points).
+   */
+  nearestOfList(points: Int32Array, count: number, assignment: Int32Array, approx: Float64Array): void {
+    const { d, x } = this.points;
+    const all = this.points.norms();
+    const mem = this.arena.mem;
+    mem.i32At(this.index, count).set(points.subarray(0, count));
+    this.arena.fn.gather_rows(x, 4 * d, this.index, count, this.xs, 4 * d, 4 * d);
+    const norms = mem.f32At(this.xsn, count);
+    for (let t = 0; t < count; t++) norms[t] = all[points[t]!]!;
+    this.block(this.xs, norms, this.xsn, count, (t) => points[t]!, assignment, approx);
+  }
 }
 
 /** Index of the nearest of k centroids (k×d, row-major) to the point x[offset .. offset + d); lowest index on ties. */
@@ -291,100 +337,61 @@ export function nearestCentroid(centroids: Float32Array, k: number, d: number, x
 }
 
 /**
- * For the listed points i: out[i] = min(closest[i], squared distance to `point`); returns the sum of
- * those values. Four points are compared per pass over `point` (independent sums in flight).
- */
-function distancesToPoint(
-  x: Float32Array,
-  d: number,
-  point: Float64Array,
-  list: Int32Array,
-  count: number,
-  closest: Float64Array,
-  out: Float64Array,
-): number {
-  let total = 0;
-  let t = 0;
-  for (; t + 3 < count; t += 4) {
-    const i0 = list[t]!;
-    const i1 = list[t + 1]!;
-    const i2 = list[t + 2]!;
-    const i3 = list[t + 3]!;
-    const o0 = i0 * d;
-    const o1 = i1 * d;
-    const o2 = i2 * d;
-    const o3 = i3 * d;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let j = 0; j < d; j++) {
-      const v = point[j]!;
-      const t0 = x[o0 + j]! - v;
-      const t1 = x[o1 + j]! - v;
-      const t2 = x[o2 + j]! - v;
-      const t3 = x[o3 + j]! - v;
-      s0 += t0 * t0;
-      s1 += t1 * t1;
-      s2 += t2 * t2;
-      s3 += t3 * t3;
-    }
-    s0 = Math.min(s0, closest[i0]!);
-    s1 = Math.min(s1, closest[i1]!);
-    s2 = Math.min(s2, closest[i2]!);
-    s3 = Math.min(s3, closest[i3]!);
-    out[i0] = s0;
-    out[i1] = s1;
-    out[i2] = s2;
-    out[i3] = s3;
-    total += s0 + s1 + s2 + s3;
-  }
-  for (; t < count; t++) {
-    const i = list[t]!;
-    const v = Math.min(sqDist(x, i * d, point, 0, d), closest[i]!);
-    out[i] = v;
-    total += v;
-  }
-  return total;
-}
-
-/**
  * k-means++ seeding (Arthur & Vassilvitskii 2007) in its greedy form as in scikit-learn: the first
  * centre is a uniformly drawn point; each further centre is the best of 2 + ⌊ln k⌋ candidates drawn
  * with probability ∝ squared distance to the nearest centre so far, "best" meaning the lowest
  * resulting potential (sum of squared distances), first candidate on ties. If every point already
  * coincides with a centre, candidates are drawn uniformly. Returns k×d centroids (copies of points).
- * Exact, but points that the triangle inequality shows a candidate cannot bring closer (distance from
- * their nearest centre to the candidate ≥ twice their own) are not measured against it.
+ * The candidates of a step are measured against all points at once on the kernel layer: one float32 GEMM
+ * (points × up to 8 candidates) in the expanded form, the potentials summed in float64 (kpp_potentials).
  */
 export function kmeansPlusPlus(data: Float32Array, n: number, d: number, k: number, rng: Rng): Float32Array {
   checkData('kmeansPlusPlus', data, n, d);
   checkK('kmeansPlusPlus', k, n);
-  const centers = new Float64Array(k * d);
+  return kernelArena().scope(() => plusPlus(new PointSet(data, n, d), k, rng));
+}
+
+function plusPlus(points: PointSet, k: number, rng: Rng): Float32Array {
+  const { n, d, data, x, xn } = points;
+  const { mem, fn } = points.arena;
+  const centers = new Float32Array(k * d);
   const trials = 2 + Math.floor(Math.log(k));
-  const point = new Float64Array(d);
-  let closest = new Float64Array(n); // squared distance to the nearest centre so far
-  let candidate = new Float64Array(n);
-  let best = new Float64Array(n);
-  const owner = new Int32Array(n); // which centre that is
+  const cand = mem.alloc(4 * 8 * d);
+  const candNorms = mem.alloc(4 * 8);
+  const dots = mem.alloc(4 * 8 * n);
+  const closestAt = mem.alloc(8 * n);
+  const sums = mem.alloc(8 * 8);
+  const index = mem.alloc(4 * 8);
+  const pack = mem.alloc(GEMM_SCRATCH_BYTES);
+  const norms = points.norms();
+  const closest = mem.f64At(closestAt, n);
   const cumulative = new Float64Array(n);
-  const toCandidate = new Float64Array(k); // squared distances from the centres to the candidate
-  const pending = new Int32Array(n); // points the candidate may be closer to
+  const ids = new Int32Array(8);
+  /** Products of every point with the (up to 8) candidates ids[0..count), padded with the first. */
+  const measure = (count: number) => {
+    for (let t = count; t < 8; t++) ids[t] = ids[0]!;
+    mem.i32At(index, 8).set(ids);
+    fn.gather_rows(x, 4 * d, index, 8, cand, 4 * d, 4 * d);
+    const cn = mem.f32At(candNorms, 8);
+    for (let t = 0; t < 8; t++) cn[t] = norms[ids[t]!]!;
+    fn.gemm_strided(n, 8, d, x, 4 * d, 4, cand, 4, 4 * d, dots, 8, 0, pack);
+  };
 
   const first = rng.int(n);
-  for (let j = 0; j < d; j++) centers[j] = data[first * d + j]!;
-  for (let i = 0; i < n; i++) closest[i] = sqDist(data, i * d, centers, 0, d);
+  centers.set(data.subarray(first * d, first * d + d), 0);
+  ids[0] = first;
+  measure(1);
+  closest.fill(Number.POSITIVE_INFINITY);
+  fn.kpp_update(dots, 0, xn, norms[first]!, closestAt, n);
 
+  const chosen = new Int32Array(trials);
   for (let c = 1; c < k; c++) {
     let total = 0;
     for (let i = 0; i < n; i++) {
       total += closest[i]!;
       cumulative[i] = total;
     }
-    let bestPotential = Number.POSITIVE_INFINITY;
-    let bestId = 0;
     for (let t = 0; t < trials; t++) {
-      let id: number;
       if (total > 0) {
         // First index whose cumulative weight exceeds r: a point with positive weight.
         const r = rng.next() * total;
@@ -395,40 +402,38 @@ export function kmeansPlusPlus(data: Float32Array, n: number, d: number, k: numb
           if (cumulative[mid]! > r) hi = mid;
           else lo = mid + 1;
         }
-        id = lo;
+        chosen[t] = lo;
       } else {
-        id = rng.int(n);
-      }
-      for (let j = 0; j < d; j++) point[j] = data[id * d + j]!;
-      for (let o = 0; o < c; o++) toCandidate[o] = sqDist(data, id * d, centers, o * d, d);
-      let potential = 0;
-      let open = 0;
-      for (let i = 0; i < n; i++) {
-        const current = closest[i]!;
-        // Triangle inequality: ‖centre − candidate‖ ≥ 2‖x − centre‖ means the candidate is no closer.
-        if (toCandidate[owner[i]!]! >= 4 * current) {
-          candidate[i] = current;
-          potential += current;
-        } else {
-          pending[open++] = i;
-        }
-      }
-      potential += distancesToPoint(data, d, point, pending, open, closest, candidate);
-      if (potential < bestPotential) {
-        bestPotential = potential;
-        bestId = id;
-        const swap = best;
-        best = candidate;
-        candidate = swap;
+        chosen[t] = rng.int(n);
       }
     }
-    for (let j = 0; j < d; j++) centers[c * d + j] = data[bestId * d + j]!;
-    for (let i = 0; i < n; i++) if (best[i]! < closest[i]!) owner[i] = c;
-    const swap = closest;
-    closest = best;
-    best = swap;
+    let bestPotential = Number.POSITIVE_INFINITY;
+    let bestTrial = 0;
+    let measured = -1; // the group whose products `dots` holds
+    for (let g = 0; g < trials; g += 8) {
+      const count = Math.min(8, trials - g);
+      ids.set(chosen.subarray(g, g + count));
+      measure(count);
+      measured = g;
+      fn.kpp_potentials(dots, xn, candNorms, closestAt, n, sums);
+      const potential = mem.f64At(sums, 8);
+      for (let t = 0; t < count; t++) {
+        if (potential[t]! < bestPotential) {
+          bestPotential = potential[t]!;
+          bestTrial = g + t;
+        }
+      }
+    }
+    const bestId = chosen[bestTrial]!;
+    if (bestTrial < measured || bestTrial >= measured + 8) {
+      ids[0] = bestId;
+      measure(1);
+      measured = bestTrial;
+    }
+    centers.set(data.subarray(bestId * d, bestId * d + d), c * d);
+    fn.kpp_update(dots, bestTrial - measured, xn, norms[bestId]!, closestAt, n);
   }
-  return Float32Array.from(centers);
+  return centers;
 }
 
 interface Run {
@@ -478,25 +483,17 @@ function reseedEmpty(
  * Final pass shared by both algorithms: rounds the centroids to Float32 (the returned values), assigns
  * every point to its nearest one, fills empty clusters and computes the exact inertia.
  */
-function finish(
-  data: Float32Array,
-  n: number,
-  d: number,
-  k: number,
-  cent: Float64Array,
-  iterations: number,
-  distances: Distances,
-): Run {
+function finish(points: PointSet, k: number, cent: Float64Array, iterations: number, assigner: Assigner): Run {
+  const { data, n, d } = points;
   const centroids = Float32Array.from(cent);
   cent.set(centroids);
   const assignment = new Int32Array(n);
   const sizes = new Int32Array(k);
   const dist = new Float64Array(n);
-  const best = new Float64Array(2 * n);
-  distances.setCentroids(cent);
-  distances.nearestAll(n, assignment, best);
+  assigner.setCentroids(cent);
+  assigner.nearestAll(assignment);
   for (let i = 0; i < n; i++) {
-    dist[i] = best[2 * i]!;
+    dist[i] = sqDist(data, i * d, cent, assignment[i]! * d, d);
     sizes[assignment[i]!]!++;
   }
   reseedEmpty(assignment, sizes, dist, n, k, (point, cluster) => {
@@ -509,15 +506,12 @@ function finish(
 }
 
 /**
- * Lloyd's algorithm from a k-means++ start, with the assignment step accelerated by triangle-inequality
- * bounds that give the same assignment as a full scan (up to ties between equidistant centroids):
- * Elkan's (2003) k lower bounds per point while n·k ≤ ELKAN_MAX_BOUNDS, which prune well even in
- * high dimension, otherwise Hamerly's (2010) single lower bound, which needs O(n) memory.
+ * Lloyd's algorithm from a k-means++ start. Each assignment step is a full pass on the kernel layer (float32
+ * GEMM blocks, with the exact float64 check of points near a tie: see Assigner), which on this layer costs
+ * less than maintaining Elkan's or Hamerly's bounds in TypeScript; the result is plain Lloyd's.
  */
 function lloyd(
-  data: Float32Array,
-  n: number,
-  d: number,
+  points: PointSet,
   k: number,
   rng: Rng,
   maxIterations: number,
@@ -525,20 +519,13 @@ function lloyd(
   restart: number,
   onIteration: KMeansOptions['onIteration'],
 ): Run {
-  const cent = Float64Array.from(kmeansPlusPlus(data, n, d, k, rng));
-  const distances = new Distances(data, d, k);
-  const previous = new Float64Array(k * d);
+  const { data, n, d } = points;
+  const cent = Float64Array.from(plusPlus(points, k, rng));
+  const assigner = new Assigner(points, k);
   const sums = new Float64Array(k * d);
   const counts = new Int32Array(k);
   const assignment = new Int32Array(n);
-  const upper = new Float64Array(n); // ≥ distance to the assigned centroid
-  const elkan = n * k <= ELKAN_MAX_BOUNDS;
-  // Elkan: lower[i·k + c] ≤ distance to centroid c. Hamerly: lower[i] ≤ distance to every other centroid.
-  const lower = new Float64Array(elkan ? n * k : n);
-  const between = new Float64Array(elkan ? k * k : 0); // half the distances between centroids (Elkan)
-  const half = new Float64Array(k); // half the distance to the nearest other centroid
-  const moved = new Float64Array(k);
-  const best = new Float64Array(2);
+  const next = new Int32Array(n);
   let far: Float64Array | undefined;
 
   // Objective from cluster sums: Σ‖x − μ_c‖² = Σ‖x − m‖² − Σ_c ‖S_c − n_c·m‖² / n_c, with m the data
@@ -553,84 +540,12 @@ function lloyd(
   let iterations = 0;
   for (let iteration = 1; iteration <= maxIterations; iteration++) {
     iterations = iteration;
+    assigner.setCentroids(cent);
+    assigner.nearestAll(next);
     let changed = 0;
-    distances.setCentroids(cent);
-    if (iteration === 1) {
-      // Exact distances to every centroid seed the bounds.
-      if (elkan) {
-        distances.all(n, lower);
-        for (let i = 0; i < n; i++) {
-          const o = i * k;
-          for (let c = 0; c < k; c++) lower[o + c] = Math.sqrt(lower[o + c]!);
-          assignment[i] = smallestTwo(lower, o, k, best);
-          upper[i] = best[0]!;
-        }
-      } else {
-        const pairs = new Float64Array(2 * n);
-        distances.nearestAll(n, assignment, pairs);
-        for (let i = 0; i < n; i++) {
-          upper[i] = Math.sqrt(pairs[2 * i]!);
-          lower[i] = Math.sqrt(pairs[2 * i + 1]!);
-        }
-      }
-      changed = n;
-    } else {
-      half.fill(Number.POSITIVE_INFINITY);
-      for (let a = 0; a < k; a++) {
-        for (let b = a + 1; b < k; b++) {
-          const h = 0.5 * Math.sqrt(sqDist64(cent, a * d, b * d, d));
-          if (elkan) {
-            between[a * k + b] = h;
-            between[b * k + a] = h;
-          }
-          if (h < half[a]!) half[a] = h;
-          if (h < half[b]!) half[b] = h;
-        }
-      }
-      for (let i = 0; i < n; i++) {
-        const xo = i * d;
-        const original = assignment[i]!;
-        let u = upper[i]!;
-        if (u <= half[original]!) continue;
-        if (elkan) {
-          const o = i * k;
-          let a = original;
-          let exact = false;
-          for (let c = 0; c < k; c++) {
-            if (c === a || u <= lower[o + c]! || u <= between[a * k + c]!) continue;
-            if (!exact) {
-              u = Math.sqrt(sqDist(data, xo, cent, a * d, d));
-              lower[o + a] = u;
-              exact = true;
-              if (u <= lower[o + c]! || u <= between[a * k + c]!) continue;
-            }
-            const dc = Math.sqrt(sqDist(data, xo, cent, c * d, d));
-            lower[o + c] = dc;
-            if (dc < u) {
-              a = c;
-              u = dc;
-            }
-          }
-          upper[i] = u;
-          if (a !== original) {
-            assignment[i] = a;
-            changed++;
-          }
-        } else {
-          const bound = Math.max(half[original]!, lower[i]!);
-          if (u <= bound) continue;
-          u = Math.sqrt(sqDist(data, xo, cent, original * d, d));
-          upper[i] = u;
-          if (u <= bound) continue;
-          const a = distances.nearestOf(i, best);
-          upper[i] = Math.sqrt(best[0]!);
-          lower[i] = Math.sqrt(best[1]!);
-          if (a !== original) {
-            assignment[i] = a;
-            changed++;
-          }
-        }
-      }
+    for (let i = 0; i < n; i++) {
+      if (iteration === 1 || next[i] !== assignment[i]) changed++;
+      assignment[i] = next[i]!;
     }
 
     counts.fill(0);
@@ -640,11 +555,7 @@ function lloyd(
     if (empty) {
       far ??= new Float64Array(n);
       for (let i = 0; i < n; i++) far[i] = sqDist(data, i * d, cent, assignment[i]! * d, d);
-      changed += reseedEmpty(assignment, counts, far, n, k, (moved) => {
-        // An unknown upper bound forces an exact check of this point next iteration.
-        upper[moved] = Number.POSITIVE_INFINITY;
-        if (!elkan) lower[moved] = 0;
-      });
+      changed += reseedEmpty(assignment, counts, far, n, k, () => {});
     }
 
     sums.fill(0);
@@ -653,7 +564,6 @@ function lloyd(
       const xo = i * d;
       for (let j = 0; j < d; j++) sums[so + j] = sums[so + j]! + data[xo + j]!;
     }
-    previous.set(cent);
     let explained = 0;
     for (let c = 0; c < k; c++) {
       const count = counts[c]!;
@@ -669,44 +579,17 @@ function lloyd(
     }
     const objective = Math.max(0, spread - explained);
 
-    let max1 = 0;
-    let max2 = 0;
-    let argMax = -1;
-    for (let c = 0; c < k; c++) {
-      const m = Math.sqrt(sqDist64Pair(cent, previous, c * d, d));
-      moved[c] = m;
-      if (m > max1) {
-        max2 = max1;
-        max1 = m;
-        argMax = c;
-      } else if (m > max2) {
-        max2 = m;
-      }
-    }
-    for (let i = 0; i < n; i++) {
-      const a = assignment[i]!;
-      upper[i] = upper[i]! + moved[a]!;
-      if (elkan) {
-        const o = i * k;
-        for (let c = 0; c < k; c++) lower[o + c] = lower[o + c]! - moved[c]!;
-      } else {
-        lower[i] = lower[i]! - (a === argMax ? max2 : max1);
-      }
-    }
-
     onIteration?.(restart, iteration, objective);
     if (changed === 0) break;
     if (iteration > 1 && Math.abs(previousObjective - objective) <= tolerance * previousObjective) break;
     previousObjective = objective;
   }
-  return finish(data, n, d, k, cent, iterations, distances);
+  return finish(points, k, cent, iterations, assigner);
 }
 
 /** Mini-batch k-means (Sculley 2010) from a k-means++ start on a subsample, then one full assignment pass. */
 function miniBatch(
-  data: Float32Array,
-  n: number,
-  d: number,
+  points: PointSet,
   k: number,
   rng: Rng,
   maxIterations: number,
@@ -715,11 +598,12 @@ function miniBatch(
   restart: number,
   onIteration: KMeansOptions['onIteration'],
 ): Run {
+  const { data, n, d } = points;
   // Seeding on all points would cost O(n·k·d·log k); like scikit-learn, seed on 3·batchSize points.
   const initSize = Math.min(n, Math.max(3 * batchSize, 3 * k));
   let init: Float32Array;
   if (initSize === n) {
-    init = kmeansPlusPlus(data, n, d, k, rng);
+    init = plusPlus(points, k, rng);
   } else {
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
@@ -731,14 +615,14 @@ function miniBatch(
       order[t] = chosen;
       sample.set(data.subarray(chosen * d, chosen * d + d), t * d);
     }
-    init = kmeansPlusPlus(sample, initSize, d, k, rng);
+    init = plusPlus(new PointSet(sample, initSize, d), k, rng);
   }
   const cent = Float64Array.from(init);
   const seen = new Float64Array(k); // per-centre count v[c]; learning rate 1 / v[c]
   const batch = new Int32Array(batchSize);
   const batchCluster = new Int32Array(batchSize);
-  const batchBest = new Float64Array(2 * Math.min(batchSize, DISTANCE_BLOCK));
-  const distances = new Distances(data, d, k);
+  const batchBest = new Float64Array(Math.min(batchSize, DISTANCE_BLOCK));
+  const assigner = new Assigner(points, k);
   const alpha = Math.min(1, (2 * batchSize) / (n + 1));
   let smoothed = 0;
   let bestSmoothed = Number.POSITIVE_INFINITY;
@@ -748,11 +632,11 @@ function miniBatch(
     iterations = step;
     let batchInertia = 0;
     for (let b = 0; b < batchSize; b++) batch[b] = rng.int(n);
-    distances.setCentroids(cent);
+    assigner.setCentroids(cent);
     for (let from = 0; from < batchSize; from += DISTANCE_BLOCK) {
       const count = Math.min(DISTANCE_BLOCK, batchSize - from);
-      distances.nearestOfList(batch.subarray(from), count, batchCluster.subarray(from), batchBest);
-      for (let t = 0; t < count; t++) batchInertia += batchBest[2 * t]!;
+      assigner.nearestOfList(batch.subarray(from), count, batchCluster.subarray(from), batchBest);
+      for (let t = 0; t < count; t++) batchInertia += batchBest[t]!;
     }
     for (let b = 0; b < batchSize; b++) {
       const c = batchCluster[b]!;
@@ -773,7 +657,7 @@ function miniBatch(
       break;
     }
   }
-  return finish(data, n, d, k, cent, iterations, distances);
+  return finish(points, k, cent, iterations, assigner);
 }
 
 /**
@@ -816,19 +700,22 @@ export function kmeans(data: Float32Array, n: number, d: number, options: KMeans
 
   let best: Run | undefined;
   let bestRestart = 0;
-  for (let r = 0; r < restarts; r++) {
-    const rng = new Rng(seed, r);
-    // Each run's kernel buffers are freed when it ends.
-    const run = kernelArena().scope(() =>
-      useMiniBatch
-        ? miniBatch(data, n, d, k, rng, maxIterations, tolerance, batchSize, r, options.onIteration)
-        : lloyd(data, n, d, k, rng, maxIterations, tolerance, r, options.onIteration),
-    );
-    if (best === undefined || run.inertia < best.inertia) {
-      best = run;
-      bestRestart = r;
+  // The points go into kernel memory once; every run's buffers are freed when the fit ends.
+  kernelArena().scope(() => {
+    const points = new PointSet(data, n, d);
+    for (let r = 0; r < restarts; r++) {
+      const rng = new Rng(seed, r);
+      const mark = points.arena.mem.used;
+      const run = useMiniBatch
+        ? miniBatch(points, k, rng, maxIterations, tolerance, batchSize, r, options.onIteration)
+        : lloyd(points, k, rng, maxIterations, tolerance, r, options.onIteration);
+      points.arena.mem.release(mark);
+      if (best === undefined || run.inertia < best.inertia) {
+        best = run;
+        bestRestart = r;
+      }
     }
-  }
+  });
   const winner = best!;
   return {
     k,
@@ -896,29 +783,50 @@ export function silhouette(
       order[t] = chosen;
     }
   }
-  const sums = new Float64Array(k);
+  // Distances of a block of sampled points to all n points on the kernel layer: one float32 GEMM against the
+  // transposed data, then per-cluster sums of the distances (silhouette_sums, float64 sums in point order).
   let total = 0;
-  for (let t = 0; t < m; t++) {
-    const i = order[t]!;
-    const own = assignment[i]!;
-    if (sizes[own] === 1) continue; // s = 0
-    sums.fill(0);
-    const xo = i * d;
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      const c = assignment[j]!;
-      sums[c] = sums[c]! + Math.sqrt(sqDistPoints(data, xo, j * d, d));
+  kernelArena().scope(() => {
+    const points = new PointSet(data, n, d);
+    const { mem, fn } = points.arena;
+    const xt = new Float32Array(d * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xt[j * n + i] = data[i * d + j]!;
+    const xtAt = mem.copyIn(xt);
+    const blockRows = Math.max(8, Math.min(128, Math.floor((1 << 25) / (4 * n))));
+    const rowsAt = mem.alloc(4 * blockRows * d);
+    const rowNorms = mem.alloc(4 * blockRows);
+    const self = mem.alloc(4 * blockRows);
+    const dots = mem.alloc(4 * blockRows * n);
+    const sums = mem.alloc(8 * blockRows * k);
+    const assign = mem.copyIn(assignment);
+    const pack = mem.alloc(GEMM_SCRATCH_BYTES);
+    const norms = points.norms();
+    for (let from = 0; from < m; from += blockRows) {
+      const count = Math.min(blockRows, m - from);
+      const ids = mem.i32At(self, count);
+      ids.set(order.subarray(from, from + count));
+      fn.gather_rows(points.x, 4 * d, self, count, rowsAt, 4 * d, 4 * d);
+      const rn = mem.f32At(rowNorms, count);
+      for (let t = 0; t < count; t++) rn[t] = norms[ids[t]!]!;
+      fn.gemm_strided(count, n, d, rowsAt, 4 * d, 4, xtAt, 4 * n, 4, dots, n, 0, pack);
+      fn.silhouette_sums(dots, n, count, rowNorms, points.xn, assign, n, self, k, sums);
+      const sv = mem.f64At(sums, count * k);
+      for (let t = 0; t < count; t++) {
+        const own = assignment[order[from + t]!]!;
+        if (sizes[own] === 1) continue; // s = 0
+        const o = t * k;
+        const a = sv[o + own]! / (sizes[own]! - 1);
+        let b = Number.POSITIVE_INFINITY;
+        for (let c = 0; c < k; c++) {
+          if (c === own || sizes[c] === 0) continue;
+          const mean = sv[o + c]! / sizes[c]!;
+          if (mean < b) b = mean;
+        }
+        const denominator = Math.max(a, b);
+        if (denominator > 0) total += (b - a) / denominator;
+      }
     }
-    const a = sums[own]! / (sizes[own]! - 1);
-    let b = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < k; c++) {
-      if (c === own || sizes[c] === 0) continue;
-      const mean = sums[c]! / sizes[c]!;
-      if (mean < b) b = mean;
-    }
-    const denominator = Math.max(a, b);
-    if (denominator > 0) total += (b - a) / denominator;
-  }
+  });
   return total / m;
 }
 

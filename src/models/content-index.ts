@@ -38,6 +38,8 @@ export interface SharedContent {
   genres: string[];
   /** Strongest shared tags: genome tags both movies are highly relevant to, or tag terms both carry. */
   tags: string[];
+  /** The series both titles belong to (e.g. "toy story"), when their titles say so. */
+  series?: string;
 }
 
 /** Views of each movie's row in the CSR matrix: no copy of the (possibly 15 M-value) genome. */

@@ -16,7 +16,9 @@
  */
 import type { Catalogue } from '../data/catalogue.ts';
 import type { Interactions } from '../data/interactions.ts';
+import { defaultKernelBackend } from '../math/kernels/index.ts';
 import { Rng } from '../math/random.ts';
+import { KernelNetwork } from '../nn/kernel-net.ts';
 import { Dense, Dropout, type Layer, ReLU } from '../nn/layers.ts';
 import { mse } from '../nn/losses.ts';
 import { type NetworkSpec, type SavedNetwork, Sequential } from '../nn/network.ts';
@@ -24,6 +26,7 @@ import { Adam } from '../nn/optim.ts';
 import type { RatingScale } from '../store/types.ts';
 import { readModel, writeModel } from '../util/artifacts.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
+import { type Progress, silentProgress } from '../util/progress.ts';
 import { BIAS_DEFAULTS, BiasModel, type BiasParams } from './bias.ts';
 import {
   AUTOENCODER_DEFAULTS,
@@ -124,6 +127,13 @@ function transpose(x: Interactions): { rows: RatingRows; origin: Int32Array } {
   return { rows: { rows: x.nItems, width: x.nUsers, indptr, cols, ratings }, origin };
 }
 
+/**
+ * Sizing to the data: an MLP epoch trains on at most EPOCH_SAMPLES training ratings (a fresh seeded draw every
+ * epoch; all of them up to that size), and early stopping measures at most VALIDATION_SAMPLES held-out ratings.
+ */
+export const EPOCH_SAMPLES = 1_500_000;
+export const VALIDATION_SAMPLES = 200_000;
+
 const RATING_PREDICTOR_FORMAT = 'cinerec-rating-predictor/1';
 
 interface RatingPredictorMeta {
@@ -192,7 +202,12 @@ export class RatingPredictor {
     return d;
   }
 
-  fit(x: Interactions, catalogue: Catalogue, scale?: RatingScale): RatingPredictorReport {
+  fit(
+    x: Interactions,
+    catalogue: Catalogue,
+    scale?: RatingScale,
+    progress: Progress = silentProgress,
+  ): RatingPredictorReport {
     assertMayFit('the neural rating predictor');
     const started = performance.now();
     const p = this.params;
@@ -227,10 +242,22 @@ export class RatingPredictor {
     };
     const { rows: itemRows, origin } = transpose(x);
     const useItemAe = p.itemVectors !== 'content';
-    const ur = this.userAe.fit(userRows, { mu: this.bias.mu, colBias: this.bias.bi, rowReg: BIAS_DEFAULTS.regUser });
+    // Progress in steps: autoencoder epochs, the K + 1 encodings, MLP epochs (each at most its maximum).
+    const steps = p.user.epochs + (useItemAe ? p.item.epochs : 0) + p.crossFolds + 1 + p.epochs;
+    let done = 0;
+    progress.start(steps, 'neural: autoencoders, encodings, MLP epochs');
+    const tick = () => progress.update(++done);
+    const ur = this.userAe.fit(
+      userRows,
+      { mu: this.bias.mu, colBias: this.bias.bi, rowReg: BIAS_DEFAULTS.regUser },
+      tick,
+    );
+    done = p.user.epochs;
     const ir = useItemAe
-      ? this.itemAe.fit(itemRows, { mu: this.bias.mu, colBias: this.bias.bu, rowReg: BIAS_DEFAULTS.regItem })
+      ? this.itemAe.fit(itemRows, { mu: this.bias.mu, colBias: this.bias.bu, rowReg: BIAS_DEFAULTS.regItem }, tick)
       : null;
+    done = p.user.epochs + (useItemAe ? p.item.epochs : 0);
+    progress.update(done);
 
     // Cross-fitting: part of every training rating, codes without that part.
     const rng = new Rng(p.seed, 7);
@@ -244,10 +271,12 @@ export class RatingPredictor {
     for (let k = 0; k < K; k++) {
       zs.push(this.userAe.encodeRows(userRows, (q) => part[q] !== k));
       vs.push(useItemAe ? this.itemAe.encodeRows(itemRows, (q) => part[origin[q]!] !== k) : new Float32Array(0));
+      tick();
     }
     this.userCodes = this.userAe.encodeRows(userRows);
     this.itemCodes = useItemAe ? this.itemAe.encodeRows(itemRows) : new Float32Array(0);
     this.emptyItemCode = useItemAe ? this.itemAe.encode([], []) : new Float32Array(0);
+    tick();
 
     // Samples: (rating position) with residual targets; a seeded share held out for early stopping.
     const users = new Int32Array(x.nnz);
@@ -257,9 +286,12 @@ export class RatingPredictor {
     const order = new Int32Array(x.nnz);
     for (let k = 0; k < x.nnz; k++) order[k] = k;
     rng.shuffle(order);
-    const nVal = Math.max(1, Math.round(x.nnz * p.validation));
+    const nHeld = Math.max(1, Math.round(x.nnz * p.validation));
+    // The held-out share is not trained on; at most VALIDATION_SAMPLES of it are measured.
+    const nVal = Math.min(nHeld, VALIDATION_SAMPLES);
     const val = order.slice(0, nVal);
-    const train = order.slice(nVal);
+    const train = order.slice(nHeld);
+    const perEpoch = Math.min(train.length, EPOCH_SAMPLES);
 
     const d = this.inputSize;
     const fill = (k: number, out: Float32Array): void => {
@@ -287,63 +319,92 @@ export class RatingPredictor {
     const params = net.params();
     const opt = new Adam({ lr: p.lr, weightDecay: p.weightDecay });
     const bs = p.batchSize;
-    const xb = new Float32Array(bs * d);
-    const yb = new Float32Array(bs);
-    const gb = new Float32Array(bs);
-    const best = params.map((q) => new Float32Array(q.value));
     let bestRmse = Number.POSITIVE_INFINITY;
     let bestEpoch = 0;
     let stoppedEarly = false;
     const curve: PredictorEpoch[] = [];
-    const row = new Float32Array(d);
-    const valX = new Float32Array(nVal * d);
-    for (let t = 0; t < nVal; t++) {
-      fill(val[t]!, row);
-      valX.set(row, t * d);
-    }
+    const mlp = defaultKernelBackend === 'simd' ? this.kernelMlp(net, opt, x, users, part, zs, vs) : null;
+    let best: Float32Array[] = mlp ? mlp.kn.snapshot() : params.map((q) => new Float32Array(q.value));
+    const xb = mlp ? null : new Float32Array(bs * d);
+    const yb = new Float32Array(bs);
+    const gb = new Float32Array(bs);
+    /** The MLP inputs of samples positions[0..n) into the batch (kernel input rows, or xb). */
+    const load = (positions: Int32Array, n: number): Float32Array | null => {
+      if (mlp) {
+        mlp.gather(positions, n);
+        return null;
+      }
+      const xv = n === bs ? xb! : xb!.subarray(0, n * d);
+      for (let r = 0; r < n; r++) fill(positions[r]!, xv.subarray(r * d, (r + 1) * d));
+      return xv;
+    };
+    const forward = (xv: Float32Array | null, n: number, training: boolean): Float32Array => {
+      if (mlp) return mlp.kn.forward(n, training);
+      net.setTraining(training);
+      return net.forward(xv!, n);
+    };
     for (let epoch = 1; epoch <= p.epochs; epoch++) {
-      rng.shuffle(train);
-      const epochStart = performance.now();
-      net.setTraining(true);
-      let se = 0;
-      for (let start = 0; start < train.length; start += bs) {
-        const n = Math.min(bs, train.length - start);
-        const xv = n === bs ? xb : xb.subarray(0, n * d);
-        const yv = n === bs ? yb : yb.subarray(0, n);
-        const gv = n === bs ? gb : gb.subarray(0, n);
-        for (let r = 0; r < n; r++) {
-          const k = train[start + r]!;
-          fill(k, xv.subarray(r * d, (r + 1) * d));
-          yv[r] = target[k]!;
+      if (perEpoch === train.length) rng.shuffle(train);
+      else {
+        // A fresh draw of perEpoch samples: the first perEpoch steps of a Fisher–Yates shuffle.
+        for (let t = 0; t < perEpoch; t++) {
+          const j = t + rng.int(train.length - t);
+          const s = train[j]!;
+          train[j] = train[t]!;
+          train[t] = s;
         }
-        net.zeroGrad();
-        const pred = net.forward(xv, n);
-        se += mse.compute(pred, yv, gv) * n;
-        net.backward(gv);
-        opt.step(params);
+      }
+      const epochStart = performance.now();
+      let se = 0;
+      for (let start = 0; start < perEpoch; start += bs) {
+        const n = Math.min(bs, perEpoch - start);
+        const batch = train.subarray(start, start + n);
+        const yv = n === bs ? yb : yb.subarray(0, n);
+        const gv = mlp ? null : n === bs ? gb : gb.subarray(0, n);
+        for (let r = 0; r < n; r++) yv[r] = target[batch[r]!]!;
+        const xv = load(batch, n);
+        if (!mlp) net.zeroGrad();
+        const pred = forward(xv, n, true);
+        se += mse.compute(pred, yv, mlp ? mlp.kn.outputGrad() : gv!) * n;
+        if (mlp) {
+          mlp.kn.backward();
+          mlp.kn.step();
+        } else {
+          net.backward(gv!);
+          opt.step(params);
+        }
       }
       const seconds = (performance.now() - epochStart) / 1000;
-      net.setTraining(false);
-      const pv = net.predict(valX);
       let vse = 0;
-      for (let t = 0; t < nVal; t++) {
-        const k = val[t]!;
-        const full = this.bias.predict(users[k]!, x.items[k]!) + pv[t]!;
-        const e = x.ratings[k]! - Math.min(this.hi, Math.max(this.lo, full));
-        vse += e * e;
+      for (let start = 0; start < nVal; start += bs) {
+        const n = Math.min(bs, nVal - start);
+        const batch = val.subarray(start, start + n);
+        const pv = forward(load(batch, n), n, false);
+        for (let t = 0; t < n; t++) {
+          const k = batch[t]!;
+          const full = this.bias.predict(users[k]!, x.items[k]!) + pv[t]!;
+          const e = x.ratings[k]! - Math.min(this.hi, Math.max(this.lo, full));
+          vse += e * e;
+        }
       }
       const validationRmse = Math.sqrt(vse / nVal);
-      curve.push({ epoch, trainRmse: Math.sqrt(se / Math.max(1, train.length)), validationRmse, seconds });
+      curve.push({ epoch, trainRmse: Math.sqrt(se / Math.max(1, perEpoch)), validationRmse, seconds });
+      tick();
       if (validationRmse < bestRmse) {
         bestRmse = validationRmse;
         bestEpoch = epoch;
-        for (let i = 0; i < params.length; i++) best[i]!.set(params[i]!.value);
+        if (mlp) best = mlp.kn.snapshot(best);
+        else for (let i = 0; i < params.length; i++) best[i]!.set(params[i]!.value);
       } else if (epoch - bestEpoch >= p.patience) {
         stoppedEarly = epoch < p.epochs;
         break;
       }
     }
-    for (let i = 0; i < params.length; i++) params[i]!.value.set(best[i]!);
+    if (mlp) {
+      mlp.kn.restore(best);
+      mlp.kn.copyTo();
+    } else for (let i = 0; i < params.length; i++) params[i]!.value.set(best[i]!);
+    progress.stop();
     net.setTraining(false);
     const aeReport = (r: typeof ur | null) =>
       r
@@ -351,7 +412,7 @@ export class RatingPredictor {
         : { bestEpoch: 0, epochs: 0, seconds: 0 };
     this.report = {
       curve,
-      trainSamples: train.length,
+      trainSamples: perEpoch,
       bestEpoch,
       stoppedEarly,
       userAutoencoder: aeReport(ur),
@@ -359,6 +420,96 @@ export class RatingPredictor {
       seconds: (performance.now() - started) / 1000,
     };
     return this.report;
+  }
+
+  /**
+   * The MLP on the kernel layer, its inputs gathered there: the K parts' user codes stacked (part k's user u
+   * is row k·users + u) and likewise the movie codes, plus each movie's genres and year, all copied into the
+   * network's memory once, so a batch is three row gathers. With the product feature (computed per sample)
+   * the rows are written by TypeScript instead.
+   */
+  private kernelMlp(
+    net: Sequential,
+    opt: Adam,
+    x: Interactions,
+    users: Int32Array,
+    part: Uint8Array,
+    zs: Float32Array[],
+    vs: Float32Array[],
+  ): { kn: KernelNetwork; gather(positions: Int32Array, n: number): void } {
+    const p = this.params;
+    const d = this.inputSize;
+    const uc = p.user.code;
+    const ic = p.item.code;
+    const K = zs.length;
+    const withCodes = p.itemVectors !== 'content';
+    const statics = p.itemVectors !== 'ae' ? this.genreBits + 1 : 0;
+    const bytes = 4 * (K * x.nUsers * uc + (withCodes ? K * x.nItems * ic : 0) + x.nItems * statics) + 4096;
+    const kn = new KernelNetwork(net, opt, { maxBatch: Math.max(p.batchSize, 256), extraBytes: bytes });
+    if (p.product) {
+      const row = new Float32Array(d);
+      return {
+        kn,
+        gather: (positions, n) => {
+          const xv = kn.input(n);
+          for (let r = 0; r < n; r++) {
+            const k = positions[r]!;
+            const u = users[k]!;
+            const i = x.items[k]!;
+            const pk = part[k]!;
+            this.features(
+              zs[pk]!.subarray(u * uc, (u + 1) * uc),
+              withCodes ? vs[pk]!.subarray(i * ic, (i + 1) * ic) : null,
+              i,
+              row,
+            );
+            xv.set(row, r * d);
+          }
+        },
+      };
+    }
+    const stack = (parts: Float32Array[]): number => {
+      const total = parts.reduce((s, a) => s + a.length, 0);
+      const all = new Float32Array(total);
+      let o = 0;
+      for (const a of parts) {
+        all.set(a, o);
+        o += a.length;
+      }
+      return kn.attach(all);
+    };
+    const zAt = stack(zs);
+    const vAt = withCodes ? stack(vs) : 0;
+    let sAt = 0;
+    if (statics > 0) {
+      const s = new Float32Array(x.nItems * statics);
+      const zero = new Float32Array(uc);
+      const row = new Float32Array(d);
+      for (let i = 0; i < x.nItems; i++) {
+        this.features(zero, withCodes ? new Float32Array(ic) : null, i, row);
+        s.set(row.subarray(d - statics), i * statics);
+      }
+      sAt = kn.attach(s);
+    }
+    const bs = kn.maxBatch;
+    const iu = new Int32Array(bs);
+    const ii = new Int32Array(bs);
+    const is = new Int32Array(bs);
+    return {
+      kn,
+      gather: (positions, n) => {
+        for (let r = 0; r < n; r++) {
+          const k = positions[r]!;
+          const pk = part[k]!;
+          iu[r] = pk * x.nUsers + users[k]!;
+          ii[r] = pk * x.nItems + x.items[k]!;
+          is[r] = x.items[k]!;
+        }
+        kn.gatherInput(zAt, uc, iu, n, 0, uc);
+        if (withCodes) kn.gatherInput(vAt, ic, ii, n, uc, ic);
+        if (statics > 0) kn.gatherInput(sAt, statics, is, n, d - statics, statics);
+      },
+    };
   }
 
   /** Writes one MLP input row: user code, movie code, product, genres and year. */

@@ -18,9 +18,25 @@
  * Parallelism: none, deliberately. An epoch over ml-latest-small is a few tenths of a second, and a
  * step's weights (width × hidden floats per sparse layer) would have to reach every worker and the
  * gradients come back in a fixed order to stay deterministic: the copies cost more than the compute.
+ *
+ * Kernels: with the SIMD kernel layer, training and encodeRows run on src/nn/sparse-kernels.ts (float32, the
+ * whole model in kernel memory); encode() and predict() (the serving paths) keep the layers' own passes.
+ * Sized to the data: an epoch visits rows in a fresh order until EPOCH_RATINGS ratings have been trained on
+ * (every row on data sets up to that size), and the validation loss is measured on a seeded sample of rows
+ * holding VALIDATION_RATINGS held-out ratings at most (all of them up to that size).
  */
+
+/** Ratings an epoch trains on at most (whole rows, visited in a fresh order every epoch). */
+export const EPOCH_RATINGS = 4_000_000;
+/** Held-out ratings the validation loss is measured on at most (whole rows, a fixed seeded sample). */
+export const VALIDATION_RATINGS = 500_000;
+/** Ratings per encoding batch on the kernels. */
+const ENCODE_BATCH_RATINGS = 1 << 20;
+
+import { defaultKernelBackend } from '../math/kernels/index.ts';
 import { Rng } from '../math/random.ts';
 import { Dense, ReLU } from '../nn/layers.ts';
+import { SparseAutoencoderKernel } from '../nn/sparse-kernels.ts';
 import { type CsrPattern, type CsrRows, LazyAdam, SparseDense, SparseOutput } from '../nn/sparse-rows.ts';
 import { type Artifact, readModel, writeModel } from '../util/artifacts.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
@@ -190,7 +206,8 @@ export class RatingAutoencoder {
     return n === 0 ? 0 : s / (rowReg + n);
   }
 
-  fit(data: RatingRows, centring: Centring): AutoencoderReport {
+  /** `onEpoch`, when given, is told after every epoch (for a progress display). */
+  fit(data: RatingRows, centring: Centring, onEpoch?: (epoch: number) => void): AutoencoderReport {
     assertMayFit('the rating autoencoder');
     const started = performance.now();
     const prm = this.params;
@@ -238,9 +255,18 @@ export class RatingAutoencoder {
     const dense = [...this.enc.denseParams(), ...this.toCode.params(), ...this.fromCode.params()];
     const sparse = [...this.enc.sparseParams(), ...this.dec.sparseParams()];
     const all = [...this.enc.params(), ...this.toCode.params(), ...this.fromCode.params(), ...this.dec.params()];
-    const best = nVal > 0 ? all.map((p) => new Float32Array(p.value)) : null;
+    const kernel =
+      defaultKernelBackend === 'simd'
+        ? new SparseAutoencoderKernel(
+            { enc: this.enc, toCode: this.toCode, fromCode: this.fromCode, dec: this.dec },
+            { lr: prm.lr, weightDecay: prm.weightDecay, l2: prm.l2 },
+          )
+        : null;
+    let best = nVal > 0 ? (kernel ? kernel.snapshot() : all.map((p) => new Float32Array(p.value))) : null;
     const order = new Int32Array(data.rows);
     for (let r = 0; r < data.rows; r++) order[r] = r;
+    // The validation rows: a seeded sample holding at most VALIDATION_RATINGS held-out ratings.
+    const validationRows = this.validationRows(data, held, rng);
     const curve: AutoencoderEpoch[] = [];
     let bestLoss = Number.POSITIVE_INFINITY;
     let bestEpoch = 0;
@@ -251,18 +277,28 @@ export class RatingAutoencoder {
       const epochStart = performance.now();
       let se = 0;
       let count = 0;
-      for (let start = 0; start < data.rows; start += bs) {
+      let seen = 0;
+      for (let start = 0; start < data.rows && seen < EPOCH_RATINGS; start += bs) {
         const rows = order.subarray(start, Math.min(data.rows, start + bs));
         const { input, pattern, targets, weights } = this.batch(data, resid, held, rows, 'train', rng);
         const n = pattern.indptr[pattern.rows]!;
+        seen += input.indptr[input.rows]! + n;
         let wsum = 0;
         for (let p = 0; p < n; p++) wsum += weights[p]!;
         if (wsum === 0) continue;
-        this.enc.zeroGrad();
-        this.dec.zeroGrad();
-        for (const p of dense) p.grad.fill(0);
-        const pred = this.forwardBatch(input, pattern);
-        const g = this.grad.floats(n).subarray(0, n);
+        let pred: Float32Array;
+        let g: Float32Array;
+        if (kernel) {
+          kernel.load(input, pattern);
+          pred = kernel.forward();
+          g = kernel.outputGrad();
+        } else {
+          this.enc.zeroGrad();
+          this.dec.zeroGrad();
+          for (const p of dense) p.grad.fill(0);
+          pred = this.forwardBatch(input, pattern);
+          g = this.grad.floats(n).subarray(0, n);
+        }
         // Weighted masked MSE: Σ w·(p − y)² / Σ w.
         for (let p = 0; p < n; p++) {
           const d = pred[p]! - targets[p]!;
@@ -270,12 +306,16 @@ export class RatingAutoencoder {
           g[p] = (2 * weights[p]! * d) / wsum;
         }
         count += wsum;
-        this.backwardBatch(g);
-        opt.step(dense, sparse);
+        if (kernel) kernel.backwardAndStep(input, pattern);
+        else {
+          this.backwardBatch(g);
+          opt.step(dense, sparse);
+        }
       }
       const seconds = (performance.now() - epochStart) / 1000;
-      const validationLoss = nVal > 0 ? this.loss(data, resid, held, order) : Number.NaN;
+      const validationLoss = nVal > 0 ? this.loss(data, resid, held, validationRows, kernel) : Number.NaN;
       curve.push({ epoch, trainLoss: count ? se / count : 0, validationLoss, seconds });
+      onEpoch?.(epoch);
       if (!best) {
         bestEpoch = epoch;
         continue;
@@ -283,13 +323,17 @@ export class RatingAutoencoder {
       if (validationLoss < bestLoss) {
         bestLoss = validationLoss;
         bestEpoch = epoch;
-        for (let i = 0; i < all.length; i++) best[i]!.set(all[i]!.value);
+        if (kernel) best = kernel.snapshot(best);
+        else for (let i = 0; i < all.length; i++) best[i]!.set(all[i]!.value);
       } else if (epoch - bestEpoch >= prm.patience) {
         stoppedEarly = epoch < prm.epochs;
         break;
       }
     }
-    if (best) for (let i = 0; i < all.length; i++) all[i]!.value.set(best[i]!);
+    if (kernel) {
+      if (best) kernel.restore(best);
+      kernel.copyTo();
+    } else if (best) for (let i = 0; i < all.length; i++) all[i]!.value.set(best[i]!);
     this.enc.zeroGrad();
     this.dec.zeroGrad();
     this.report = {
@@ -400,16 +444,43 @@ export class RatingAutoencoder {
     this.enc!.backward(d);
   }
 
-  /** Validation masked MSE: each row's trained ratings in, its held-out ratings scored. */
-  private loss(data: RatingRows, resid: Float32Array, held: Uint8Array, order: Int32Array): number {
+  /** Rows whose held-out ratings score the validation: all rows, or a seeded sample of VALIDATION_RATINGS of them. */
+  private validationRows(data: RatingRows, held: Uint8Array, rng: Rng): Int32Array {
+    let total = 0;
+    for (let p = 0; p < held.length; p++) total += held[p]!;
+    const order = new Int32Array(data.rows);
+    for (let r = 0; r < data.rows; r++) order[r] = r;
+    if (total <= VALIDATION_RATINGS) return order;
+    rng.shuffle(order);
+    let kept = 0;
+    let n = 0;
+    while (n < order.length && kept < VALIDATION_RATINGS) {
+      const r = order[n++]!;
+      for (let p = data.indptr[r]!; p < data.indptr[r + 1]!; p++) kept += held[p]!;
+    }
+    return order.slice(0, n).sort();
+  }
+
+  /** Validation masked MSE over `order`'s rows: each row's trained ratings in, its held-out ratings scored. */
+  private loss(
+    data: RatingRows,
+    resid: Float32Array,
+    held: Uint8Array,
+    order: Int32Array,
+    kernel: SparseAutoencoderKernel | null,
+  ): number {
     let se = 0;
     let count = 0;
     const bs = 256;
-    for (let start = 0; start < data.rows; start += bs) {
-      const rows = order.subarray(start, Math.min(data.rows, start + bs));
+    for (let start = 0; start < order.length; start += bs) {
+      const rows = order.subarray(start, Math.min(order.length, start + bs));
       const { input, pattern, targets } = this.batch(data, resid, held, rows, 'validate', null);
       if (targets.length === 0) continue;
-      const pred = this.forwardBatch(input, pattern);
+      let pred: Float32Array;
+      if (kernel) {
+        kernel.load(input, pattern);
+        pred = kernel.forward();
+      } else pred = this.forwardBatch(input, pattern);
       for (let p = 0; p < targets.length; p++) {
         const d = pred[p]! - targets[p]!;
         se += d * d;
@@ -460,6 +531,7 @@ export class RatingAutoencoder {
    */
   encodeRows(data: RatingRows, keep?: (p: number) => boolean): Float32Array {
     this.requireFitted();
+    if (defaultKernelBackend === 'simd') return this.encodeRowsOnKernels(data, keep);
     const k = this.params.code;
     const out = new Float32Array(data.rows * k);
     const cols: number[] = [];
@@ -473,6 +545,64 @@ export class RatingAutoencoder {
         ratings.push(data.ratings[p]!);
       }
       this.encode(cols, ratings, out.subarray(r * k, (r + 1) * k));
+    }
+    return out;
+  }
+
+  /**
+   * encodeRows on the kernel layer: rows go through the encoder in batches of about ENCODE_BATCH_RATINGS
+   * ratings, each row centred and scaled exactly as inputOf does. The encoder's weights are copied into kernel
+   * memory once per call.
+   */
+  private encodeRowsOnKernels(data: RatingRows, keep?: (p: number) => boolean): Float32Array {
+    const k = this.params.code;
+    const out = new Float32Array(data.rows * k);
+    const kernel = new SparseAutoencoderKernel(
+      { enc: this.enc!, toCode: this.toCode!, fromCode: this.fromCode!, dec: this.dec! },
+      null,
+    );
+    const { mu, colBias, rowReg } = this.centring;
+    const width = this.width;
+    let start = 0;
+    while (start < data.rows) {
+      // A batch of whole rows of about ENCODE_BATCH_RATINGS ratings (at least one row).
+      let end = start;
+      let total = 0;
+      while (
+        end < data.rows &&
+        (end === start || total + data.indptr[end + 1]! - data.indptr[end]! <= ENCODE_BATCH_RATINGS)
+      ) {
+        total += data.indptr[end + 1]! - data.indptr[end]!;
+        end++;
+      }
+      const rows = end - start;
+      const indptr = this.inPtr.ints(rows + 1);
+      const idx = this.inCols.ints(total);
+      const val = this.inVals.floats(total);
+      let a = 0;
+      indptr[0] = 0;
+      for (let r = start; r < end; r++) {
+        const from = a;
+        let s = 0;
+        for (let p = data.indptr[r]!; p < data.indptr[r + 1]!; p++) {
+          if (keep && !keep(p)) continue;
+          const c = data.cols[p]!;
+          const rating = data.ratings[p]!;
+          if (c < 0 || c >= width || Number.isNaN(rating)) continue;
+          idx[a] = c;
+          val[a] = rating - mu - colBias[c]!;
+          s += val[a]!;
+          a++;
+        }
+        const n = a - from;
+        const bias = n === 0 ? 0 : s / (rowReg + n);
+        const scale = n > 0 ? 1 / Math.sqrt(n) : 0;
+        for (let p = from; p < a; p++) val[p] = (val[p]! - bias) * scale;
+        indptr[r - start + 1] = a;
+      }
+      kernel.load({ rows, indptr: indptr.subarray(0, rows + 1), indices: idx, values: val }, null);
+      out.set(kernel.encode(), start * k);
+      start = end;
     }
     return out;
   }

@@ -2,8 +2,10 @@
  * A sequential network, a mini-batch training loop with seeded shuffling and early stopping, and
  * save/load as plain typed arrays plus a JSON description.
  */
+import { defaultKernelBackend } from '../math/kernels/index.ts';
 import { Rng } from '../math/random.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
+import { KernelNetwork, kernelTrainable } from './kernel-net.ts';
 import { Dense, Dropout, type Layer, type LayerSpec, Linear, type Param, ReLU, Sigmoid } from './layers.ts';
 import type { Loss } from './losses.ts';
 import type { Optimizer } from './optim.ts';
@@ -230,11 +232,132 @@ export function evaluate(net: Sequential, data: Dataset, loss: Loss, batchSize =
   return count === 0 ? 0 : total / count;
 }
 
+/** evaluate() through a KernelNetwork's forward pass (float32 products): the validation loss while training there. */
+function evaluateOn(kn: KernelNetwork, data: Dataset, loss: Loss): number {
+  const nIn = kn.inputSize;
+  const nOut = kn.outputSize;
+  const rows = data.x.length / nIn;
+  const bs = kn.maxBatch;
+  const grad = new Float32Array(bs * nOut);
+  let total = 0;
+  let count = 0;
+  for (let start = 0; start < rows; start += bs) {
+    const n = Math.min(bs, rows - start);
+    kn.input(n).set(data.x.subarray(start * nIn, (start + n) * nIn));
+    const pred = kn.forward(n, false);
+    const y = data.y.subarray(start * nOut, (start + n) * nOut);
+    const m = data.mask?.subarray(start * nOut, (start + n) * nOut);
+    const c = loss.count(y.length, m);
+    if (c === 0) continue;
+    total += loss.compute(pred, y, grad.subarray(0, n * nOut), m) * c;
+    count += c;
+  }
+  return count === 0 ? 0 : total / count;
+}
+
 /**
  * Mini-batch training. Each epoch visits the rows in a fresh order from Rng(seed); the network is in
  * training mode for the updates and evaluation mode for validation. The net is modified in place.
+ *
+ * A network of the core's own layers (Dense, ReLU, Linear, Sigmoid, Dropout) trains on the SIMD kernel layer
+ * (kernel-net.ts: float32 GEMMs, fused bias and ReLU, SIMD Adam), validation included; its weights, and an
+ * Adam optimiser's moments, are written back at the end. Other layers (the sparse and fused layers of
+ * sparse.ts) train through their own forward and backward.
  */
 export function train(net: Sequential, data: Dataset, options: TrainOptions): TrainResult {
+  if (defaultKernelBackend === 'simd' && kernelTrainable(net)) return trainOnKernels(net, data, options);
+  return trainLayers(net, data, options);
+}
+
+/** train() on the kernel layer: the same epochs, shuffles, losses and early stopping. */
+function trainOnKernels(net: Sequential, data: Dataset, options: TrainOptions): TrainResult {
+  assertMayFit('a neural network');
+  const { epochs, batchSize, loss, optimizer, validation, onEpoch } = options;
+  const patience = options.patience ?? Number.POSITIVE_INFINITY;
+  const minDelta = options.minDelta ?? 0;
+  if (!(Number.isInteger(epochs) && epochs >= 0)) throw new RangeError(`epochs must be a non-negative integer`);
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batchSize must be a positive integer`);
+  const rows = checkDataset(net, data, 'data');
+  if (validation) checkDataset(net, validation, 'validation');
+  const nIn = net.inputSize;
+  const nOut = net.outputSize;
+  const rng = new Rng(options.seed);
+  const order = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
+  const bs = Math.min(batchSize, Math.max(rows, 1));
+  const { x, y, mask } = data;
+  // The training inputs go into kernel memory once (up to 1 GiB), so a batch is gathered row by row there.
+  const attach = x.byteLength <= 1 << 30;
+  const kn = new KernelNetwork(net, optimizer, {
+    maxBatch: Math.max(bs, 256),
+    extraBytes: attach ? x.byteLength + 64 : 0,
+  });
+  const xAt = attach ? kn.attach(x) : 0;
+  const yb = new Float32Array(bs * nOut);
+  const mb = data.mask ? new Float32Array(bs * nOut) : undefined;
+  let best: Float32Array[] | null = null;
+  let bestLoss = Number.POSITIVE_INFINITY;
+  let bestEpoch = 0;
+  let sinceBest = 0;
+  let stoppedEarly = false;
+  const history: EpochStats[] = [];
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    rng.shuffle(order);
+    let total = 0;
+    let count = 0;
+    for (let start = 0; start < rows; start += bs) {
+      const n = Math.min(bs, rows - start);
+      const yv = n === bs ? yb : yb.subarray(0, n * nOut);
+      const mv = mb ? (n === bs ? mb : mb.subarray(0, n * nOut)) : undefined;
+      const batch = order.subarray(start, start + n);
+      if (attach) kn.gatherInput(xAt, nIn, batch, n);
+      else {
+        const xv = kn.input(n);
+        for (let r = 0; r < n; r++) xv.set(x.subarray(batch[r]! * nIn, (batch[r]! + 1) * nIn), r * nIn);
+      }
+      for (let r = 0; r < n; r++) {
+        const src = batch[r]!;
+        const yo = src * nOut;
+        for (let j = 0; j < nOut; j++) yv[r * nOut + j] = y[yo + j]!;
+        if (mv && mask) for (let j = 0; j < nOut; j++) mv[r * nOut + j] = mask[yo + j]!;
+      }
+      const c = loss.count(yv.length, mv);
+      if (c === 0) continue;
+      const pred = kn.forward(n, true);
+      total += loss.compute(pred, yv, kn.outputGrad(), mv) * c;
+      count += c;
+      kn.backward();
+      kn.step();
+    }
+    const stats: EpochStats = { epoch, trainLoss: count === 0 ? 0 : total / count };
+    if (validation) {
+      const v = evaluateOn(kn, validation, loss);
+      stats.validationLoss = v;
+      if (v < bestLoss - minDelta || (bestEpoch === 0 && Number.isFinite(v))) {
+        bestLoss = v;
+        bestEpoch = epoch;
+        sinceBest = 0;
+        best = kn.snapshot(best ?? undefined);
+      } else {
+        sinceBest++;
+      }
+    }
+    history.push(stats);
+    onEpoch?.(stats);
+    if (validation && sinceBest >= patience && epoch < epochs) {
+      stoppedEarly = true;
+      break;
+    }
+  }
+  if (validation && bestEpoch > 0 && best) kn.restore(best);
+  kn.copyTo();
+  net.setTraining(false);
+  if (validation && bestEpoch > 0) return { history, bestEpoch, bestValidationLoss: bestLoss, stoppedEarly };
+  return { history, bestEpoch: history.length, stoppedEarly };
+}
+
+/** train() through the layers' own forward and backward passes. */
+function trainLayers(net: Sequential, data: Dataset, options: TrainOptions): TrainResult {
   assertMayFit('a neural network');
   const { epochs, batchSize, loss, optimizer, validation, onEpoch } = options;
   const patience = options.patience ?? Number.POSITIVE_INFINITY;

@@ -74,7 +74,7 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
-interface Moments {
+export interface Moments {
   m: Float32Array;
   v: Float32Array;
 }
@@ -105,6 +105,22 @@ export class Adam implements Optimizer {
     return this.t;
   }
 
+  /** A parameter's moments (zeros before its first step): a kernel-side trainer reads and writes them. */
+  momentsOf(p: Param): Moments {
+    let st = this.moments.get(p);
+    if (!st) {
+      st = { m: new Float32Array(p.value.length), v: new Float32Array(p.value.length) };
+      this.moments.set(p, st);
+    }
+    return st;
+  }
+
+  /** Sets the step count (after steps taken elsewhere on this optimiser's moments). */
+  restoreSteps(t: number): void {
+    if (!(Number.isInteger(t) && t >= 0)) throw new RangeError(`Adam: bad step count ${t}`);
+    this.t = t;
+  }
+
   step(params: readonly Param[]): void {
     this.t++;
     const b1 = this.beta1;
@@ -114,12 +130,7 @@ export class Adam implements Optimizer {
     const stepSize = this.lr / c1;
     const eps = this.eps;
     for (const p of params) {
-      let st = this.moments.get(p);
-      if (!st) {
-        st = { m: new Float32Array(p.value.length), v: new Float32Array(p.value.length) };
-        this.moments.set(p, st);
-      }
-      const { m, v } = st;
+      const { m, v } = this.momentsOf(p);
       const w = p.value;
       const g = p.grad;
       const shrink = p.decay && this.weightDecay > 0 ? 1 - this.lr * this.weightDecay : 1;

@@ -2,6 +2,7 @@ import type { Config } from '../config/config.ts';
 import type { Snapshot } from '../store/snapshot.ts';
 import type { RunTracker } from '../tracking/runs.ts';
 import { trackerFor } from '../tracking/tracker.ts';
+import { pointerFor } from '../versions/pointer-for.ts';
 import { versionsFor } from '../versions/versions.ts';
 import { type ExecuteResult, flattenParams, type Json, Pipeline, type PipelineEvent, type PlanStep } from './dag.ts';
 import { snapshotSource, stages } from './stages.ts';
@@ -168,7 +169,8 @@ async function trainWith(
       created = true;
       log(`created model version ${version}`);
     }
-    const activeId = versions.active();
+    const pointer = await pointerFor(config);
+    const activeId = (await pointer.state()).active;
     let g: GateOutcome | null = null;
     let activate = opts.activate === 'always';
     if (opts.activate === 'gate') {
@@ -177,7 +179,7 @@ async function trainWith(
       log(`quality gate ${g.passed ? 'passed' : 'failed'}: ${g.reason}`);
     }
     if (activate && activeId !== version) {
-      versions.activate(version);
+      await pointer.activate(version);
       log(`activated ${version}`);
     }
     tracker.finish(parent.id, {

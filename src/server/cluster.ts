@@ -3,9 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { AggregatorRegistry, register } from 'prom-client';
 import type { Config, Secrets } from '../config/config.ts';
 import type { Change, ChangeSink, WriteLock } from '../serving/changes.ts';
+import { ChangeFollower } from '../serving/follower.ts';
 import { loadServices } from '../serving/services.ts';
-import type { Store } from '../store/types.ts';
+import { isPostgresUrl, openStore } from '../store/open.ts';
+import { isSharedStore, type Store } from '../store/types.ts';
 import { Mutex } from '../util/mutex.ts';
+import type { ModelPointer } from '../versions/pointer.ts';
+import type { Retrainer } from '../versions/retrain.ts';
+import { stopServer } from './app.ts';
 import { type Channel, Rpc } from './ipc.ts';
 import { countCacheLookup } from './metrics.ts';
 import { type ModelControl, ModelManager, type RetrainOutcome, type Swapper } from './model-manager.ts';
@@ -31,6 +36,9 @@ export interface ClusterOptions {
   workers: number;
   version: string;
   log: (line: string) => void;
+  pointer: ModelPointer;
+  /** Who trains (PostgreSQL: the deployment's trainer); by default a child process of the owner. */
+  trainer?: Retrainer | null;
 }
 
 interface Member {
@@ -92,7 +100,7 @@ export class ClusterOwner implements Swapper {
         }
       },
     };
-    this.manager = new ModelManager(this, o.store, o.config, writes, o.log);
+    this.manager = new ModelManager(this, o.store, o.config, writes, o.log, o.pointer, o.trainer ?? null);
     this.started = new Promise((resolve) => {
       this.resolveStarted = resolve;
     });
@@ -124,7 +132,9 @@ export class ClusterOwner implements Swapper {
 
   private retire(m: Member): void {
     m.worker.disconnect();
-    const timer = setTimeout(() => m.worker.process.kill('SIGKILL'), 10_000);
+    // The worker drains for server.shutdownGrace, then closes every connection; one that is still there 2 s later
+    // is stopped, so a slow client can never hold a worker (or the owner's shutdown) past 10 s.
+    const timer = setTimeout(() => m.worker.process.kill('SIGKILL'), this.o.config.server.shutdownGrace + 2000);
     timer.unref();
   }
 
@@ -187,6 +197,8 @@ export class ClusterOwner implements Swapper {
         return this.manager.activate(args[0] as string);
       case 'rollback':
         return this.manager.rollback();
+      case 'canRetrain':
+        return this.manager.canRetrain();
       case 'retrain':
         return this.manager.retrain();
       case 'status':
@@ -247,7 +259,7 @@ export class ClusterOwner implements Swapper {
 /** A worker: loads the version the owner named, serves HTTP on the shared port, reads and writes through the owner. */
 export async function runWorker(
   config: Config,
-  secrets: Secrets,
+  _secrets: Secrets,
   log: (line: string) => void,
   start: (
     services: ReturnType<ServiceHolder['view']>,
@@ -263,8 +275,12 @@ export async function runWorker(
     if (method === 'metrics') return register.getMetricsAsJSON();
     throw new Error(`unknown request ${method}`);
   });
-  const store = new RemoteStore(config.store.path, rpc);
-  const writes: WriteLock = {
+  // With PostgreSQL a worker is a replica: it reads the database itself and follows its change log.
+  const shared = isPostgresUrl(config.store.url) ? await openStore(config.store) : null;
+  if (shared && !isSharedStore(shared)) throw new Error('a PostgreSQL store must share its changes');
+  const follower = shared ? await ChangeFollower.before(shared, () => holder?.current.served ?? null, log) : null;
+  const store = shared ?? new RemoteStore(config.store.path, rpc);
+  const ownerWrites: WriteLock = {
     run: async (fn) => {
       await rpc.call('lock');
       try {
@@ -278,8 +294,8 @@ export async function runWorker(
   const services = await loadServices(store, config, {
     version,
     log,
-    writes,
-    changes,
+    writes: follower?.writeLock() ?? ownerWrites,
+    changes: follower?.changes ?? changes,
     onCacheLookup: countCacheLookup,
   });
   await services.served.warm();
@@ -287,10 +303,25 @@ export async function runWorker(
   const models: ModelControl = {
     activate: (id) => rpc.call('activate', id),
     rollback: () => rpc.call('rollback'),
+    canRetrain: () => rpc.call('canRetrain'),
     retrain: () => rpc.call<RetrainOutcome>('retrain'),
     status: () => rpc.call('status'),
     snapshot: () => rpc.call('snapshot'),
   };
+  if (follower) await follower.start();
+  else await joinOwner(rpc, store, services);
+  const { server, url } = await start(holder.view(), models, () => rpc.call<string>('metrics'));
+  await rpc.call('listening', url);
+  process.on('disconnect', () => {
+    void stopServer(server, config.server.shutdownGrace)
+      .then(() => follower?.close())
+      .then(() => shared?.close())
+      .then(() => process.exit(0));
+  });
+}
+
+/** Catches up under the owner's write lock, held until the worker listens (released by 'listening'). */
+async function joinOwner(rpc: Rpc, store: Store, services: Awaited<ReturnType<typeof loadServices>>): Promise<void> {
   await rpc.call('ready');
   await services.served.catchUp();
   if ((await store.counts()).movies !== services.served.catalogue.size) {
@@ -298,9 +329,4 @@ export async function runWorker(
     await rpc.call('unlock');
     process.exit(RELOAD);
   }
-  const { server, url } = await start(holder.view(), models, () => rpc.call<string>('metrics'));
-  await rpc.call('listening', url);
-  process.on('disconnect', () => {
-    void server.close().then(() => process.exit(0));
-  });
 }

@@ -3,6 +3,8 @@
  * errors (validation, body limit, content type), unknown routes and unexpected failures alike.
  */
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { basename } from 'node:path';
 import type {
   FastifyError,
   FastifyInstance,
@@ -11,8 +13,23 @@ import type {
   FastifySchemaValidationError,
 } from 'fastify';
 import type { Static } from 'typebox';
-import { ConflictError, NotFoundError, UnavailableError, UserError, ValidationError } from '../util/errors.ts';
-import { PROBLEM_CONTENT_TYPE, type Problem, problemResponses } from './schemas.ts';
+import {
+  ConflictError,
+  NotFoundError,
+  StorageFullError,
+  StorageUnavailableError,
+  UnavailableError,
+  UserError,
+  ValidationError,
+} from '../util/errors.ts';
+import { PLAIN_TEXT, PROBLEM_CONTENT_TYPE, type Problem, problemResponses } from './schemas.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The answer holds a server path on purpose (POST /v1/snapshots, for the CLI on the same machine). */
+    serverPaths?: boolean;
+  }
+}
 
 export type ProblemBody = Static<typeof Problem>;
 
@@ -21,7 +38,12 @@ export class HttpProblem extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly options: { field?: string; headers?: Record<string, string> } = {},
+    readonly options: {
+      field?: string;
+      headers?: Record<string, string>;
+      /** Extension members of the problem (RFC 9457 §3.2), e.g. the running job of a 409. */
+      extra?: Record<string, unknown>;
+    } = {},
   ) {
     super(message);
   }
@@ -33,10 +55,16 @@ const SLUGS: Record<number, string> = {
   403: 'forbidden',
   404: 'not-found',
   405: 'method-not-allowed',
+  408: 'request-timeout',
   409: 'conflict',
   413: 'payload-too-large',
+  414: 'uri-too-long',
   415: 'unsupported-media-type',
+  429: 'too-many-requests',
+  431: 'header-fields-too-large',
   500: 'internal-error',
+  503: 'unavailable',
+  507: 'insufficient-storage',
 };
 
 export function problem(status: number, detail: string, instance?: string, field?: string): ProblemBody {
@@ -131,6 +159,10 @@ export function describeValidation(
       rest = `must be at most ${String(params.limit)} characters long`;
       break;
     case 'pattern': {
+      if (params.pattern === PLAIN_TEXT) {
+        rest = 'must not contain control characters (such as NUL, tab or newline)';
+        break;
+      }
       const description = err.parentSchema?.description;
       rest = typeof description === 'string' ? `must be ${description}` : (err.message ?? 'is malformed');
       break;
@@ -148,7 +180,10 @@ export function describeValidation(
   return { detail: `${place} ${field} ${rest}`, field };
 }
 
+// The first class an error is an instance of decides: subclasses before their parents.
 const USER_ERROR_STATUS = new Map<new (...args: never[]) => UserError, number>([
+  [StorageFullError, 507],
+  [StorageUnavailableError, 503],
   [ValidationError, 400],
   [NotFoundError, 404],
   [ConflictError, 409],
@@ -182,40 +217,122 @@ function isFastifyError(err: unknown): err is FastifyError {
   return err instanceof Error && ('code' in err || 'statusCode' in err || 'validation' in err);
 }
 
+/**
+ * Server file paths never leave the server: a path under one of `roots` (the data, models and reports directories,
+ * the store's folder, the working directory) in a problem's detail becomes its last component.
+ */
+export function redactPaths(text: string, roots: readonly string[]): string {
+  let out = text;
+  const stop = /[\s"'`,;:()[\]{}<>\\]/;
+  for (const root of [...new Set(roots)].filter((r) => r.length > 1).sort((a, b) => b.length - a.length)) {
+    let at = out.indexOf(root);
+    while (at >= 0) {
+      const next = out[at + root.length];
+      // "/tmp" is a root of "/tmp/x", not of "/tmpfoo".
+      if (next !== undefined && next !== '/' && !stop.test(next)) {
+        at = out.indexOf(root, at + 1);
+        continue;
+      }
+      let end = at + root.length;
+      while (end < out.length && !stop.test(out[end]!)) end++;
+      const path = out.slice(at, end).replace(/[./]+$/, '');
+      const name = basename(path) || '.';
+      out = out.slice(0, at) + name + out.slice(at + path.length);
+      at = out.indexOf(root, at + name.length);
+    }
+  }
+  return out;
+}
+
+function causeOf(err: Error): string {
+  const cause = err.cause;
+  return cause instanceof Error ? cause.message : cause !== undefined ? String(cause) : err.message;
+}
+
+export interface ErrorHandlerOptions {
+  bodyLimit: number;
+  /** Directories whose paths are replaced by their last component in problem details. */
+  roots?: readonly string[];
+}
+
 /** Must run before routes are registered (and before @fastify/swagger, so the docs see the additions). */
-export function registerErrorHandlers(app: FastifyInstance, bodyLimit: number): void {
+export function registerErrorHandlers(app: FastifyInstance, options: ErrorHandlerOptions): void {
+  const { bodyLimit } = options;
+  const roots = options.roots ?? [];
+  const send = sendProblem;
+
+  // What leaves the server never names a file on it: every text answer (JSON, problems, the OpenAPI document) has
+  // paths under the server's directories cut to their last component (runs record the configuration's paths, for
+  // one). The one exception is a route that hands a path to the CLI on the same machine (config.serverPaths).
+  if (roots.length > 0)
+    app.addHook('onSend', async (request, _reply, payload) =>
+      typeof payload === 'string' && request.routeOptions.config?.serverPaths !== true
+        ? redactPaths(payload, roots)
+        : payload,
+    );
+
   // Document the errors any route can return, so route files list only their own (400, 404...).
   app.addHook('onRoute', (route) => {
     if (!route.schema || route.schema.hide) return;
-    const generic = route.schema.body ? problemResponses(413, 415, 500) : problemResponses(500);
+    const generic = route.schema.body
+      ? problemResponses(413, 415, 429, 500, 503, 507)
+      : problemResponses(429, 500, 503, 507);
     route.schema = {
       ...route.schema,
       response: { ...generic, ...(route.schema.response as Record<string, unknown> | undefined) },
     };
   });
 
+  // Ajv turns the text "1e400" into Infinity when it coerces a query string, and then skips its range checks for
+  // a number that is not finite: such a value is refused here, naming the parameter, before any handler sees it.
+  app.addHook('preHandler', async (request) => {
+    for (const [part, values] of [
+      ['querystring', request.query],
+      ['params', request.params],
+    ] as const) {
+      if (typeof values !== 'object' || values === null) continue;
+      for (const [name, value] of Object.entries(values)) {
+        const all = Array.isArray(value) ? value : [value];
+        if (all.some((v) => typeof v === 'number' && !Number.isFinite(v)))
+          throw new HttpProblem(400, `${PLACES[part]} ${name} must be a finite number`, { field: name });
+      }
+    }
+  });
+
   app.setErrorHandler((err: unknown, request, reply) => {
     const instance = request.url.split('?')[0];
     if (err instanceof HttpProblem) {
       if (err.options.headers) reply.headers(err.options.headers);
-      return sendProblem(reply, problem(err.status, err.message, instance, err.options.field));
+      return send(reply, {
+        ...problem(err.status, err.message, instance, err.options.field),
+        ...(err.options.extra ?? {}),
+      });
+    }
+    if (err instanceof StorageUnavailableError) {
+      // Not the client's fault: the log says what the store said (the disk, the file system), the client why.
+      request.log.error(
+        { err, cause: causeOf(err), url: request.url, method: request.method },
+        `storage fault: ${causeOf(err)}`,
+      );
+      if (err instanceof StorageFullError || /space|full/i.test(causeOf(err))) reply.header('retry-after', '30');
+      else reply.header('retry-after', '5');
     }
     if (err instanceof UserError) {
-      return sendProblem(reply, problem(userErrorStatus(err), err.message, instance, err.field));
+      return send(reply, problem(userErrorStatus(err), err.message, instance, err.field));
     }
     if (isFastifyError(err) && err.validation) {
       const { detail, field } = describeValidation(err.validation, err.validationContext);
-      return sendProblem(reply, problem(400, detail, instance, field));
+      return send(reply, problem(400, detail, instance, field));
     }
     const status = isFastifyError(err) ? (err.statusCode ?? 500) : 500;
     if (status >= 400 && status < 500 && isFastifyError(err)) {
       const detail = fastifyDetail(err, request, bodyLimit);
       request.log.debug({ status, detail }, 'request rejected');
-      return sendProblem(reply, problem(status, detail, instance));
+      return send(reply, problem(status, detail, instance));
     }
     // Unexpected: log everything, tell the client nothing internal.
     request.log.error({ err }, 'request failed');
-    return sendProblem(
+    return send(
       reply,
       problem(500, `the server failed to handle ${request.method} ${instance}; the error was logged`, instance),
     );
@@ -223,6 +340,55 @@ export function registerErrorHandlers(app: FastifyInstance, bodyLimit: number): 
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
-    return sendProblem(reply, problem(404, `no route for ${request.method} ${path}`, path));
+    return send(reply, problem(404, `no route for ${request.method} ${path}`, path));
   });
+}
+
+/**
+ * Errors Fastify raises before a route is found (the `frameworkErrors` option): a URL that cannot be decoded (400)
+ * and a path parameter longer than the router admits (414), as problem+json like every other error.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const path = request.raw.url?.split('?')[0] ?? '';
+  const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : err.code === 'FST_ERR_BAD_URL' ? 400 : 500;
+  const detail =
+    status === 414
+      ? 'a path parameter is too long'
+      : status === 400
+        ? 'the URL is malformed: a percent-encoded sequence does not decode to UTF-8 text'
+        : 'the request could not be routed';
+  void sendProblem(reply, problem(status, detail, path.length <= 200 ? path : undefined));
+}
+
+/**
+ * Requests Node's HTTP parser rejects before Fastify sees them (the `clientErrorHandler` option): a request not
+ * received within the timeouts (408), headers over the size limit (431), anything else malformed (400). Answered
+ * as problem+json, then the connection is closed.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? 408
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? 431
+        : err.code === 'HPE_URI_TOO_LONG'
+          ? 414
+          : 400;
+  const detail =
+    status === 408
+      ? 'the request was not received in time; the connection is closed'
+      : status === 431
+        ? 'the request headers (with the URL) are larger than the server accepts'
+        : status === 414
+          ? 'the URL is longer than the server accepts'
+          : 'the request is not valid HTTP/1.1';
+  const body = JSON.stringify(problem(status, detail));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

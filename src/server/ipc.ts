@@ -1,4 +1,12 @@
-import { ConflictError, NotFoundError, UnavailableError, UserError, ValidationError } from '../util/errors.ts';
+import {
+  ConflictError,
+  NotFoundError,
+  StorageFullError,
+  StorageUnavailableError,
+  UnavailableError,
+  UserError,
+  ValidationError,
+} from '../util/errors.ts';
 
 /**
  * Requests and replies between the serving processes of one machine (the store's owner and its workers) over the
@@ -31,6 +39,8 @@ const KINDS: Record<string, new (message: string, field?: string) => UserError> 
   NotFoundError,
   ConflictError,
   UnavailableError,
+  StorageUnavailableError,
+  StorageFullError,
   UserError,
 };
 

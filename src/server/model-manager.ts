@@ -6,20 +6,15 @@ import type { WriteLock } from '../serving/changes.ts';
 import { loadServices } from '../serving/services.ts';
 import { takeSnapshot, writeSnapshot } from '../store/snapshot.ts';
 import type { Store } from '../store/types.ts';
-import { ConflictError } from '../util/errors.ts';
 import { Mutex } from '../util/mutex.ts';
 import { type Schedule, Scheduler } from '../util/schedule.ts';
+import { FilePointer, type ModelPointer, previousOf } from '../versions/pointer.ts';
+import type { Retrainer, RetrainOutcome } from '../versions/retrain.ts';
 import { versionsFor } from '../versions/versions.ts';
 import { countCacheLookup } from './metrics.ts';
 import type { ServiceHolder } from './service-holder.ts';
 
-export interface RetrainOutcome {
-  status: 'activated' | 'kept' | 'failed';
-  version: string | null;
-  message: string;
-  startedAt: string;
-  finishedAt: string;
-}
+export type { RetrainOutcome } from '../versions/retrain.ts';
 
 /** What the training process prints on stdout with --json (the part read here). */
 interface TrainOutcome {
@@ -45,6 +40,8 @@ export interface ModelControl {
   activate(id: string): Promise<void>;
   /** Serves the previously active version everywhere and makes it active again; returns it. */
   rollback(): Promise<string>;
+  /** Throws (ConflictError) when retraining cannot start here, before anything is queued. */
+  canRetrain(): Promise<void>;
   retrain(): Promise<RetrainOutcome>;
   status(): Promise<{ retraining: boolean; lastRetrain: RetrainOutcome | null }>;
   /** Writes a snapshot of the store (between writes) for a training or an evaluation run elsewhere. */
@@ -66,9 +63,13 @@ export class LocalSwapper implements Swapper {
 
   async swapTo(id: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
+      const { writes, changes } = this.holder.current.served;
+      // The same write lock and change sink: a write is serialised with the swap and reaches the new state.
       const next = await loadServices(this.store, this.config, {
         version: id,
         log: this.log,
+        writes,
+        changes,
         onCacheLookup: countCacheLookup,
       });
       await next.served.warm();
@@ -103,16 +104,29 @@ export class ModelManager implements ModelControl {
     /** The store's write lock: the snapshot of a retrain is taken between writes. */
     private readonly writes: WriteLock,
     private readonly log: (line: string) => void,
+    /** Where the active version is recorded (active.json, or PostgreSQL). */
+    private readonly pointer: ModelPointer = new FilePointer(versionsFor(config)),
+    /** Who trains: by default a child process of this one; with PostgreSQL, the deployment's trainer. */
+    private readonly trainer: Retrainer | null = null,
   ) {}
 
   /** A manager for one process serving `holder`'s services over `store`. */
-  static local(holder: ServiceHolder, store: Store, config: Config, log: (line: string) => void): ModelManager {
+  static local(
+    holder: ServiceHolder,
+    store: Store,
+    config: Config,
+    log: (line: string) => void,
+    pointer?: ModelPointer,
+    trainer?: Retrainer | null,
+  ): ModelManager {
     return new ModelManager(
       new LocalSwapper(holder, store, config, log),
       store,
       config,
       holder.current.served.writes,
       log,
+      pointer,
+      trainer ?? null,
     );
   }
 
@@ -131,18 +145,15 @@ export class ModelManager implements ModelControl {
   }
 
   async activate(id: string): Promise<void> {
-    const versions = versionsFor(this.config);
-    versions.verify(id, { content: true });
+    versionsFor(this.config).verify(id, { content: true });
     await this.serve(id);
-    versions.activate(id);
+    await this.pointer.activate(id);
   }
 
   async rollback(): Promise<string> {
-    const versions = versionsFor(this.config);
-    const previous = versions.activeState().history.at(-1);
-    if (!previous) throw new ConflictError('there is no previously active version to roll back to', 'version');
+    const previous = previousOf(versionsFor(this.config), await this.pointer.state()).version;
     await this.serve(previous);
-    return versions.rollback().active ?? previous;
+    return (await this.pointer.rollback()).active ?? previous;
   }
 
   async snapshot(): Promise<{ path: string; fingerprint: string }> {
@@ -153,12 +164,13 @@ export class ModelManager implements ModelControl {
   }
 
   async status(): Promise<{ retraining: boolean; lastRetrain: RetrainOutcome | null }> {
+    if (this.trainer) return this.trainer.status();
     return { retraining: this.retraining !== null, lastRetrain: this.lastRetrain };
   }
 
   /** Follows active.json, so an activation by the CLI or another process is served. */
   watch(intervalMs = 1000): void {
-    this.watcher = versionsFor(this.config).watch(
+    this.watcher = this.pointer.watch(
       (active) => {
         if (active === null || active === this.served) return;
         this.serve(active).catch((err: unknown) =>
@@ -174,11 +186,23 @@ export class ModelManager implements ModelControl {
    * where the store is open, and the child trains on it, then activates the version only if it passes
    * the quality gate. The new version is swapped in here.
    */
+  async canRetrain(): Promise<void> {
+    await this.trainer?.ready();
+  }
+
   retrain(): Promise<RetrainOutcome> {
-    this.retraining ??= this.retrainNow().finally(() => {
+    this.retraining ??= (this.trainer ? this.retrainElsewhere(this.trainer) : this.retrainNow()).finally(() => {
       this.retraining = null;
     });
     return this.retraining;
+  }
+
+  /** The deployment's trainer trains; the version it activates is served here before the outcome is told. */
+  private async retrainElsewhere(trainer: Retrainer): Promise<RetrainOutcome> {
+    const outcome = await trainer.retrain();
+    if (outcome.status === 'activated' && outcome.version) await this.serve(outcome.version);
+    this.lastRetrain = outcome;
+    return outcome;
   }
 
   private async retrainNow(): Promise<RetrainOutcome> {

@@ -3,6 +3,7 @@
  * serialisation (fast-json-stringify) and the OpenAPI document, so the three cannot drift apart.
  */
 import { type TSchema, Type } from 'typebox';
+import { MAX_ID, MIN_YEAR, maxYear } from '../serving/checks.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -45,7 +46,24 @@ export function problemResponses<const C extends number>(
   return out;
 }
 
-export const MovieId = Type.Integer({ minimum: 1, description: 'MovieLens movie id' });
+export const MovieId = Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'MovieLens movie id' });
+
+export const UserId = Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'user id' });
+
+/** Text as people type it: no control characters (C0, DEL, C1), no unpaired surrogates (Ajv compiles with "u"). */
+export const PLAIN_TEXT = '^[^\\p{Cc}\\p{Cs}]*$';
+
+/** A text field: at most `maxLength` characters, without control characters. */
+export const Text = (maxLength: number, options: { minLength?: number; description?: string } = {}) =>
+  Type.String({ maxLength, pattern: PLAIN_TEXT, ...options });
+
+/** A registered strategy's name (`?strategy=`, `strategy` in a body). */
+export const StrategyName = Type.String({
+  minLength: 1,
+  maxLength: 50,
+  pattern: '^[A-Za-z0-9._-]+$',
+  description: 'a strategy name such as ease, itemknn or content (override the router for comparison)',
+});
 
 export const MovieSummary = Type.Object({
   movieId: MovieId,
@@ -144,7 +162,7 @@ export const StoreInfo = Type.Object(
     dataset: Nullable(
       Type.Object({
         name: Type.String(),
-        sourceDir: Type.String(),
+        sourceDir: Type.String({ description: 'the name of the imported release folder (never a server path)' }),
         format: Type.String(),
         scale: Type.Object({ min: Type.Number(), max: Type.Number(), step: Type.Number() }),
         importedAt: Type.String(),
@@ -322,10 +340,14 @@ export const RecommendationList = Type.Object(
 
 export const RecommendationRequest = Type.Object(
   {
-    userId: Type.Optional(Type.Integer({ minimum: 1, description: 'a known user: their history counts' })),
-    strategy: Type.Optional(
-      Type.String({ maxLength: 50, description: 'override the router for comparison, e.g. ease, itemknn, content' }),
+    userId: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_ID,
+        description: 'a known user: their history counts (needs a token when the server has a reader token)',
+      }),
     ),
+    strategy: Type.Optional(StrategyName),
     watched: Type.Optional(
       Type.Array(MovieId, { maxItems: 1000, description: 'movies the viewer watched (no rating)' }),
     ),
@@ -335,12 +357,12 @@ export const RecommendationRequest = Type.Object(
         description: 'anonymous ratings; those at or above content.positiveRating are the seeds',
       }),
     ),
-    genres: Type.Optional(
-      Type.Array(Type.String({ maxLength: 100 }), { maxItems: 32, description: 'cold start: genres to pick from' }),
-    ),
+    genres: Type.Optional(Type.Array(Text(100), { maxItems: 32, description: 'cold start: genres to pick from' })),
     match: Type.Optional(Type.Enum(['any', 'all'])),
     method: Type.Optional(SimilarMethod),
-    k: Type.Optional(Type.Integer({ minimum: 1, description: 'number of movies' })),
+    k: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 10_000, description: 'number of movies (at most recommend.maxK)' }),
+    ),
     exclude: Type.Optional(Type.Array(MovieId, { maxItems: 10000, description: 'movie ids never to return' })),
   },
   { additionalProperties: false },
@@ -348,21 +370,26 @@ export const RecommendationRequest = Type.Object(
 
 export const NewMovieBody = Type.Object(
   {
-    title: Type.String({ minLength: 1, maxLength: 500, description: 'title, with the year: "Arrival (2016)"' }),
-    year: Type.Optional(Type.Integer({ minimum: 1870, maximum: 2100 })),
-    genres: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 32, description: 'known genre names' }),
-    tags: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 200 })),
+    title: Text(500, { minLength: 1, description: 'title, with the year: "Arrival (2016)"' }),
+    year: Type.Optional(
+      Type.Integer({ minimum: MIN_YEAR, maximum: maxYear(), description: 'release year, up to ten years ahead' }),
+    ),
+    genres: Type.Array(Text(100), { maxItems: 32, description: 'known genre names' }),
+    tags: Type.Optional(Type.Array(Text(100), { maxItems: 200 })),
     genome: Type.Optional(
       Type.Array(
         Type.Object(
-          { tagId: Type.Integer({ minimum: 1 }), relevance: Type.Number({ minimum: 0, maximum: 1 }) },
+          {
+            tagId: Type.Integer({ minimum: 1, maximum: MAX_ID }),
+            relevance: Type.Number({ minimum: 0, maximum: 1 }),
+          },
           { additionalProperties: false },
         ),
         { maxItems: 5000, description: 'tag-genome relevance by genome tag id' },
       ),
     ),
     imdbId: Type.Optional(Type.String({ pattern: '^tt\\d{7,9}$' })),
-    tmdbId: Type.Optional(Type.Integer({ minimum: 1 })),
+    tmdbId: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
   },
   { additionalProperties: false },
 );

@@ -3,7 +3,7 @@ import { parseTitle } from '../data/titles.ts';
 import { normalizeTag } from '../features/content-features.ts';
 import type { Movie } from '../store/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../util/errors.ts';
-import { checkK, resolveGenres } from './checks.ts';
+import { checkId, checkK, checkText, checkYear, MAX_ID, resolveGenres } from './checks.ts';
 import { contentOf, type Served } from './served.ts';
 import type { SimilarService } from './similar.ts';
 import {
@@ -19,6 +19,12 @@ import {
   type StoreInfo,
   summary,
 } from './views.ts';
+
+/** Limits of a movie added while serving (the API's schema says the same). */
+export const MAX_TITLE = 500;
+export const MAX_TAG = 100;
+export const MAX_TAGS = 200;
+export const MAX_GENOME = 5000;
 
 /** The catalogue: movies, search, genres, the cold-start list, and movies added while serving. */
 export class CatalogueService {
@@ -148,14 +154,15 @@ export class CatalogueService {
   }
 
   private async addMovieNow(input: NewMovieInput): Promise<AddedMovie> {
-    const rawTitle = typeof input.title === 'string' ? input.title.trim() : '';
-    if (rawTitle === '') throw new ValidationError('title must not be empty', 'title');
-    if (rawTitle.length > 500) throw new ValidationError('title must be at most 500 characters', 'title');
+    const rawTitle = checkText(input.title, 'title', { max: MAX_TITLE, required: true });
     const parsed = parseTitle(rawTitle);
+    if (parsed.displayTitle.trim() === '')
+      throw new ValidationError('title must name the movie, not only a year', 'title');
+    // The year in the title counts as much as the year field: "Arrival (3000)" is as implausible as year 3000.
+    if (parsed.year !== null) checkYear(parsed.year, 'title');
     let year = parsed.year;
     if (input.year !== undefined && input.year !== null) {
-      if (!Number.isInteger(input.year) || input.year < 1870 || input.year > 2100)
-        throw new ValidationError('year must be a whole number from 1870 to 2100', 'year');
+      checkYear(input.year, 'year');
       if (year !== null && year !== input.year)
         throw new ValidationError(`year ${input.year} contradicts the title's (${year})`, 'year');
       year = input.year;
@@ -171,21 +178,21 @@ export class CatalogueService {
       );
     }
     const tags: string[] = [];
+    if ((input.tags?.length ?? 0) > MAX_TAGS) throw new ValidationError(`give at most ${MAX_TAGS} tags`, 'tags');
     for (const raw of input.tags ?? []) {
-      const tag = normalizeTag(String(raw));
+      const checked = checkText(raw, 'tags', { max: MAX_TAG, what: 'a tag' });
+      const tag = checked === null ? '' : normalizeTag(checked);
       if (tag === '') continue;
-      if (tag.length > 100)
-        throw new ValidationError(`tag "${tag.slice(0, 20)}…" is longer than 100 characters`, 'tags');
       if (!tags.includes(tag)) tags.push(tag);
     }
     const genome = await this.checkGenome(input.genome ?? []);
     if (input.imdbId !== undefined && input.imdbId !== null && !/^tt\d{7,9}$/.test(input.imdbId))
       throw new ValidationError('imdbId must look like tt0114709', 'imdbId');
-    if (input.tmdbId !== undefined && input.tmdbId !== null && !(Number.isInteger(input.tmdbId) && input.tmdbId > 0))
-      throw new ValidationError('tmdbId must be a positive whole number', 'tmdbId');
+    if (input.tmdbId !== undefined && input.tmdbId !== null) checkId(input.tmdbId, 'tmdbId', 'tmdbId');
     // The content model is loaded before the write, so a failure to load it leaves the store untouched.
     await this.served.models.get('content');
     const movieId = this.catalogue.movies.reduce((max, m) => Math.max(max, m.movieId), 0) + 1;
+    if (movieId > MAX_ID) throw new ValidationError('the catalogue has no movie id left to give', 'title');
     const movie = await this.served.store.addMovie({
       movie: {
         movieId,
@@ -218,6 +225,7 @@ export class CatalogueService {
     if (known.size === 0)
       throw new ValidationError('this data set has no tag genome: genome relevance cannot be given', 'genome');
     const seen = new Set<number>();
+    if (genome.length > MAX_GENOME) throw new ValidationError(`give at most ${MAX_GENOME} genome relevances`, 'genome');
     genome.forEach((g, i) => {
       if (!known.has(g.tagId)) throw new ValidationError(`genome entry ${i + 1}: unknown tag id ${g.tagId}`, 'genome');
       if (seen.has(g.tagId))

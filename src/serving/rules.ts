@@ -1,8 +1,13 @@
 import { RuleSet } from '../recommend/rules.ts';
 import type { Rule } from '../store/types.ts';
 import { NotFoundError, ValidationError } from '../util/errors.ts';
+import { checkId, checkText, parseInstant } from './checks.ts';
 import type { Served } from './served.ts';
 import type { RuleInput } from './views.ts';
+
+/** The largest promotion factor, and the longest reason (the API's schema says the same). */
+export const MAX_BOOST = 1000;
+export const MAX_REASON = 500;
 
 /** Promote and block rules: stored first, then applied to every list. */
 export class RuleService {
@@ -22,31 +27,37 @@ export class RuleService {
   }
 
   private async putNow(input: RuleInput): Promise<Rule> {
+    checkId(input.movieId, 'movieId', 'movie id');
     if (!this.served.catalogue.get(input.movieId))
       throw new NotFoundError(`no movie with id ${input.movieId}`, 'movieId');
     if (input.action !== 'block' && input.action !== 'promote') {
       throw new ValidationError(`action must be "block" or "promote", not "${String(input.action)}"`, 'action');
     }
     const boost = input.action === 'promote' ? (input.boost ?? 1.5) : 1;
-    if (!(Number.isFinite(boost) && boost > 0)) throw new ValidationError('boost must be a number above 0', 'boost');
+    if (!(typeof boost === 'number' && Number.isFinite(boost) && boost > 0 && boost <= MAX_BOOST))
+      throw new ValidationError(`boost must be a number above 0 and at most ${MAX_BOOST}`, 'boost');
     if (input.action === 'block' && input.boost !== undefined && input.boost !== 1) {
       throw new ValidationError('boost applies to promote rules only', 'boost');
     }
     let until: string | null = null;
-    if (input.until) {
-      const t = Date.parse(input.until);
-      if (Number.isNaN(t))
-        throw new ValidationError(`until must be an ISO date such as 2026-12-31, not "${input.until}"`, 'until');
-      // A bare date means the whole of that day.
-      until = new Date(/^\d{4}-\d{2}-\d{2}$/.test(input.until) ? t + 86_400_000 - 1 : t).toISOString();
+    if (input.until !== undefined && input.until !== null && input.until !== '') {
+      // A real calendar date (2026-02-30 is an error); a bare date means the whole of that day.
+      const end = parseInstant(String(input.until), 'until');
+      if (end.getTime() <= Date.now())
+        throw new ValidationError(
+          `until ${input.until} has passed: the rule would never apply (give a later date, or leave until out)`,
+          'until',
+        );
+      until = end.toISOString();
     }
+    const reason = checkText(input.reason, 'reason', { max: MAX_REASON });
     const store = this.served.store;
     const rule = await store.putRule({
       movieId: input.movieId,
       action: input.action,
       boost,
       until,
-      reason: input.reason?.trim() || null,
+      reason,
     });
     await this.refresh();
     return rule;

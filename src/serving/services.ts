@@ -56,7 +56,7 @@ export interface LoadOptions {
 export async function loadServices(store: Store, config: Config, opts: LoadOptions = {}): Promise<Services> {
   const version =
     opts.version === undefined
-      ? ServedVersion.active(config)
+      ? await ServedVersion.active(config)
       : opts.version === null
         ? null
         : ServedVersion.open(config, opts.version);

@@ -3,6 +3,7 @@ import type { ModelName } from '../components/models.ts';
 import { type StoredModel, storedModelAt } from '../components/stored.ts';
 import type { Config } from '../config/config.ts';
 import { readSnapshot, type Snapshot } from '../store/snapshot.ts';
+import { pointerFor } from '../versions/pointer-for.ts';
 import { type VersionManifest, VersionStore } from '../versions/versions.ts';
 
 /** The layout training gives a version: the snapshot's files under `snapshot/data`, each model under its name. */
@@ -33,10 +34,10 @@ export class ServedVersion {
     return new ServedVersion(id, dir, manifest, readSnapshot(join(dir, SNAPSHOT_DIR)), trained ?? config, versions);
   }
 
-  /** The active version, or null when none was trained yet. */
-  static active(config: Config): ServedVersion | null {
-    const id = new VersionStore(config.modelsDir).active();
-    return id ? ServedVersion.open(config, id) : null;
+  /** The active version (recorded in active.json, or in PostgreSQL), or null when none was trained yet. */
+  static async active(config: Config): Promise<ServedVersion | null> {
+    const { active } = await (await pointerFor(config)).state();
+    return active ? ServedVersion.open(config, active) : null;
   }
 
   /** Where a model is in this version, or null for a version trained before that model existed. */

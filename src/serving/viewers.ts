@@ -1,7 +1,6 @@
 import type { RouterStrategy } from '../recommend/router.ts';
 import type { UserClusterStrategy } from '../recommend/strategies/user-cluster.ts';
-import { ValidationError } from '../util/errors.ts';
-import { checkRatings } from './checks.ts';
+import { checkStoredRatings } from './checks.ts';
 import type { Served } from './served.ts';
 import { round4, summary, type UserRatingInput, type UserView } from './views.ts';
 
@@ -9,12 +8,9 @@ import { round4, summary, type UserRatingInput, type UserView } from './views.ts
 export class ViewerService {
   constructor(private readonly served: Served) {}
 
-  /** Ratings to store: valid values, and every movie in the catalogue. */
+  /** Ratings to store: at least one, valid values, every movie in the catalogue (the same rule for both writes). */
   private checkStored(ratings: readonly UserRatingInput[]): void {
-    checkRatings(this.served.data.scale, ratings, 'ratings');
-    const unknown = ratings.filter((r) => this.served.catalogue.indexOf(r.movieId) < 0).map((r) => r.movieId);
-    if (unknown.length)
-      throw new ValidationError(`unknown movie id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, 'ratings');
+    checkStoredRatings(this.served.data.scale, this.served.catalogue, ratings, 'ratings');
   }
 
   /** Merges the new ratings into the user's history, serves it live, and tells the other serving processes. */
@@ -49,7 +45,6 @@ export class ViewerService {
   rate(userId: number, ratings: readonly UserRatingInput[]): Promise<UserView> {
     return this.served.writes.run(async () => {
       this.served.requireUser(userId);
-      if (ratings.length === 0) throw new ValidationError('give at least one rating', 'ratings');
       this.checkStored(ratings);
       await this.served.store.putRatings(userId, ratings);
       await this.applyRatings(userId, ratings);

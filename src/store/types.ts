@@ -68,3 +68,36 @@ export interface Store {
   /** Returns false when there was no rule for the movie. */
   removeRule(movieId: number): Promise<boolean>;
 }
+
+/** What a change-log row says changed; the row carries no data (a replica reads the store for that). */
+export type ChangeKind = 'ratings' | 'movie' | 'rules';
+
+export interface LoggedChange {
+  id: number;
+  kind: ChangeKind;
+  /** The user id (ratings), the movie id (movie), or 0 (rules). */
+  key: number;
+}
+
+/**
+ * A store several serving processes share (PostgreSQL): a write lock across them, a change log every write
+ * appends to, and a notification when it grows, so every replica applies every write.
+ */
+export interface SharedStore extends Store {
+  /** Runs fn holding the deployment-wide write lock. */
+  withWriteLock<T>(fn: () => Promise<T>): Promise<T>;
+  /** Calls onNotify when the change log grows, and after every (re)connection; close() stops it. */
+  listenForChanges(onNotify: () => void): Promise<{ close(): Promise<void> }>;
+  /** Changes after `id`, oldest first. */
+  changesSince(id: number): Promise<LoggedChange[]>;
+  /** The newest change's id (0 for none). */
+  lastChange(): Promise<number>;
+  /** Runs fn over a read-only view of one moment of the store (a consistent training snapshot, no write lock). */
+  atOneMoment<T>(fn: (view: Store) => Promise<T>): Promise<T>;
+  /** A movie's curated tags and genome relevance (what places it in the content model). */
+  movieContent(movieId: number): Promise<{ tags: string[]; genome: { tagId: number; relevance: number }[] }>;
+}
+
+export function isSharedStore(store: Store): store is SharedStore {
+  return typeof (store as Partial<SharedStore>).changesSince === 'function';
+}

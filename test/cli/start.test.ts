@@ -28,13 +28,16 @@ function start(env: Record<string, string>) {
   return { child, url, log: () => stderr };
 }
 
-test('`cinerec start` (npm start) imports an empty store from ./data, trains a first version, then serves the API', async () => {
+test('`cinerec start` (npm start) imports an empty store from ./data, trains a first version, then serves the API', {
+  timeout: 300_000,
+}, async () => {
   const dataDir = join(tmp, 'data');
   rmSync(dataDir, { recursive: true, force: true });
   const { mkdirSync } = await import('node:fs');
   mkdirSync(dataDir);
   symlinkSync(await realData('ml-latest-small'), join(dataDir, 'ml-latest-small'));
-  const env = { CINEREC_DATA_DIR: dataDir, CINEREC_LOG_LEVEL: 'warn' };
+  // Lifecycle lines (importing, created version, serving at) are info lines of the server log.
+  const env = { CINEREC_DATA_DIR: dataDir, CINEREC_LOG_LEVEL: 'info' };
 
   const first = start(env);
   try {

@@ -20,14 +20,15 @@ test('defaults apply without a file; the store lives in the data directory', () 
 test('file < environment < overrides, paths relative to the file', () => {
   const file = join(dir, 'cinerec.config.json');
   writeFileSync(file, JSON.stringify({ dataDir: 'movies', server: { port: 9000 }, popularity: { minVotes: 50 } }));
-  const env = { CINEREC_PORT: '9100', CINEREC_ADMIN_TOKEN: ' secret ' };
+  // Surrounding whitespace is dropped; a token must be 16+ characters a bearer header can carry (issue 15).
+  const env = { CINEREC_PORT: '9100', CINEREC_ADMIN_TOKEN: ' secret-0123456789abcdef ' };
   const { config, secrets } = loadConfig({ cwd: dir, env, overrides: { 'server.host': '0.0.0.0' } });
   assert.equal(config.dataDir, join(dir, 'movies'));
   assert.equal(config.server.port, 9100);
   assert.equal(config.server.host, '0.0.0.0');
   assert.equal(config.popularity.minVotes, 50);
   assert.equal(config.popularity.minVotesQuantile, 0.9);
-  assert.equal(secrets.adminToken, 'secret');
+  assert.equal(secrets.adminToken, 'secret-0123456789abcdef');
   assert.equal(loadConfig({ cwd: dir, env: {}, overrides: { 'server.port': '9200' } }).config.server.port, 9200);
   rmSync(file);
 });

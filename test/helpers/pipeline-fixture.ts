@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { writeSyntheticMovieLens } from '../../src/cli/synthetic.ts';
 import { detectFormat } from '../../src/data/formats.ts';
-import { writeSyntheticMovieLens } from '../../src/data/synthetic.ts';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.ts';
 
 /** Settings that keep a whole `cinerec train` to seconds on a small synthetic set. */

@@ -100,13 +100,16 @@ describe('user autoencoder', () => {
       });
     }
     assert.ok(rmse(byAe) < 0.8 * rmse(byMean), `new users: ${rmse(byAe).toFixed(3)} vs ${rmse(byMean).toFixed(3)}`);
-    // A training row encodes the same whether one at a time or in bulk.
+    // A training row encodes the same whether one at a time or in bulk (in bulk on the kernel layer's float32
+    // sums, one at a time on the layers' float64 ones: equal to float32 rounding).
     const all = ae.encodeRows(toy.data);
     const n = toy.data.indptr[1]!;
     const cols = toy.data.cols.subarray(0, n);
     const ratings = toy.data.ratings.subarray(0, n);
     const first = ae.encode(cols, ratings);
-    assert.deepEqual([...all.subarray(0, 8)], [...first]);
+    first.forEach((v, f) => {
+      assert.ok(Math.abs(all[f]! - v) <= 1e-5 * (1 + Math.abs(v)), `${all[f]} vs ${v}`);
+    });
     // Movies beyond the fitted catalogue (added later) are ignored rather than breaking the encoder.
     assert.deepEqual([...ae.encode([...cols, 999], [...ratings, 5])], [...first]);
   });

@@ -71,7 +71,9 @@ describe('Sequential and train', () => {
     assert.equal(curve[result.bestEpoch - 1], min);
     assert.equal(result.bestValidationLoss, min);
     assert.ok(curve.at(-1)! > min, 'the last epoch is worse than the best, so restoring matters');
-    assert.equal(evaluate(net, validation, mse, 1024), min);
+    // The curve is measured on the kernel layer's float32 products, evaluate() by Dense's float64 loops.
+    const restored = evaluate(net, validation, mse, 1024);
+    assert.ok(Math.abs(restored - min) <= 1e-6 * min, `restored ${restored} vs best ${min}`);
   });
 
   it('masked MSE training ignores unobserved targets', () => {

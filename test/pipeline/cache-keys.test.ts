@@ -89,7 +89,7 @@ describe('training cache keys', () => {
     assert.deepEqual(rerun, expected('src/math/cholesky.ts'));
     for (const s of ['als', 'ease', 'hybrid', 'user-clusters', 'evaluation'])
       assert.ok(rerun.includes(s), `${s} runs Cholesky solves (directly or through ALS): it must rerun`);
-    for (const s of ['snapshot', 'popularity', 'mf'])
+    for (const s of ['snapshot', 'popularity'])
       assert.ok(!rerun.includes(s), `${s} does not import the Cholesky kernel: it must stay cached`);
   });
 

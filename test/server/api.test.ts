@@ -380,14 +380,24 @@ describe('rules', () => {
     assert.ok(at >= 0 && at < 19, `promoted movie at ${at}`);
     assert.equal(now.items[at]!.promoted, true);
 
-    // A promote rule that expired yesterday changes nothing.
+    // A rule that has already expired would never apply: refused with a 400 (issue 15; it used to be stored
+    // inactive), and nothing changes. A rule that expires later stops applying then (test/recommend/rules.test.ts).
     const other = original.items[24]!;
-    const expired = await putRule({ action: 'promote', boost: 3, until: '2020-01-01' }, other.movieId);
-    assert.equal(expired.status, 200, JSON.stringify(expired.body));
-    assert.equal(expired.body.active, false);
-    assert.equal(expired.body.until, '2020-01-01T23:59:59.999Z');
+    const expired = await expectProblem(
+      putRule({ action: 'promote', boost: 3, until: '2020-01-01' }, other.movieId),
+      400,
+    );
+    assert.equal(expired.field, 'until');
+    assert.match(expired.detail, /has passed/);
+    const later = await putRule({ action: 'promote', boost: 3, until: '2999-12-31' }, other.movieId);
+    assert.equal(later.status, 200, JSON.stringify(later.body));
+    assert.equal(later.body.active, true);
+    assert.equal(later.body.until, '2999-12-31T23:59:59.999Z');
     const afterExpired = await popular('genres=Comedy&k=30');
-    assert.deepEqual(afterExpired.items, now.items);
+    assert.ok(
+      afterExpired.items.some((m) => m.movieId === other.movieId && m.promoted),
+      'the later rule applies',
+    );
 
     const rules = await get<{ items: { movieId: number; active: boolean; title: string }[] }>(`${base}/v1/rules`);
     assert.deepEqual(

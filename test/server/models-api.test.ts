@@ -31,6 +31,7 @@ const STAGES = [
   'als',
   'ease',
   'itemknn',
+  'rp3beta',
   'hybrid',
   'user-clusters',
   'movie-segments',

@@ -52,6 +52,12 @@ async function finish(page: Page, seen: ReturnType<typeof watchPage>, name: stri
   await screenshot(page, name);
   assert.deepEqual(await unnamedControls(page), [], `${name}: every control has an accessible name`);
   assert.deepEqual(seen.external, [], `${name}: no request leaves the server (works offline)`);
+  // The server sends a content security policy (helmet): Chromium logs anything it refuses ("Refused to ...").
+  assert.deepEqual(
+    seen.errors.filter((e) => /Content Security Policy|Refused to/i.test(e)),
+    [],
+    `${name}: no content security policy violations`,
+  );
   assert.deepEqual(realErrors(seen.errors), [], `${name}: no script errors`);
   await page.close();
 }

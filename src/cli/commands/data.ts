@@ -100,6 +100,53 @@ export function registerData(program: Command): void {
     });
 
   data
+    .command('generate')
+    .description(
+      'write a seeded synthetic MovieLens-shaped release (CSV, as ml-25m) to try cinerec at any size; import it with `cinerec data import`',
+    )
+    .requiredOption('--ratings <n>', 'number of ratings, e.g. 200000, 200K or 25M')
+    .option('--users <n>', 'users (default: 162,000 at 25 M ratings, scaled linearly)')
+    .option('--movies <n>', 'movies (default: 62,423 at 25 M ratings, scaled with the square root)')
+    .option('--genome', 'also write a tag genome (1,128 tags) for the most rated 22 % of the movies')
+    .option('--seed <n>', 'random seed', '1')
+    .option('--out <dir>', 'directory to write (default: <dataDir>/synthetic-<ratings>)')
+    .action(
+      async (
+        opts: { ratings: string; users?: string; movies?: string; genome?: boolean; seed: string; out?: string },
+        cmd: Command,
+      ) => {
+        const { config } = configFor(cmd);
+        const ratings = countOption('ratings', opts.ratings);
+        const size = syntheticSize(ratings);
+        const users = opts.users === undefined ? size.users : countOption('users', opts.users);
+        const movies = opts.movies === undefined ? size.movies : countOption('movies', opts.movies);
+        const seed = countOption('seed', opts.seed, 0);
+        const { join, resolve } = await import('node:path');
+        const out = resolve(opts.out ?? join(config.dataDir, `synthetic-${opts.ratings.trim()}`));
+        const { writeSyntheticMovieLens } = await import('../synthetic.ts');
+        const summary = await writeSyntheticMovieLens(
+          out,
+          { users, movies, ratings, seed, ...(opts.genome ? { genome: {} } : {}) },
+          terminalProgress(),
+        ).catch((err: unknown) => {
+          if (err instanceof RangeError) throw new ValidationError(err.message);
+          throw err;
+        });
+        output(cmd, summary, (r) =>
+          [
+            `wrote ${r.ratings.toLocaleString('en-US')} ratings of ${r.users.toLocaleString('en-US')} users on ` +
+              `${r.movies.toLocaleString('en-US')} movies, ${r.tags.toLocaleString('en-US')} tags` +
+              (r.genome
+                ? `, a genome of ${r.genome.tags.toLocaleString('en-US')} tags for ${r.genome.movies.toLocaleString('en-US')} movies`
+                : '') +
+              ` to ${r.dir} in ${r.seconds.toFixed(1)} s`,
+            `next: cinerec data import ${r.dir}`,
+          ].join('\n'),
+        );
+      },
+    );
+
+  data
     .command('info')
     .description('counts of movies, users, ratings, tags, genome coverage and the rating histogram')
     .action(async (_opts: unknown, cmd: Command) => {
@@ -136,6 +183,25 @@ export function registerData(program: Command): void {
         ].join('\n');
       });
     });
+}
+
+/** A count from the command line: digits (with optional _ or , separators) and an optional K or M suffix. */
+function countOption(name: string, text: string, min = 1): number {
+  const m = /^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([kKmM]?)\s*$/.exec(text);
+  const n = m
+    ? Math.round(Number(m[1]!.replace(/[_,]/g, '')) * (m[2] ? (/k/i.test(m[2]) ? 1e3 : 1e6) : 1))
+    : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new ValidationError(`--${name} must be a whole number ≥ ${min} (e.g. 200000, 200K, 25M), got ${text}`, name);
+  return n;
+}
+
+/** ml-25m's shape scaled to `ratings`: users linearly, movies with the square root (density stays alike). */
+export function syntheticSize(ratings: number): { users: number; movies: number } {
+  const scale = ratings / 25_000_000;
+  const users = Math.max(1, Math.min(ratings, Math.round(162_000 * scale)));
+  const movies = Math.max(20, Math.round(62_423 * Math.sqrt(scale)));
+  return { users, movies };
 }
 
 async function storeInfo(config: Config) {

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { parseParams, RATING_MODELS, resolveNames, STRATEGIES } from '../../components/index.ts';
 import type { EvalData } from '../../evaluation/evaluator.ts';
 import { type EvaluationReport, METRICS } from '../../evaluation/report-types.ts';
+import { SCENARIO_DEFAULTS, SCENARIOS, type ScenarioName } from '../../evaluation/scenarios.ts';
 import { parseSplit, type StrongGeneralization } from '../../evaluation/splits.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { terminalProgress } from '../../util/progress.ts';
@@ -21,6 +22,32 @@ interface EvalOptions {
   minRating?: number;
   strong?: StrongGeneralization;
   param: string[];
+  scenario?: ScenarioName;
+  given?: number[];
+  userFolds?: number;
+  foldsUsed?: number;
+  coldMovies?: number;
+}
+
+function scenario(value: string): ScenarioName {
+  const name = value.trim() as ScenarioName;
+  if (!SCENARIOS.includes(name))
+    throw new InvalidArgumentError(`--scenario must be one of ${SCENARIOS.join(', ')}, not "${value}"`);
+  return name;
+}
+
+function counts(value: string): number[] {
+  const out = value.split(',').map((s) => Number(s.trim()));
+  if (out.length === 0 || out.some((n) => !Number.isSafeInteger(n) || n < 1 || n > 1000))
+    throw new InvalidArgumentError(`--given must be whole numbers from 1 to 1000 separated by commas, not "${value}"`);
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+function share(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0 && n < 1))
+    throw new InvalidArgumentError(`--cold-movies must be a share strictly between 0 and 1, not "${value}"`);
+  return n;
 }
 
 function seeds(value: string): number[] {
@@ -113,7 +140,25 @@ export function registerEval(program: Command): void {
       positiveInt('--folds', 100),
     )
     .option('--param <name.key=value>', 'strategy parameter, e.g. ease.lambda=500 (repeatable)', collect, [])
+    .option(
+      '--scenario <name>',
+      `evaluate one router scenario on its own held-out viewers: ${SCENARIOS.join(', ')} (see docs/evaluation.md)`,
+      scenario,
+    )
+    .option('--given <list>', 'with --scenario: movies each test user tells (watched 1,3,5; few-ratings 2,3,4)', counts)
+    .option(
+      '--user-folds <n>',
+      'with --scenario: user folds per seed (each held out once)',
+      positiveInt('--user-folds', 100),
+    )
+    .option(
+      '--folds-used <n>',
+      'with --scenario: evaluate only the first n user folds',
+      positiveInt('--folds-used', 100),
+    )
+    .option('--cold-movies <share>', 'with --scenario new-movie: share of rated movies made cold (default 0.1)', share)
     .action(async (opts: EvalOptions, cmd: Command) => {
+      if (opts.scenario) return evalScenario({ ...opts, scenario: opts.scenario }, cmd);
       const registry = opts.rating ? RATING_MODELS : STRATEGIES;
       const names = resolveNames(
         opts.strategies ?? (opts.rating ? ['global-mean', 'bias'] : ['most-popular', 'itemknn', 'ease']),
@@ -158,4 +203,41 @@ export function registerEval(program: Command): void {
       const files = await writeReport(config.reportsDir, report);
       output(cmd, report, (r) => render(r, files));
     });
+}
+
+/** `cinerec eval --scenario <name>`: one report per given count, each printed and written like any evaluation. */
+async function evalScenario(opts: EvalOptions & { scenario: ScenarioName }, cmd: Command): Promise<void> {
+  if (opts.rating || opts.split !== undefined || opts.folds !== undefined || opts.strong)
+    throw new ValidationError(
+      '--scenario builds its own test users: drop --rating, --split, --folds and --strong',
+      '--scenario',
+    );
+  const names = resolveNames(
+    opts.strategies ?? SCENARIO_DEFAULTS[opts.scenario].strategies,
+    STRATEGIES,
+    '--strategies',
+  );
+  const { config, secrets } = configFor(cmd);
+  const params = parseParams(opts.param, STRATEGIES);
+  const { evaluateScenario } = await import('../../evaluation/scenarios.ts');
+  const { newReportId, writeReport } = await import('../../evaluation/report.ts');
+  const { evalDataOf } = await import('../../pipeline/training-data.ts');
+  const data: EvalData = evalDataOf(await snapshotFor(config, secrets));
+  const reports = await evaluateScenario(data, config, {
+    scenario: opts.scenario,
+    id: newReportId('scenario'),
+    strategies: names,
+    params,
+    seeds: opts.seeds,
+    k: opts.k,
+    ...(opts.given ? { given: opts.given } : {}),
+    ...(opts.userFolds !== undefined ? { userFolds: opts.userFolds } : {}),
+    ...(opts.foldsUsed !== undefined ? { foldsUsed: opts.foldsUsed } : {}),
+    ...(opts.coldMovies !== undefined ? { coldMovies: opts.coldMovies } : {}),
+    ...(opts.minRating !== undefined ? { likedRating: opts.minRating } : {}),
+    progress: terminalProgress(),
+  });
+  const written: { json: string; markdown: string }[] = [];
+  for (const r of reports) written.push(await writeReport(config.reportsDir, r));
+  output(cmd, reports, (rs) => rs.map((r, i) => render(r, written[i]!)).join('\n\n'));
 }

@@ -2,7 +2,6 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RATING_MODELS, SERVED_MODELS, STRATEGIES, searchSpaceOf, tunable } from '../../components/index.ts';
-import type { Config } from '../../config/config.ts';
 import { formatPlan, type PipelineEvent } from '../../pipeline/dag.ts';
 import type { TrainOutcome } from '../../pipeline/train.ts';
 import { readSnapshot } from '../../store/snapshot.ts';
@@ -10,8 +9,10 @@ import { trackerFor } from '../../tracking/tracker.ts';
 import type { RunRecord } from '../../tracking/types.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { type Progress, silentProgress, terminalProgress } from '../../util/progress.ts';
+import { modelsState } from '../../versions/pointer.ts';
+import { pointerFor } from '../../versions/pointer-for.ts';
 import { versionsFor } from '../../versions/versions.ts';
-import { configFor, globals, openStore, output } from '../context.ts';
+import { configFor, globals, output } from '../context.ts';
 import { table } from '../format.ts';
 import { list, positiveInt } from '../parse.ts';
 import { snapshotFor } from '../snapshot.ts';
@@ -315,9 +316,9 @@ export function registerPipeline(program: Command): void {
   models
     .command('list')
     .description('versions, newest last, with the active one marked')
-    .action((_opts: unknown, cmd: Command) => {
+    .action(async (_opts: unknown, cmd: Command) => {
       const { config } = configFor(cmd);
-      const state = versionsFor(config).state();
+      const state = await modelsState(versionsFor(config), await pointerFor(config));
       output(cmd, state, (s) =>
         s.versions.length === 0
           ? 'no model versions yet: run `cinerec train`'
@@ -339,19 +340,19 @@ export function registerPipeline(program: Command): void {
     .command('activate')
     .description('serve this version (a running server swaps to it)')
     .argument('<version>', 'e.g. v0003')
-    .action((v: string, _opts: unknown, cmd: Command) => {
+    .action(async (v: string, _opts: unknown, cmd: Command) => {
       const { config } = configFor(cmd);
-      const state = versionsFor(config).activate(v);
+      const state = await (await pointerFor(config)).activate(v);
       output(cmd, state, (s) => `active: ${s.active}`);
     });
   models
     .command('verify')
     .description('check every file of a version (default: the active one) against its recorded size and sha256')
     .argument('[version]', 'e.g. v0003')
-    .action((v: string | undefined, _opts: unknown, cmd: Command) => {
+    .action(async (v: string | undefined, _opts: unknown, cmd: Command) => {
       const { config } = configFor(cmd);
       const versions = versionsFor(config);
-      const id = v ?? versions.active();
+      const id = v ?? (await (await pointerFor(config)).state()).active;
       if (!id) throw new ValidationError('no active model version to verify: run `npx cinerec train`', 'version');
       const m = versions.verify(id, { content: true });
       const hashed = m.artifacts.filter((a) => a.sha256).length;
@@ -364,9 +365,9 @@ export function registerPipeline(program: Command): void {
   models
     .command('rollback')
     .description('go back to the previously active version')
-    .action((_opts: unknown, cmd: Command) => {
+    .action(async (_opts: unknown, cmd: Command) => {
       const { config } = configFor(cmd);
-      const state = versionsFor(config).rollback();
+      const state = await (await pointerFor(config)).rollback();
       output(cmd, state, (s) => `active: ${s.active}`);
     });
 }

@@ -2,13 +2,16 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { Config, Secrets } from '../../config/config.ts';
-import type { Store } from '../../store/types.ts';
+import { isPostgresUrl } from '../../store/open.ts';
+import { isSharedStore, type Store } from '../../store/types.ts';
 import { ValidationError } from '../../util/errors.ts';
 import { forbidFitting } from '../../util/fit-guard.ts';
 import type { Logger } from '../../util/log.ts';
 import { terminalProgress } from '../../util/progress.ts';
 import { parseSchedule, type Schedule } from '../../util/schedule.ts';
-import { versionsFor } from '../../versions/versions.ts';
+import type { ModelPointer } from '../../versions/pointer.ts';
+import { pointerFor } from '../../versions/pointer-for.ts';
+import type { Retrainer } from '../../versions/retrain.ts';
 import { configFor, openStore } from '../context.ts';
 import { port } from '../parse.ts';
 import { removeServerAddress, writeServerAddress } from '../server-address.ts';
@@ -36,6 +39,7 @@ async function prepare(
   config: Config,
   opts: ServeOptions,
   bootstrap: boolean,
+  pointer: ModelPointer,
 ) {
   if (bootstrap) {
     const { ensureDataset } = await import('../bootstrap.ts');
@@ -46,7 +50,7 @@ async function prepare(
     );
   }
   // `npm start` trains a first model version when there is none (later starts load it).
-  if (bootstrap && opts.train !== false && versionsFor(config).active() === null) {
+  if (bootstrap && opts.train !== false && (await pointer.state()).active === null) {
     log('no model version yet: training one (`cinerec train`)');
     const { train } = await import('../../pipeline/train.ts');
     const { takeSnapshot } = await import('../../store/snapshot.ts');
@@ -58,12 +62,17 @@ async function prepare(
     });
     if (outcome.result?.status === 'failed') throw new Error(`training failed: ${outcome.result.error}`);
   }
-  const active = versionsFor(config).active();
+  const active = (await pointer.state()).active;
   if (active === null)
     throw new ValidationError(
       'no trained model version to serve: run `npx cinerec train` first (`npm start` trains one when there is none)',
     );
   return active;
+}
+
+async function queuedRetrainer(url: string): Promise<Retrainer> {
+  const { QueuedRetrainer, TrainingJobs } = await import('../../versions/pg-jobs.ts');
+  return new QueuedRetrainer(new TrainingJobs(url));
 }
 
 /** One process serves: it holds the store, the models and the HTTP server. */
@@ -74,17 +83,31 @@ async function serveAlone(
   active: string,
   schedule: Schedule | null,
   logger: Logger,
+  pointer: ModelPointer,
+  trainer: Retrainer | null,
 ) {
   const { loadServices } = await import('../../serving/services.ts');
   const { ServiceHolder } = await import('../../server/service-holder.ts');
   const { ModelManager } = await import('../../server/model-manager.ts');
-  const { startServer } = await import('../../server/app.ts');
+  const { startServer, stopServer } = await import('../../server/app.ts');
   const { countCacheLookup } = await import('../../server/metrics.ts');
-  const services = await loadServices(store, config, { version: active, log, onCacheLookup: countCacheLookup });
+  const { ChangeFollower } = await import('../../serving/follower.ts');
+  let holder: InstanceType<typeof ServiceHolder> | null = null;
+  // A replica of a PostgreSQL deployment follows the writes the others take (before loading, so none is missed).
+  const follower = isSharedStore(store)
+    ? await ChangeFollower.before(store, () => holder?.current.served ?? null, log)
+    : null;
+  const services = await loadServices(store, config, {
+    version: active,
+    log,
+    onCacheLookup: countCacheLookup,
+    ...(follower ? { writes: follower.writeLock(), changes: follower.changes } : {}),
+  });
   await services.served.warm();
-  const holder = new ServiceHolder(services);
-  const models = ModelManager.local(holder, store, config, log);
-  const { server, url } = await startServer(holder.view(), config, secrets, models, logger);
+  holder = new ServiceHolder(services);
+  await follower?.start();
+  const models = ModelManager.local(holder, store, config, log, pointer, trainer);
+  const { server, url } = await startServer(holder.view(), config, secrets, { models, logger, pointer });
   models.watch();
   if (schedule) models.schedule(schedule);
   return {
@@ -92,15 +115,25 @@ async function serveAlone(
     movies: services.served.catalogue.size,
     stop: async () => {
       models.close();
-      await server.close();
+      // Requests in flight get server.shutdownGrace; then every connection still open is closed.
+      await stopServer(server, config.server.shutdownGrace);
+      await follower?.close();
     },
   };
 }
 
 /** The store's owner forks one serving worker per core (server.workers), and manages versions for them. */
-async function serveOnCores(store: Store, config: Config, active: string, workers: number, schedule: Schedule | null) {
+async function serveOnCores(
+  store: Store,
+  config: Config,
+  active: string,
+  workers: number,
+  schedule: Schedule | null,
+  pointer: ModelPointer,
+  trainer: Retrainer | null,
+) {
   const { ClusterOwner } = await import('../../server/cluster.ts');
-  const owner = new ClusterOwner({ store, config, workers, version: active, log });
+  const owner = new ClusterOwner({ store, config, workers, version: active, log, pointer, trainer });
   const url = await owner.start();
   owner.manager.watch();
   if (schedule) owner.manager.schedule(schedule);
@@ -118,30 +151,45 @@ async function serve(cmd: Command, opts: ServeOptions, bootstrap: boolean): Prom
     const { runWorker } = await import('../../server/cluster.ts');
     const { startServer } = await import('../../server/app.ts');
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
+    const pointer = await pointerFor(config);
     await runWorker(config, secrets, log, (services, models, clusterMetrics) =>
-      startServer(services, config, secrets, models, logger, clusterMetrics),
+      startServer(services, config, secrets, { models, logger, clusterMetrics, pointer }),
     );
     return;
   }
   const store = await openStore(config);
   try {
-    const active = await prepare(store, config, opts, bootstrap);
+    const pointer = await pointerFor(config);
+    const active = await prepare(store, config, opts, bootstrap, pointer);
+    const shared = isPostgresUrl(config.store.url);
+    if (shared && opts.retrain)
+      throw new ValidationError(
+        'with PostgreSQL the trainer retrains on a schedule: `npx cinerec worker --retrain <schedule>` (one per deployment)',
+        'retrain',
+      );
     const schedule = opts.retrain ? parseSchedule(opts.retrain) : null;
+    const trainer = shared ? await queuedRetrainer(config.store.url!) : null;
     // From here on this process only loads and serves: a model fitted now would be a bug, and throws.
     forbidFitting('the server');
     const workers = config.server.workers === 0 ? availableParallelism() : config.server.workers;
     const running =
       workers > 1
-        ? await serveOnCores(store, config, active, workers, schedule)
-        : await serveAlone(store, config, secrets, active, schedule, logger);
-    writeServerAddress(config, running.url);
+        ? await serveOnCores(store, config, active, workers, schedule, pointer, trainer)
+        : await serveAlone(store, config, secrets, active, schedule, logger, pointer, trainer);
+    // The CLI finds a server holding the embedded store here; with PostgreSQL it opens the database itself.
+    if (!shared) writeServerAddress(config, running.url);
     log(
       `serving ${running.movies} movies at ${running.url} (API docs at ${running.url}/docs), model version ${active}` +
         (workers > 1 ? `, ${workers} workers` : ''),
     );
     if (secrets.adminToken === null) log('CINEREC_ADMIN_TOKEN is not set: changes over the API are disabled');
     const stop = async () => {
-      removeServerAddress(config);
+      // Whatever hangs, the process is gone within 10 s of the signal (the drain itself takes shutdownGrace).
+      setTimeout(() => {
+        log('shutdown: still draining after 9.5 s; exiting now');
+        process.exit(1);
+      }, 9500).unref();
+      if (!shared) removeServerAddress(config);
       await running.stop();
       await store.close();
       process.exit(0);

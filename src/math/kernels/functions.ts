@@ -46,6 +46,160 @@ export interface KernelFunctions {
     accumulate: number,
     pack: number,
   ): void;
+  /**
+   * C (+)= op(A)·op(B), float32, with op(A)[i][q] at a + i·rsa + q·csa and op(B)[q][j] at b + q·rsb + j·csb
+   * (byte strides: a transpose needs no copy); C m×n with row stride ldc floats; `pack` as gemm's.
+   */
+  gemm_strided(
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    rsa: number,
+    csa: number,
+    b: number,
+    rsb: number,
+    csb: number,
+    c: number,
+    ldc: number,
+    accumulate: number,
+    pack: number,
+  ): void;
+  /** y[r][j] = y[r][j] + bias[j] (bias 0: none), then max(·, 0) when relu ≠ 0; rows × cols, row stride ldy. */
+  bias_act(y: number, rows: number, cols: number, ldy: number, bias: number, relu: number): void;
+  /** g[i] = y[i] > 0 ? g[i] : 0 for n floats. */
+  relu_back(g: number, y: number, n: number): void;
+  /** out[j] (+)= Σ_r g[r][j], rows × cols, row stride ldg floats. */
+  colsum(g: number, rows: number, cols: number, ldg: number, out: number, accumulate: number): void;
+  /**
+   * Adam over n floats: g' = g + l2·w; m = b1·m + (1 − b1)g'; v = b2·v + (1 − b2)g'²;
+   * w = w·shrink − step·m / (sqrt(v·invc2) + eps).
+   */
+  adam(
+    w: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    b1: number,
+    b2: number,
+    step: number,
+    invc2: number,
+    eps: number,
+    shrink: number,
+    l2: number,
+  ): void;
+  /** adam on the `count` rows listed (i32) at `rows`, each `width` floats. */
+  adam_rows(
+    w: number,
+    g: number,
+    m: number,
+    v: number,
+    width: number,
+    rows: number,
+    count: number,
+    b1: number,
+    b2: number,
+    step: number,
+    invc2: number,
+    eps: number,
+    shrink: number,
+    l2: number,
+  ): void;
+  /** dst row t = src row idx[t]: rows of rowBytes, src rows srcStride bytes apart, dst rows dstStride apart. */
+  gather_rows(
+    src: number,
+    srcStride: number,
+    idx: number,
+    count: number,
+    dst: number,
+    dstStride: number,
+    rowBytes: number,
+  ): void;
+  /** out[i] = ‖x_i‖² (float32) for n rows of d floats, row stride ldx. */
+  sqnorms(x: number, n: number, d: number, ldx: number, out: number): void;
+  /**
+   * Per row i of dots (row stride ldd): e_c = xn[i] + cn[c] − 2·dots[i][c] over c < kp (kp % 4 = 0, cn +∞
+   * past k); near[i] = argmin (lowest c on ties), best[2i] the smallest e, best[2i + 1] the runner-up (float32).
+   */
+  argmin2(dots: number, ldd: number, xn: number, cn: number, n: number, kp: number, near: number, best: number): void;
+  /** sums[t] (float64, t < 8) = Σ_i min(closest[i], max(0, xn[i] + cn[t] − 2·dots[i][t])), dots n × 8. */
+  kpp_potentials(dots: number, xn: number, cn: number, closest: number, n: number, sums: number): void;
+  /** closest[i] = min(closest[i], max(0, xn[i] + cnt − 2·dots[i][t])), dots n × 8. */
+  kpp_update(dots: number, t: number, xn: number, cnt: number, closest: number, n: number): void;
+  /**
+   * sums[r·k + assign[j]] = Σ over j ≠ self[r] of sqrt(max(0, xr[r] + xn[j] − 2·dots[r][j])) (float64), for
+   * `rows` rows of dots (row stride ldd) against n points.
+   */
+  silhouette_sums(
+    dots: number,
+    ldd: number,
+    rows: number,
+    xr: number,
+    xn: number,
+    assign: number,
+    n: number,
+    self: number,
+    k: number,
+    sums: number,
+  ): void;
+  /**
+   * One SGD pass of biased MF over order[0..count) (u32 rating positions; users/items i32, ratings f32 per
+   * position; p, q rows of k float64; bu, bi float64). Returns Σ e² of the errors before each step.
+   */
+  mf_sgd(
+    order: number,
+    count: number,
+    users: number,
+    items: number,
+    ratings: number,
+    p: number,
+    q: number,
+    bu: number,
+    bi: number,
+    k: number,
+    mu: number,
+    lr: number,
+    reg: number,
+    regBias: number,
+  ): number;
+  /** out[r] = bias + Σ_p vals[p]·w[idx[p]] per CSR row r (rows of width floats; bias 0: none). */
+  spmm_rows(
+    indptr: number,
+    idx: number,
+    vals: number,
+    rows: number,
+    w: number,
+    width: number,
+    bias: number,
+    out: number,
+  ): void;
+  /** dw[idx[p]] += vals[p]·g[r] per entry p of CSR row r. */
+  spmm_t_rows(indptr: number, idx: number, vals: number, rows: number, g: number, width: number, dw: number): void;
+  /** out[p] = h[r]·w[idx[p]] + bias[idx[p]] per requested entry p of CSR row r. */
+  sampled_dot(
+    indptr: number,
+    idx: number,
+    rows: number,
+    h: number,
+    width: number,
+    w: number,
+    bias: number,
+    out: number,
+  ): void;
+  /** dw[c] += g_p·h[r], db[c] += g_p, dh[r] = Σ g_p·w[c] (overwritten), c = idx[p]. */
+  sampled_back(
+    indptr: number,
+    idx: number,
+    rows: number,
+    g: number,
+    h: number,
+    width: number,
+    w: number,
+    dw: number,
+    db: number,
+    dh: number,
+  ): void;
   /** y (+)= A·x (trans 0) or Aᵀ·x (trans 1), float32. */
   gemv(trans: number, m: number, n: number, a: number, lda: number, x: number, y: number, accumulate: number): void;
   /** out[i·ldo + c] = ‖x_i − C_c‖², float64, from transposed centroids ct (d × kp, kp = k rounded up to 8). */

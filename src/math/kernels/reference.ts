@@ -111,17 +111,31 @@ export function referenceKernels(mem: KernelMemory): KernelFunctions {
     }
   };
 
-  const gemm: KernelFunctions['gemm'] = (m, n, k, a, lda, b, ldb, c, ldc, accumulate) => {
+  const gemmStrided: KernelFunctions['gemm_strided'] = (m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, accumulate) => {
     const f32 = mem.f32();
-    const ao = a >> 2;
-    const bo = b >> 2;
     const co = c >> 2;
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let s = 0;
-        for (let q = 0; q < k; q++) s += f32[ao + i * lda + q]! * f32[bo + q * ldb + j]!;
+        for (let q = 0; q < k; q++) s += f32[(a + i * rsa + q * csa) >> 2]! * f32[(b + q * rsb + j * csb) >> 2]!;
         f32[co + i * ldc + j] = accumulate ? f32[co + i * ldc + j]! + s : s;
       }
+    }
+  };
+
+  const gemm: KernelFunctions['gemm'] = (m, n, k, a, lda, b, ldb, c, ldc, accumulate, pack) =>
+    gemmStrided(m, n, k, a, 4 * lda, 4, b, 4 * ldb, 4, c, ldc, accumulate, pack);
+
+  const adam: KernelFunctions['adam'] = (w, g, m, v, n, b1, b2, step, invc2, eps, shrink, l2) => {
+    const f32 = mem.f32();
+    for (let i = 0; i < n; i++) {
+      const wi = f32[(w >> 2) + i]!;
+      const gi = f32[(g >> 2) + i]! + l2 * wi;
+      const mi = b1 * f32[(m >> 2) + i]! + (1 - b1) * gi;
+      const vi = b2 * f32[(v >> 2) + i]! + (1 - b2) * gi * gi;
+      f32[(m >> 2) + i] = mi;
+      f32[(v >> 2) + i] = vi;
+      f32[(w >> 2) + i] = wi * shrink - (step * mi) / (Math.sqrt(vi * invc2) + eps);
     }
   };
 
@@ -169,6 +183,213 @@ export function referenceKernels(mem: KernelMemory): KernelFunctions {
     },
 
     gemm,
+    gemm_strided: gemmStrided,
+
+    bias_act(y, rows, cols, ldy, bias, relu) {
+      const f32 = mem.f32();
+      for (let r = 0; r < rows; r++) {
+        const o = (y >> 2) + r * ldy;
+        for (let j = 0; j < cols; j++) {
+          const v = f32[o + j]! + (bias ? f32[(bias >> 2) + j]! : 0);
+          f32[o + j] = relu && !(v > 0) ? 0 : v;
+        }
+      }
+    },
+
+    relu_back(g, y, n) {
+      const f32 = mem.f32();
+      for (let i = 0; i < n; i++) if (!(f32[(y >> 2) + i]! > 0)) f32[(g >> 2) + i] = 0;
+    },
+
+    colsum(g, rows, cols, ldg, out, accumulate) {
+      const f32 = mem.f32();
+      const o = out >> 2;
+      if (!accumulate) f32.fill(0, o, o + cols);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) f32[o + j]! += f32[(g >> 2) + r * ldg + j]!;
+    },
+
+    adam,
+
+    adam_rows(w, g, m, v, width, rows, count, b1, b2, step, invc2, eps, shrink, l2) {
+      const i32 = mem.i32();
+      for (let t = 0; t < count; t++) {
+        const o = 4 * width * i32[(rows >> 2) + t]!;
+        adam(w + o, g + o, m + o, v + o, width, b1, b2, step, invc2, eps, shrink, l2);
+      }
+    },
+
+    gather_rows(src, srcStride, idx, count, dst, dstStride, rowBytes) {
+      const bytes = new Uint8Array(mem.buffer);
+      const i32 = mem.i32();
+      for (let t = 0; t < count; t++) {
+        const from = src + i32[(idx >> 2) + t]! * srcStride;
+        bytes.copyWithin(dst + t * dstStride, from, from + rowBytes);
+      }
+    },
+
+    mf_sgd(order, count, users, items, ratings, p, q, bu, bi, k, mu, lr, reg, regBias) {
+      const i32 = mem.i32();
+      const f32 = mem.f32();
+      const f64 = mem.f64();
+      const u32 = new Uint32Array(mem.buffer, order, count);
+      let se = 0;
+      for (let t = 0; t < count; t++) {
+        const j = u32[t]!;
+        const u = i32[(users >> 2) + j]!;
+        const i = i32[(items >> 2) + j]!;
+        const pu = (p >> 3) + u * k;
+        const qi = (q >> 3) + i * k;
+        let dot = 0;
+        for (let f = 0; f < k; f++) dot += f64[pu + f]! * f64[qi + f]!;
+        const bup = (bu >> 3) + u;
+        const bip = (bi >> 3) + i;
+        const e = f32[(ratings >> 2) + j]! - (mu + f64[bup]! + f64[bip]! + dot);
+        se += e * e;
+        f64[bup] = f64[bup]! + lr * (e - regBias * f64[bup]!);
+        f64[bip] = f64[bip]! + lr * (e - regBias * f64[bip]!);
+        for (let f = 0; f < k; f++) {
+          const pf = f64[pu + f]!;
+          const qf = f64[qi + f]!;
+          f64[pu + f] = pf + lr * (e * qf - reg * pf);
+          f64[qi + f] = qf + lr * (e * pf - reg * qf);
+        }
+      }
+      return se;
+    },
+
+    spmm_rows(indptr, idx, vals, rows, w, width, bias, out) {
+      const f32 = mem.f32();
+      const i32 = mem.i32();
+      for (let r = 0; r < rows; r++) {
+        const o = (out >> 2) + r * width;
+        for (let j = 0; j < width; j++) f32[o + j] = bias ? f32[(bias >> 2) + j]! : 0;
+        for (let p = i32[(indptr >> 2) + r]!; p < i32[(indptr >> 2) + r + 1]!; p++) {
+          const v = f32[(vals >> 2) + p]!;
+          if (v === 0) continue;
+          const wo = (w >> 2) + i32[(idx >> 2) + p]! * width;
+          for (let j = 0; j < width; j++) f32[o + j]! += v * f32[wo + j]!;
+        }
+      }
+    },
+
+    spmm_t_rows(indptr, idx, vals, rows, g, width, dw) {
+      const f32 = mem.f32();
+      const i32 = mem.i32();
+      for (let r = 0; r < rows; r++) {
+        const go = (g >> 2) + r * width;
+        for (let p = i32[(indptr >> 2) + r]!; p < i32[(indptr >> 2) + r + 1]!; p++) {
+          const v = f32[(vals >> 2) + p]!;
+          if (v === 0) continue;
+          const o = (dw >> 2) + i32[(idx >> 2) + p]! * width;
+          for (let j = 0; j < width; j++) f32[o + j]! += v * f32[go + j]!;
+        }
+      }
+    },
+
+    sampled_dot(indptr, idx, rows, h, width, w, bias, out) {
+      const f32 = mem.f32();
+      const i32 = mem.i32();
+      for (let r = 0; r < rows; r++) {
+        const ho = (h >> 2) + r * width;
+        for (let p = i32[(indptr >> 2) + r]!; p < i32[(indptr >> 2) + r + 1]!; p++) {
+          const c = i32[(idx >> 2) + p]!;
+          let s = 0;
+          for (let j = 0; j < width; j++) s += f32[ho + j]! * f32[(w >> 2) + c * width + j]!;
+          f32[(out >> 2) + p] = s + f32[(bias >> 2) + c]!;
+        }
+      }
+    },
+
+    sampled_back(indptr, idx, rows, g, h, width, w, dw, db, dh) {
+      const f32 = mem.f32();
+      const i32 = mem.i32();
+      f32.fill(0, dh >> 2, (dh >> 2) + rows * width);
+      for (let r = 0; r < rows; r++) {
+        const ho = (h >> 2) + r * width;
+        const dho = (dh >> 2) + r * width;
+        for (let p = i32[(indptr >> 2) + r]!; p < i32[(indptr >> 2) + r + 1]!; p++) {
+          const gp = f32[(g >> 2) + p]!;
+          if (gp === 0) continue;
+          const c = i32[(idx >> 2) + p]!;
+          f32[(db >> 2) + c]! += gp;
+          for (let j = 0; j < width; j++) {
+            f32[(dw >> 2) + c * width + j]! += gp * f32[ho + j]!;
+            f32[dho + j]! += gp * f32[(w >> 2) + c * width + j]!;
+          }
+        }
+      }
+    },
+
+    sqnorms(x, n, d, ldx, out) {
+      const f32 = mem.f32();
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += f32[(x >> 2) + i * ldx + j]! ** 2;
+        f32[(out >> 2) + i] = s;
+      }
+    },
+
+    argmin2(dots, ldd, xn, cn, n, kp, near, best) {
+      const f32 = mem.f32();
+      const i32 = mem.i32();
+      for (let i = 0; i < n; i++) {
+        let b1 = Number.POSITIVE_INFINITY;
+        let b2 = Number.POSITIVE_INFINITY;
+        let bi = 0;
+        const x = f32[(xn >> 2) + i]!;
+        for (let c = 0; c < kp; c++) {
+          const e = x + f32[(cn >> 2) + c]! - 2 * f32[(dots >> 2) + i * ldd + c]!;
+          if (e < b1) {
+            b2 = b1;
+            b1 = e;
+            bi = c;
+          } else if (e < b2) b2 = e;
+        }
+        i32[(near >> 2) + i] = bi;
+        f32[(best >> 2) + 2 * i] = b1;
+        f32[(best >> 2) + 2 * i + 1] = b2;
+      }
+    },
+
+    kpp_potentials(dots, xn, cn, closest, n, sums) {
+      const f32 = mem.f32();
+      const f64 = mem.f64();
+      for (let t = 0; t < 8; t++) {
+        let s = 0;
+        const ct = f32[(cn >> 2) + t]!;
+        for (let i = 0; i < n; i++) {
+          const e = Math.max(0, f32[(xn >> 2) + i]! + ct - 2 * f32[(dots >> 2) + 8 * i + t]!);
+          s += Math.min(f64[(closest >> 3) + i]!, e);
+        }
+        f64[(sums >> 3) + t] = s;
+      }
+    },
+
+    kpp_update(dots, t, xn, cnt, closest, n) {
+      const f32 = mem.f32();
+      const f64 = mem.f64();
+      for (let i = 0; i < n; i++) {
+        const e = Math.max(0, f32[(xn >> 2) + i]! + cnt - 2 * f32[(dots >> 2) + 8 * i + t]!);
+        if (e < f64[(closest >> 3) + i]!) f64[(closest >> 3) + i] = e;
+      }
+    },
+
+    silhouette_sums(dots, ldd, rows, xr, xn, assign, n, self, k, sums) {
+      const f32 = mem.f32();
+      const f64 = mem.f64();
+      const i32 = mem.i32();
+      for (let r = 0; r < rows; r++) {
+        const o = (sums >> 3) + r * k;
+        f64.fill(0, o, o + k);
+        const x = f32[(xr >> 2) + r]!;
+        const skip = i32[(self >> 2) + r]!;
+        for (let j = 0; j < n; j++) {
+          if (j === skip) continue;
+          const e = x + f32[(xn >> 2) + j]! - 2 * f32[(dots >> 2) + r * ldd + j]!;
+          f64[o + i32[(assign >> 2) + j]!]! += Math.sqrt(Math.max(0, e));
+        }
+      }
+    },
 
     gemm_range(job) {
       const i32 = mem.i32();

@@ -48,7 +48,8 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   app.post(
     '/recommendations',
     {
-      config: { admin: false },
+      // Public, but a userId asks for a user's history: that needs a token when the server has a reader token.
+      config: { admin: false, readerField: 'userId' },
       schema: {
         tags: ['recommendations'],
         summary: 'Recommendations for any viewer: the scenario router',

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../serving/services.ts';
-import { MovieDetails, MovieId, problemResponses, SearchResult } from '../schemas.ts';
+import { MovieDetails, MovieId, problemResponses, SearchResult, Text } from '../schemas.ts';
 
 export const movieRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get(
@@ -12,9 +12,9 @@ export const movieRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         summary: 'Search movies by title',
         description: 'Case- and accent-insensitive; exact and prefix matches first, then by number of ratings.',
         querystring: Type.Object({
-          q: Type.String({ minLength: 1, maxLength: 200, description: 'title words, e.g. "matrix"' }),
+          q: Text(200, { minLength: 1, description: 'title words, e.g. "matrix"' }),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-          offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+          offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
         }),
         response: { 200: SearchResult, ...problemResponses(400) },
       },

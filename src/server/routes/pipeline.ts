@@ -3,9 +3,11 @@ import { Type } from 'typebox';
 import type { Services } from '../../serving/services.ts';
 import { trackerFor } from '../../tracking/tracker.ts';
 import { ConflictError } from '../../util/errors.ts';
+import { FilePointer, type ModelPointer, modelsState } from '../../versions/pointer.ts';
 import { versionsFor } from '../../versions/versions.ts';
+import { HttpProblem } from '../errors.ts';
 import type { ModelControl } from '../model-manager.ts';
-import { problemResponses } from '../schemas.ts';
+import { PROBLEM_CONTENT_TYPE, Problem, problemResponses } from '../schemas.ts';
 
 const Num = Type.Number();
 const Metrics = Type.Record(Type.String(), Num);
@@ -78,16 +80,47 @@ const ModelsState = Type.Object({
   versions: Type.Array(ModelVersion),
 });
 
+const RetrainConflict = Type.Object(
+  {
+    ...Problem.properties,
+    job: Type.Optional(
+      Type.Object(
+        {
+          kind: Type.Literal('retrain'),
+          status: Type.Literal('running'),
+          startedAt: Type.Union([Type.String(), Type.Null()], {
+            description: 'when it started, if this process started it',
+          }),
+        },
+        { description: 'the retraining that is running' },
+      ),
+    ),
+  },
+  { description: 'RFC 9457 problem details, with the running job' },
+);
+
+function retrainConflict(startedAt: string | null): HttpProblem {
+  return new HttpProblem(
+    409,
+    `a retraining is already running${startedAt ? ` (since ${startedAt})` : ''}; its outcome will show in GET /v1/models`,
+    { field: 'retrain', extra: { job: { kind: 'retrain', status: 'running', startedAt } } },
+  );
+}
+
 /** Runs and model versions written by `cinerec train` (files under config.modelsDir). */
-export const pipelineRoutes: FastifyPluginAsyncTypebox<{ services: Services; models: ModelControl | null }> = async (
-  app,
-  { services, models },
-) => {
+export const pipelineRoutes: FastifyPluginAsyncTypebox<{
+  services: Services;
+  models: ModelControl | null;
+  pointer?: ModelPointer;
+}> = async (app, { services, models, pointer: given }) => {
   const config = services.served.config;
+  /** When the retraining this process asked for started; null when none runs. */
+  let runningSince: string | null = null;
+  const pointer = given ?? new FilePointer(versionsFor(config));
   const state = async () => {
     const status = (await models?.status()) ?? { retraining: false, lastRetrain: null };
     return {
-      ...versionsFor(config).state(),
+      ...(await modelsState(versionsFor(config), pointer)),
       served: services.served.version?.id ?? null,
       retraining: status.retraining,
       lastRetrain: status.lastRetrain,
@@ -102,7 +135,14 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<{ services: Services; mod
         summary: 'Training runs, newest first',
         description: 'Top-level runs (train, retrain, tune) by default; `all=true` includes stage runs.',
         querystring: Type.Object({
-          kind: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+          kind: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 100,
+              pattern: '^[A-Za-z0-9:._-]+$',
+              description: 'a run kind such as train, retrain, tune:als or als',
+            }),
+          ),
           all: Type.Optional(Type.Boolean()),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
         }),
@@ -185,6 +225,8 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<{ services: Services; mod
   app.post(
     '/snapshots',
     {
+      // The path is for the CLI on this machine (admin only): the one answer that names a server path.
+      config: { serverPaths: true },
       schema: {
         tags: ['models'],
         summary: 'Write a snapshot of the store for a training or evaluation run on this machine',
@@ -211,13 +253,43 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<{ services: Services; mod
         summary: 'Retrain now in a separate process; the new version is activated if it passes the quality gate',
         description: 'Waits for the outcome unless `wait=false` (then 202 and poll GET /v1/models).',
         querystring: Type.Object({ wait: Type.Optional(Type.Boolean({ default: true })) }),
-        response: { 200: RetrainOutcome, 202: Type.Object({ started: Type.Boolean() }), ...problemResponses(409) },
+        response: {
+          200: RetrainOutcome,
+          202: Type.Object({ started: Type.Boolean() }),
+          409: {
+            description: 'a retraining is already running (`job`), or this server does not manage model versions',
+            content: { [PROBLEM_CONTENT_TYPE]: { schema: RetrainConflict } },
+          },
+        },
       },
     },
     async (request, reply) => {
       if (!models) throw new ConflictError('this server does not manage model versions', 'models');
-      const running = models.retrain();
-      if (request.query.wait === false) return reply.code(202).send({ started: true });
+      // Idempotent: while a retraining runs (asked for here, by another worker, or by the schedule) another request
+      // is a 409 naming it, not a second "started". The claim is taken before any await, so two requests racing in
+      // this process cannot both start one.
+      if (runningSince !== null) throw retrainConflict(runningSince);
+      const since = new Date().toISOString();
+      runningSince = since;
+      let running: ReturnType<ModelControl['retrain']>;
+      try {
+        await models.canRetrain();
+        if ((await models.status()).retraining) throw retrainConflict(null);
+        running = models.retrain();
+      } catch (err) {
+        runningSince = null;
+        throw err;
+      }
+      running
+        .finally(() => {
+          if (runningSince === since) runningSince = null;
+        })
+        .catch(() => {});
+      if (request.query.wait === false) {
+        // The outcome is read later from GET /v1/models; a failure is recorded there, not thrown here.
+        running.catch(() => {});
+        return reply.code(202).send({ started: true });
+      }
       return running;
     },
   );

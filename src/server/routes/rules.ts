@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../serving/services.ts';
-import { MovieId, problemResponses, RuleAction, RuleView } from '../schemas.ts';
+import { MovieId, problemResponses, RuleAction, RuleView, Text } from '../schemas.ts';
 
 // Date or date-time; the service turns a bare date into the end of that day.
 const ISO_DATE = '^\\d{4}-\\d{2}-\\d{2}([Tt ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?([Zz]|[+-]\\d{2}:?\\d{2})?)?$';
@@ -19,7 +19,7 @@ const RuleBody = Type.Object(
         description: 'an ISO 8601 date or date-time such as 2026-12-31 or 2026-12-31T18:00:00Z',
       }),
     ),
-    reason: Type.Optional(Type.String({ maxLength: 500 })),
+    reason: Type.Optional(Text(500)),
   },
   { additionalProperties: false },
 );

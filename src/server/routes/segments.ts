@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../serving/services.ts';
-import { problemResponses, UserSegments, UserSegmentView } from '../schemas.ts';
+import { problemResponses, UserId, UserSegments, UserSegmentView } from '../schemas.ts';
 
 /** User segments: the segmentation, and any stored or live user's segment. */
 export const segmentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -32,7 +32,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         description:
           'A user segmented at fitting keeps their segment; a user created or changed since is placed at once from ' +
           'their current ratings (fitted scaler → encoder → nearest centroid), without refitting.',
-        params: Type.Object({ id: Type.Integer({ minimum: 1, description: 'user id' }) }),
+        params: Type.Object({ id: UserId }),
         response: { 200: UserSegmentView, ...problemResponses(400, 404) },
       },
     },

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../serving/services.ts';
 import { GenreList, Health, StoreInfo } from '../schemas.ts';
@@ -38,7 +39,13 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         response: { 200: StoreInfo },
       },
     },
-    async () => services.catalogue.info(),
+    async () => {
+      const info = await services.catalogue.info();
+      // The release's folder name only: a server path never leaves the server.
+      return info.dataset
+        ? { ...info, dataset: { ...info.dataset, sourceDir: basename(info.dataset.sourceDir) } }
+        : info;
+    },
   );
 
   app.get(

@@ -1,9 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../serving/services.ts';
-import { PredictionList, problemResponses, RatingsBody, RecommendationList, UserView } from '../schemas.ts';
+import {
+  PredictionList,
+  problemResponses,
+  RatingsBody,
+  RecommendationList,
+  StrategyName,
+  UserId,
+  UserView,
+} from '../schemas.ts';
 
-const UserParams = Type.Object({ id: Type.Integer({ minimum: 1, description: 'user id' }) });
+const UserParams = Type.Object({ id: UserId });
 
 /** Users created and rated while serving, and their recommendations through the router. */
 export const userRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -33,7 +41,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
         params: UserParams,
         querystring: Type.Object({
           k: Type.Optional(Type.Integer({ minimum: 1, maximum: maxK, default: defaultK })),
-          strategy: Type.Optional(Type.String({ maxLength: 50 })),
+          strategy: Type.Optional(StrategyName),
         }),
         response: { 200: RecommendationList, ...problemResponses(400, 404) },
       },
@@ -58,8 +66,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
         params: UserParams,
         querystring: Type.Object({
           movies: Type.String({
-            pattern: '^\\d+(,\\d+){0,499}$',
-            description: 'comma-separated movie ids, e.g. 1,2,3',
+            pattern: '^\\d{1,10}(,\\d{1,10}){0,499}$',
+            description: 'comma-separated movie ids (at most 500), e.g. 1,2,3',
           }),
           model: Type.Optional(
             Type.Union([Type.Literal('mf'), Type.Literal('neural')], { description: 'rating predictor (default mf)' }),

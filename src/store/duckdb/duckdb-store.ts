@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { ImportPlan } from '../../data/formats.ts';
+import { StorageUnavailableError } from '../../util/errors.ts';
 import type {
   DatasetInfo,
   GenomeColumns,
@@ -82,7 +83,16 @@ export class DuckDbStore implements Store {
   ) {}
 
   static async open(path: string, options: DuckDbStoreOptions = {}): Promise<DuckDbStore> {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (err) {
+        throw new StorageUnavailableError(
+          `cannot create the store's folder ${dirname(path)}: ${(err as Error).message}`,
+          err,
+        );
+      }
+    }
     const db = await Db.open(path, options);
     const store = new DuckDbStore(path, db);
     try {

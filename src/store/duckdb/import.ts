@@ -3,29 +3,13 @@ import { open } from 'node:fs/promises';
 import { LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import type { ImportPlan, SourceFile, SourceKind } from '../../data/formats.ts';
 import { normaliseGenres, parseTitle } from '../../data/titles.ts';
-import { type Progress, silentProgress } from '../../util/progress.ts';
-import { ImportError, type ImportIssue } from '../import-error.ts';
+import { silentProgress } from '../../util/progress.ts';
+import { ImportError, type ImportIssue, type ImportOptions, type ImportReport } from '../import-types.ts';
 import type { StoreCounts } from '../types.ts';
 
-export { ImportError, type ImportIssue };
+export { ImportError, type ImportIssue, type ImportOptions, type ImportReport };
 
 import { type Db, num, sqlString } from './connection.ts';
-
-export interface ImportOptions {
-  /** Skip and report bad lines instead of failing the whole import. */
-  lenient?: boolean;
-  progress?: Progress;
-}
-
-export interface ImportReport {
-  dataset: string;
-  format: string;
-  counts: StoreCounts;
-  /** Lenient mode: bad lines that were skipped (first 100 of skippedCount). */
-  skipped: ImportIssue[];
-  skippedCount: number;
-  seconds: number;
-}
 
 const MAX_REPORTED = 100;
 

@@ -8,7 +8,7 @@ import copyStreams from 'pg-copy-streams';
 import type { ImportPlan } from '../../data/formats.ts';
 import { silentProgress } from '../../util/progress.ts';
 import { DuckDbStore } from '../duckdb/duckdb-store.ts';
-import type { ImportOptions, ImportReport } from '../duckdb/import.ts';
+import type { ImportOptions, ImportReport } from '../import-types.ts';
 import type { StoreCounts } from '../types.ts';
 
 /** The part of the PostgreSQL store an import writes through. */

@@ -1,10 +1,14 @@
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { ImportPlan } from '../../data/formats.ts';
+import { Mutex } from '../../util/mutex.ts';
+import type { ImportingStore, ImportOptions, ImportReport } from '../import-types.ts';
 import type {
+  ChangeKind,
   DatasetInfo,
   GenomeColumns,
   GenomeTag,
+  LoggedChange,
   Movie,
   MovieStats,
   MovieTagCounts,
@@ -13,7 +17,7 @@ import type {
   RatingBucket,
   RatingColumns,
   Rule,
-  Store,
+  SharedStore,
   StoreCounts,
   TagCount,
 } from '../types.ts';
@@ -23,17 +27,8 @@ import { LOCKS, PG_MIGRATIONS } from './schema.ts';
 /**
  * The store on PostgreSQL: the production store, shared by several API replicas and one trainer. Same contract as
  * the embedded DuckDB store; every write also appends to the change log in its own transaction and notifies
- * `cinerec_changes`, so every replica applies every write (see changes.ts in serving/ and feed.ts here).
+ * `cinerec_changes`, so every replica applies every write (see follower.ts in serving/).
  */
-
-export type ChangeKind = 'ratings' | 'movie' | 'rules';
-
-export interface LoggedChange {
-  id: number;
-  kind: ChangeKind;
-  /** The user id (ratings), the movie id (movie), or 0 (rules). */
-  key: number;
-}
 
 interface MovieRow {
   movie_id: number;
@@ -92,15 +87,39 @@ export function redactUrl(url: string): string {
   }
 }
 
-export function isPostgresUrl(url: string | undefined | null): url is string {
-  return typeof url === 'string' && /^postgres(ql)?:\/\//.test(url);
-}
+export class PostgresStore implements ImportingStore, SharedStore {
+  private readonly localWrites = new Mutex();
 
-export class PostgresStore implements Store {
   private constructor(
     readonly url: string,
     readonly pool: pg.Pool,
+    /** A view's connection, inside one REPEATABLE READ transaction: every read sees the same moment. */
+    private readonly pinned: pg.PoolClient | null = null,
   ) {}
+
+  /** Where reads go: the pool, or a view's pinned transaction. */
+  private get db(): Pick<pg.ClientBase, 'query'> {
+    return this.pinned ?? this.pool;
+  }
+
+  /**
+   * Runs fn over a read-only view of one moment of the database (a REPEATABLE READ transaction): a training
+   * snapshot is consistent without holding the write lock while it is read.
+   */
+  async atOneMoment<T>(fn: (view: PostgresStore) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const out = await fn(new PostgresStore(this.url, this.pool, c));
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
 
   /** What messages name: the database, without credentials. */
   get path(): string {
@@ -160,7 +179,7 @@ export class PostgresStore implements Store {
   }
 
   async schemaVersion(): Promise<number> {
-    const r = await this.pool.query<{ v: number }>('SELECT max(version) AS v FROM schema_migrations');
+    const r = await this.db.query<{ v: number }>('SELECT max(version) AS v FROM schema_migrations');
     return Number(r.rows[0]?.v ?? 0);
   }
 
@@ -168,17 +187,14 @@ export class PostgresStore implements Store {
     await this.pool.end();
   }
 
-  async importDataset(
-    plan: ImportPlan,
-    options?: import('../duckdb/import.ts').ImportOptions,
-  ): Promise<import('../duckdb/import.ts').ImportReport> {
+  async importDataset(plan: ImportPlan, options?: ImportOptions): Promise<ImportReport> {
     const { importIntoPostgres } = await import('./import.ts');
     return importIntoPostgres(this, plan, options);
   }
 
   async dataset(): Promise<DatasetInfo | null> {
     const rows = (
-      await this.pool.query<{ key: string; value: string }>("SELECT key, value FROM meta WHERE key LIKE 'dataset.%'")
+      await this.db.query<{ key: string; value: string }>("SELECT key, value FROM meta WHERE key LIKE 'dataset.%'")
     ).rows;
     const m = new Map(rows.map((r) => [r.key, r.value]));
     const name = m.get('dataset.name');
@@ -195,7 +211,7 @@ export class PostgresStore implements Store {
 
   async counts(): Promise<StoreCounts> {
     const r = (
-      await this.pool.query(
+      await this.db.query(
         `SELECT (SELECT count(*) FROM movies) AS movies, (SELECT count(*) FROM users) AS users,
                 (SELECT count(*) FROM ratings) AS ratings, (SELECT count(*) FROM tags) AS tags,
                 (SELECT count(*) FROM genome_tags) AS genome_tags,
@@ -214,7 +230,7 @@ export class PostgresStore implements Store {
 
   async ratingHistogram(): Promise<RatingBucket[]> {
     const rows = (
-      await this.pool.query<{ rating: number; n: string }>(
+      await this.db.query<{ rating: number; n: string }>(
         'SELECT rating, count(*) AS n FROM ratings GROUP BY rating ORDER BY rating',
       )
     ).rows;
@@ -222,18 +238,18 @@ export class PostgresStore implements Store {
   }
 
   async listMovies(): Promise<Movie[]> {
-    return (await this.pool.query<MovieRow>(`SELECT ${MOVIE_COLUMNS} FROM movies ORDER BY movie_id`)).rows.map(toMovie);
+    return (await this.db.query<MovieRow>(`SELECT ${MOVIE_COLUMNS} FROM movies ORDER BY movie_id`)).rows.map(toMovie);
   }
 
   async getMovie(movieId: number): Promise<Movie | null> {
-    const r = (await this.pool.query<MovieRow>(`SELECT ${MOVIE_COLUMNS} FROM movies WHERE movie_id = $1`, [movieId]))
+    const r = (await this.db.query<MovieRow>(`SELECT ${MOVIE_COLUMNS} FROM movies WHERE movie_id = $1`, [movieId]))
       .rows[0];
     return r ? toMovie(r) : null;
   }
 
   async topTags(movieId: number, limit: number): Promise<TagCount[]> {
     const rows = (
-      await this.pool.query<{ tag: string; n: string }>(
+      await this.db.query<{ tag: string; n: string }>(
         `SELECT min(tag) AS tag, count(*) AS n
          FROM (SELECT tag FROM tags WHERE movie_id = $1 UNION ALL SELECT tag FROM curated_tags WHERE movie_id = $1) t
          GROUP BY lower(trim(tag)) ORDER BY n DESC, tag LIMIT $2`,
@@ -245,14 +261,12 @@ export class PostgresStore implements Store {
 
   async movieStats(): Promise<MovieStats> {
     const rows = (
-      await this.pool.query<{ movie_id: number; n: string; mean: number }>(
+      await this.db.query<{ movie_id: number; n: string; mean: number }>(
         'SELECT movie_id, count(*) AS n, avg(rating) AS mean FROM ratings GROUP BY movie_id ORDER BY movie_id',
       )
     ).rows;
     const g = (
-      await this.pool.query<{ mean: number | null; n: string }>(
-        'SELECT avg(rating) AS mean, count(*) AS n FROM ratings',
-      )
+      await this.db.query<{ mean: number | null; n: string }>('SELECT avg(rating) AS mean, count(*) AS n FROM ratings')
     ).rows[0];
     const stats: MovieStats = {
       movieId: new Int32Array(rows.length),
@@ -271,20 +285,30 @@ export class PostgresStore implements Store {
 
   /** A bulk read as typed columns, through binary COPY (no object per row). */
   private async columns(sql: string, countSql: string, types: Parameters<typeof readBinaryCopy>[1]) {
+    if (this.pinned) return this.copyColumns(this.pinned, sql, countSql, types);
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const n = Number((await c.query<{ n: string }>(countSql)).rows[0]!.n);
-      const stream = c.query(copyStreams.to(`COPY (${sql}) TO STDOUT (FORMAT binary)`));
-      const out = await readBinaryCopy(stream, types, n);
+      const out = await this.copyColumns(c, sql, countSql, types);
       await c.query('COMMIT');
-      return out.arrays;
+      return out;
     } catch (err) {
       await c.query('ROLLBACK').catch(() => {});
       throw err;
     } finally {
       c.release();
     }
+  }
+
+  private async copyColumns(
+    c: pg.PoolClient,
+    sql: string,
+    countSql: string,
+    types: Parameters<typeof readBinaryCopy>[1],
+  ) {
+    const n = Number((await c.query<{ n: string }>(countSql)).rows[0]!.n);
+    const stream = c.query(copyStreams.to(`COPY (${sql}) TO STDOUT (FORMAT binary)`));
+    return (await readBinaryCopy(stream, types, n)).arrays;
   }
 
   async ratingColumns(): Promise<RatingColumns> {
@@ -303,7 +327,7 @@ export class PostgresStore implements Store {
 
   async movieTagCounts(): Promise<MovieTagCounts> {
     const rows = (
-      await this.pool.query<{ movie_id: number; tag: string; n: string }>(
+      await this.db.query<{ movie_id: number; tag: string; n: string }>(
         `SELECT movie_id, lower(trim(tag)) AS tag, count(*) AS n
          FROM (SELECT movie_id, tag FROM tags UNION ALL SELECT movie_id, tag FROM curated_tags) t
          WHERE trim(tag) <> '' GROUP BY 1, 2 ORDER BY 1, 2`,
@@ -318,7 +342,7 @@ export class PostgresStore implements Store {
 
   async genomeTags(): Promise<GenomeTag[]> {
     return (
-      await this.pool.query<{ tag_id: number; tag: string }>('SELECT tag_id, tag FROM genome_tags ORDER BY tag_id')
+      await this.db.query<{ tag_id: number; tag: string }>('SELECT tag_id, tag FROM genome_tags ORDER BY tag_id')
     ).rows.map((r) => ({ tagId: r.tag_id, tag: r.tag }));
   }
 
@@ -364,12 +388,12 @@ export class PostgresStore implements Store {
   /** A live movie's tags and genome, for a replica placing it. */
   async movieContent(movieId: number): Promise<{ tags: string[]; genome: { tagId: number; relevance: number }[] }> {
     const tags = (
-      await this.pool.query<{ tag: string }>('SELECT tag FROM curated_tags WHERE movie_id = $1 ORDER BY added_at', [
+      await this.db.query<{ tag: string }>('SELECT tag FROM curated_tags WHERE movie_id = $1 ORDER BY added_at', [
         movieId,
       ])
     ).rows.map((r) => r.tag);
     const genome = (
-      await this.pool.query<{ tag_id: number; relevance: number }>(
+      await this.db.query<{ tag_id: number; relevance: number }>(
         'SELECT tag_id, relevance FROM genome_scores WHERE movie_id = $1 ORDER BY tag_id',
         [movieId],
       )
@@ -379,7 +403,7 @@ export class PostgresStore implements Store {
 
   async userRatings(userId: number): Promise<Rating[]> {
     const rows = (
-      await this.pool.query<{ movie_id: number; rating: number; ts: string }>(
+      await this.db.query<{ movie_id: number; rating: number; ts: string }>(
         'SELECT movie_id, rating, ts FROM ratings WHERE user_id = $1 ORDER BY ts, movie_id',
         [userId],
       )
@@ -388,7 +412,7 @@ export class PostgresStore implements Store {
   }
 
   async hasUser(userId: number): Promise<boolean> {
-    const r = await this.pool.query(
+    const r = await this.db.query(
       'SELECT 1 WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $1) OR EXISTS (SELECT 1 FROM ratings WHERE user_id = $1)',
       [userId],
     );
@@ -440,7 +464,7 @@ export class PostgresStore implements Store {
   }
 
   async listRules(): Promise<Rule[]> {
-    return (await this.pool.query<RuleRow>('SELECT * FROM rules ORDER BY movie_id')).rows.map(toRule);
+    return (await this.db.query<RuleRow>('SELECT * FROM rules ORDER BY movie_id')).rows.map(toRule);
   }
 
   async putRule(rule: Omit<Rule, 'createdAt'>): Promise<Rule> {
@@ -466,10 +490,40 @@ export class PostgresStore implements Store {
     });
   }
 
+  /**
+   * Runs fn holding the deployment-wide write lock (a session advisory lock): validation, the write and its change
+   * record happen one at a time across every replica.
+   */
+  withWriteLock<T>(fn: () => Promise<T>): Promise<T> {
+    // One waiter per process holds a connection: writes waiting here must not take every pooled connection from
+    // the write that holds the lock.
+    return this.localWrites.run(() => this.withAdvisoryLock(fn));
+  }
+
+  private async withAdvisoryLock<T>(fn: () => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('SELECT pg_advisory_lock($1)', [LOCKS.writes]);
+      try {
+        return await fn();
+      } finally {
+        await c.query('SELECT pg_advisory_unlock($1)', [LOCKS.writes]);
+      }
+    } finally {
+      c.release();
+    }
+  }
+
+  /** Notifies cinerec_changes on a connection of its own (see listen.ts); close() stops it. */
+  async listenForChanges(onNotify: () => void): Promise<{ close(): Promise<void> }> {
+    const { listen } = await import('./listen.ts');
+    return listen(this.url, 'cinerec_changes', onNotify);
+  }
+
   /** Changes after `id`, oldest first: what a replica applies after a notification or a reconnect. */
   async changesSince(id: number): Promise<LoggedChange[]> {
     return (
-      await this.pool.query<{ id: string; kind: ChangeKind; key: string }>(
+      await this.db.query<{ id: string; kind: ChangeKind; key: string }>(
         'SELECT id, kind, key FROM changes WHERE id > $1 ORDER BY id',
         [id],
       )
@@ -478,6 +532,6 @@ export class PostgresStore implements Store {
 
   /** The newest change's id (a replica that just loaded everything has seen up to here). */
   async lastChange(): Promise<number> {
-    return Number((await this.pool.query<{ id: string | null }>('SELECT max(id) AS id FROM changes')).rows[0]?.id ?? 0);
+    return Number((await this.db.query<{ id: string | null }>('SELECT max(id) AS id FROM changes')).rows[0]?.id ?? 0);
   }
 }
