@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type Config, type LoadedConfig, loadConfig } from '../config/config.ts';
 import type { Services } from '../serving/services.ts';
@@ -36,6 +37,20 @@ export async function openStore(config: Config): Promise<ImportingStore> {
   return open(config.store);
 }
 
+/** What to type when the store holds no data: one line, commands as written. */
+export function emptyStoreMessage(config: Config): string {
+  return `the store ${config.store.url ? 'at store.url' : config.store.path} holds no data yet: run \`npx cinerec data fetch ${config.dataset}\` and \`npx cinerec data import ${config.dataDir}/${config.dataset}\` (or \`npm start\`, which does both)`;
+}
+
+/**
+ * Opens the store a read command needs. An embedded store that does not exist yet is refused before DuckDB would
+ * create an empty file, so a command that cannot do its job leaves nothing behind.
+ */
+export async function openExistingStore(config: Config): Promise<ImportingStore> {
+  if (!config.store.url && !existsSync(config.store.path)) throw new ValidationError(emptyStoreMessage(config));
+  return openStore(config);
+}
+
 /**
  * Opens the store and the services over the active model version; refuses an empty store with the command that
  * fills it. These commands only load what training saved: any fit would be a bug, and throws.
@@ -43,13 +58,9 @@ export async function openStore(config: Config): Promise<ImportingStore> {
 export async function withServices<T>(cmd: Command, fn: (s: Services) => Promise<T>): Promise<T> {
   forbidFitting('a read or serve command of the CLI');
   const { config } = configFor(cmd);
-  const store = await openStore(config);
+  const store = await openExistingStore(config);
   try {
-    if (!(await store.dataset())) {
-      throw new ValidationError(
-        `the store ${config.store.path} holds no data yet: run \`cinerec data fetch ${config.dataset}\` and \`cinerec data import ${config.dataDir}/${config.dataset}\` (or \`npm start\`, which does both)`,
-      );
-    }
+    if (!(await store.dataset())) throw new ValidationError(emptyStoreMessage(config));
     const { loadServices } = await import('../serving/services.ts');
     const services = await loadServices(store, config, { log: (line) => process.stderr.write(`cinerec: ${line}\n`) });
     return await fn(services);

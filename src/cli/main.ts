@@ -52,6 +52,8 @@ function describe(err: unknown): { message: string; bug: boolean } {
   ) {
     return { message: err.message, bug: false };
   }
+  // A failed download says what to do by hand; matched by name so the CLI does not load the fetcher to start.
+  if (err instanceof Error && err.name === 'FetchError') return { message: err.message, bug: false };
   if (err instanceof Error && /in use by another cinerec process|cannot open the store/.test(err.message)) {
     return { message: err.message, bug: false };
   }

@@ -102,7 +102,7 @@ export function manualInstructions(name: ReleaseName, dataDir: string, baseUrl: 
     `  1. Download ${withSlash(baseUrl)}${release.archive}`,
     `  2. Unzip it so that its files are directly in ${target}${path.sep}${renameHint},`,
     `     e.g. ${path.join(target, files[0])} exists. Expected files: ${files.join(', ')}`,
-    `  3. Run: cinerec data import ${shellQuote(target)}`,
+    `  3. Run: npx cinerec data import ${shellQuote(target)}`,
   ].join('\n');
 }
 

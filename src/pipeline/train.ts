@@ -135,9 +135,11 @@ async function trainWith(
       tracker.fail(parent.id, new Error(result.error ?? 'a stage failed'));
       return { plan, result, version: null, created: false, activated: false, gate: null };
     }
+    // The training's peak is its largest stage's (each stage samples its own process).
+    const peakRssBytes = Math.max(0, ...result.stages.map((s) => s.peakRssBytes ?? 0)) || null;
     // A version needs every stage: `--only` trains part of the DAG and makes no version.
     if (opts.only) {
-      tracker.finish(parent.id, {});
+      tracker.finish(parent.id, { peakRssBytes });
       return { plan, result, version: null, created: false, activated: false, gate: null };
     }
     const metrics = result.outputs.evaluation?.metrics ?? {};
@@ -184,6 +186,7 @@ async function trainWith(
     }
     tracker.finish(parent.id, {
       metrics,
+      peakRssBytes,
       note: `version ${version}${created ? ' (new)' : ''}${activate ? ', activated' : ''}${g ? `; gate: ${g.reason}` : ''}`,
     });
     return { plan, result, version, created, activated: activate || activeId === version, gate: g };

@@ -361,7 +361,10 @@ export const RecommendationRequest = Type.Object(
     match: Type.Optional(Type.Enum(['any', 'all'])),
     method: Type.Optional(SimilarMethod),
     k: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 10_000, description: 'number of movies (at most recommend.maxK)' }),
+      Type.Integer({
+        minimum: 1,
+        description: 'number of movies (at most recommend.maxK, checked against the served configuration)',
+      }),
     ),
     exclude: Type.Optional(Type.Array(MovieId, { maxItems: 10000, description: 'movie ids never to return' })),
   },

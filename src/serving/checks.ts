@@ -9,7 +9,10 @@ import type { UserRatingInput } from './views.ts';
 export function checkK(config: Config, k: number | undefined, field = 'k'): number {
   if (k === undefined) return config.recommend.defaultK;
   if (!Number.isInteger(k) || k < 1 || k > config.recommend.maxK) {
-    throw new ValidationError(`k must be a whole number from 1 to ${config.recommend.maxK}`, field);
+    throw new ValidationError(
+      `${field} must be a whole number from 1 to ${config.recommend.maxK} (recommend.maxK)`,
+      field,
+    );
   }
   return k;
 }

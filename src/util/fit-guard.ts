@@ -28,6 +28,6 @@ export function fittingForbidden(): boolean {
 export function assertMayFit(what: string): void {
   if (forbidden !== null)
     throw new FitForbiddenError(
-      `${what} would be fitted in ${forbidden}, which only loads trained models: train it with \`cinerec train\``,
+      `${what} would be fitted in ${forbidden}, which only loads trained models: train it with \`npx cinerec train\``,
     );
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -32,9 +32,30 @@ after(async () => {
 
 describe('cinerec CLI on ml-latest-small', () => {
   test('commands refuse an empty store and say how to fill it', async () => {
-    const r = await fresh('recommend', '--genres', 'Comedy');
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /holds no data yet: run `cinerec data fetch ml-latest-small`/);
+    for (const args of [
+      ['recommend', '--genres', 'Comedy'],
+      ['data', 'info'],
+      ['similar', '1'],
+    ]) {
+      const r = await fresh(...args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, /holds no data yet: run `npx cinerec data fetch ml-latest-small`/, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line, no stack: ${r.stderr}`);
+    }
+    assert.ok(!existsSync(freshEnv.CINEREC_STORE), 'a read command leaves no empty store file behind');
+  });
+
+  test('limits and help texts agree with the code', async () => {
+    // One limit, recommend.maxK, whatever --k asks.
+    for (const k of ['100000', '600']) {
+      const r = await run('recommend', '--genres', 'Comedy', '--k', k);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /k must be a whole number from 1 to 500 \(recommend\.maxK\)/, k);
+    }
+    assert.match((await run('recommend', '--help')).stdout, /hybrid/, 'recommend --help names --method hybrid');
+    const train = (await run('train', '--help')).stdout.replace(/\s+/g, ' ');
+    for (const stage of ['snapshot', 'neural', 'rp3beta', 'evaluation'])
+      assert.match(train, new RegExp(`\\b${stage}\\b`));
   });
 
   test('data import reports the counts; data info shows them with the histogram', async () => {

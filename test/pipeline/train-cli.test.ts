@@ -74,6 +74,12 @@ describe('cinerec train', () => {
     assert.equal(runs[0]!.status, 'finished');
     const shown = json<RunRecord & { stages: RunSummary[] }>(await run('runs', 'show', runs[0]!.id));
     assert.equal(shown.stages.length, STAGES.length);
+    // The training's peak memory is its largest stage's, shown in MB like everywhere else.
+    const stagePeaks = await Promise.all(
+      shown.stages.map(async (s) => json<RunRecord>(await run('runs', 'show', s.id)).peakRssBytes ?? 0),
+    );
+    assert.equal(shown.peakRssBytes, Math.max(...stagePeaks));
+    assert.match((await cli(['runs', 'show', runs[0]!.id], f.env)).stdout, /peak RSS \d+ MB/);
     const als = json<RunRecord>(await run('runs', 'show', shown.stages.find((s) => s.kind === 'stage:als')!.id));
     // The whole loss curve is kept, one point per iteration, with parameters and artifacts.
     assert.equal(als.curves.loss?.length, 4);

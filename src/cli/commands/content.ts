@@ -25,7 +25,7 @@ export function registerContent(program: Command): void {
     .command('similar')
     .description('movies similar in content (genres, tags, genome): cosine over all movies, or within its cluster')
     .argument('<movieId>', 'movie id', movieId)
-    .option('--k <n>', 'how many movies', positiveInt('--k', 10000))
+    .option('--k <n>', 'how many movies', positiveInt('--k'))
     .option(
       '--method <m>',
       'content: all movies (exact); cluster: only its k-means cluster; hybrid: ALS ⊕ content',

@@ -4,7 +4,7 @@ import { isReleaseName, RELEASES } from '../../data/releases.ts';
 import { ConflictError, ValidationError } from '../../util/errors.ts';
 import { terminalProgress } from '../../util/progress.ts';
 import { httpClient } from '../client.ts';
-import { configFor, openStore, output, runningServer } from '../context.ts';
+import { configFor, emptyStoreMessage, openExistingStore, openStore, output, runningServer } from '../context.ts';
 import { table } from '../format.ts';
 
 export function registerData(program: Command): void {
@@ -39,7 +39,7 @@ export function registerData(program: Command): void {
           r.skipped
             ? `${r.release} is already in ${r.dir} (use --force to download again)`
             : `${r.release}: ${r.files.length} files in ${r.dir} (${(r.bytes / 1e6).toFixed(1)} MB, ${r.checksum?.algorithm} verified)`,
-          `next: cinerec data import ${r.dir}`,
+          `next: npx cinerec data import ${r.dir}`,
           '',
           MOVIELENS_TERMS,
         ].join('\n'),
@@ -140,7 +140,7 @@ export function registerData(program: Command): void {
                 ? `, a genome of ${r.genome.tags.toLocaleString('en-US')} tags for ${r.genome.movies.toLocaleString('en-US')} movies`
                 : '') +
               ` to ${r.dir} in ${r.seconds.toFixed(1)} s`,
-            `next: cinerec data import ${r.dir}`,
+            `next: npx cinerec data import ${r.dir}`,
           ].join('\n'),
         );
       },
@@ -155,8 +155,9 @@ export function registerData(program: Command): void {
       const info = server
         ? { store: config.store.path, ...(await httpClient(server.url, null).info()) }
         : await storeInfo(config);
+      if (!info.dataset) throw new ValidationError(emptyStoreMessage(config));
       output(cmd, info, (i) => {
-        if (!i.dataset) return `the store ${i.store} is empty: run \`cinerec data import <dir>\``;
+        if (!i.dataset) return '';
         const total = i.ratingHistogram.reduce((s, b) => s + b.count, 0);
         const maxCount = Math.max(1, ...i.ratingHistogram.map((b) => b.count));
         return [
@@ -205,7 +206,7 @@ export function syntheticSize(ratings: number): { users: number; movies: number 
 }
 
 async function storeInfo(config: Config) {
-  const store = await openStore(config);
+  const store = await openExistingStore(config);
   try {
     return {
       store: config.store.path,

@@ -8,6 +8,7 @@ import { readSnapshot } from '../../store/snapshot.ts';
 import { trackerFor } from '../../tracking/tracker.ts';
 import type { RunRecord } from '../../tracking/types.ts';
 import { ValidationError } from '../../util/errors.ts';
+import { megabytes } from '../../util/format.ts';
 import { type Progress, silentProgress, terminalProgress } from '../../util/progress.ts';
 import { modelsState } from '../../versions/pointer.ts';
 import { pointerFor } from '../../versions/pointer-for.ts';
@@ -50,7 +51,7 @@ export function trainReporter(json: boolean): (e: PipelineEvent) => void {
         .map(([k, v]) => `${k} ${num(v)}`)
         .join(', ');
       say(
-        `[${e.index + 1}/${e.count}] ${e.stage}: ${e.status} in ${secs(e.durationMs)}, peak RSS ${(e.peakRssBytes / 2 ** 20).toFixed(0)} MB${m ? `; ${m}` : ''}${e.error ? `: ${e.error}` : ''}`,
+        `[${e.index + 1}/${e.count}] ${e.stage}: ${e.status} in ${secs(e.durationMs)}, peak RSS ${megabytes(e.peakRssBytes, 0)}${m ? `; ${m}` : ''}${e.error ? `: ${e.error}` : ''}`,
       );
     }
   };
@@ -91,13 +92,33 @@ function runRow(r: Pick<RunRecord, 'id' | 'kind' | 'status' | 'startedAt' | 'dur
   return [r.id, r.kind, r.status, r.startedAt.replace('T', ' ').slice(0, 19), secs(r.durationMs), metrics];
 }
 
+type TunedScenario = { name: 'watched' | 'few-ratings' | 'new-movie'; given?: number[] };
+
+/** `tune --scenario`: which scenario's viewers score the trials (the personalised protocol is the default split). */
+function tuneScenario(name: string | undefined, given: string | undefined): TunedScenario | undefined {
+  if (name === undefined) {
+    if (given !== undefined) throw new ValidationError('--given needs --scenario', '--given');
+    return undefined;
+  }
+  if (name !== 'watched' && name !== 'few-ratings' && name !== 'new-movie')
+    throw new ValidationError(
+      `--scenario must be watched, few-ratings or new-movie (personalised is the default split), not "${name}"`,
+      '--scenario',
+    );
+  if (given === undefined) return { name };
+  const counts = given.split(',').map((v) => Number(v.trim()));
+  if (counts.some((n) => !Number.isSafeInteger(n) || n < 1 || n > 1000))
+    throw new ValidationError(`--given must be whole numbers from 1 to 1000, not "${given}"`, '--given');
+  return { name, given: [...new Set(counts)].sort((a, b) => a - b) };
+}
+
 export function registerPipeline(program: Command): void {
   program
     .command('train')
     .description(
-      'train every model as a DAG of cached stages (snapshot → popularity, content, als → hybrid, rating, segments, evaluation), make a model version and activate it',
+      `train every model as a DAG of cached stages (${STAGE_NAMES.join(', ')}), make a model version and activate it`,
     )
-    .option('--only <stage>', `run one stage and what it depends on (${STAGE_NAMES.join(', ')}); makes no version`)
+    .option('--only <stage>', 'run one stage and what it depends on; makes no version')
     .option('--force [stages]', 'rerun stages even when cached: all, or a comma-separated list', list)
     .option('--dry-run', 'print the plan (what runs, what is cached) and stop')
     .option('--no-activate', 'make the version but leave the active one')
@@ -160,10 +181,23 @@ export function registerPipeline(program: Command): void {
     .option('--train-fraction <x>', 'share of each user’s ratings to train on', (v) => Number(v), 0.75)
     .option('--k <n>', 'list length of the ranking metric', positiveInt('--k', 1000), 10)
     .option('--write', 'write the best parameters that are settings into the config file')
+    .option(
+      '--scenario <name>',
+      'score trials on a scenario’s own viewers (watched, few-ratings, new-movie; one user fold of the tuning seed)',
+    )
+    .option('--given <list>', 'with --scenario: movies each validation viewer tells (default: the scenario’s)')
     .action(
       async (
         name: string,
-        opts: { trials: number; seed: number; trainFraction: number; k: number; write?: boolean },
+        opts: {
+          trials: number;
+          seed: number;
+          trainFraction: number;
+          k: number;
+          write?: boolean;
+          scenario?: string;
+          given?: string;
+        },
         cmd: Command,
       ) => {
         const loaded = configFor(cmd);
@@ -171,6 +205,7 @@ export function registerPipeline(program: Command): void {
         if (!(opts.trainFraction > 0 && opts.trainFraction < 1))
           throw new ValidationError('--train-fraction must be between 0 and 1', '--train-fraction');
         if (!Number.isInteger(opts.seed)) throw new ValidationError('--seed must be a whole number', '--seed');
+        const scenario = tuneScenario(opts.scenario, opts.given);
         const snapshot = await snapshotFor(config, loaded.secrets);
         const { tracker, mlflow } = trackerFor(config);
         const say = (line: string) => process.stderr.write(`cinerec: ${line}\n`);
@@ -183,6 +218,7 @@ export function registerPipeline(program: Command): void {
           seed: opts.seed,
           trainFraction: opts.trainFraction,
           k: opts.k,
+          ...(scenario ? { scenario } : {}),
           tracker,
           codeVersion: 'tune',
           onTrial: (t) => bar.update(t.trial),
@@ -248,7 +284,7 @@ export function registerPipeline(program: Command): void {
       });
       output(cmd, list, (rs) =>
         rs.length === 0
-          ? `no runs yet in ${config.modelsDir}: run \`cinerec train\``
+          ? `no runs yet in ${config.modelsDir}: run \`npx cinerec train\``
           : table(['run', 'kind', 'status', 'started', 'time', 'metrics'], rs.map(runRow)),
       );
     });
@@ -264,7 +300,7 @@ export function registerPipeline(program: Command): void {
       output(cmd, { ...run, stages: children }, (r) => {
         const lines = [
           `run ${r.id} (${r.kind}): ${r.status}${r.error ? `: ${r.error}` : ''}${r.note ? ` — ${r.note}` : ''}`,
-          `started ${r.startedAt}, ${secs(r.durationMs)}, peak RSS ${r.peakRssBytes ? `${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB` : 'n/a'}, code ${r.codeVersion.slice(0, 12)}, data ${r.dataFingerprint?.slice(0, 12) ?? 'n/a'}`,
+          `started ${r.startedAt}, ${secs(r.durationMs)}, peak RSS ${r.peakRssBytes ? megabytes(r.peakRssBytes, 0) : 'not recorded'}, code ${r.codeVersion.slice(0, 12)}, data ${r.dataFingerprint?.slice(0, 12) ?? 'n/a'}`,
         ];
         const metrics = Object.entries(r.metrics);
         if (metrics.length)
@@ -321,7 +357,7 @@ export function registerPipeline(program: Command): void {
       const state = await modelsState(versionsFor(config), await pointerFor(config));
       output(cmd, state, (s) =>
         s.versions.length === 0
-          ? 'no model versions yet: run `cinerec train`'
+          ? 'no model versions yet: run `npx cinerec train`'
           : table(
               ['', 'version', 'created', 'run', 'data', `${config.pipeline.gate.metric}`, 'size'],
               s.versions.map((v) => [
@@ -331,7 +367,7 @@ export function registerPipeline(program: Command): void {
                 v.runId ?? '',
                 v.dataFingerprint.slice(0, 10),
                 num(v.metrics[config.pipeline.gate.metric]),
-                `${(v.bytes / 2 ** 20).toFixed(1)} MB`,
+                megabytes(v.bytes),
               ]),
             ),
       );
@@ -358,7 +394,7 @@ export function registerPipeline(program: Command): void {
       const hashed = m.artifacts.filter((a) => a.sha256).length;
       output(cmd, { version: id, ok: true, files: m.artifacts.length, hashed, bytes: m.bytes }, (r) =>
         hashed === r.files
-          ? `${id}: ok, ${r.files} files (${(r.bytes / 2 ** 20).toFixed(1)} MB) match their sizes and sha256`
+          ? `${id}: ok, ${r.files} files (${megabytes(r.bytes)}) match their sizes and sha256`
           : `${id}: ok by size; ${r.files - hashed} of ${r.files} files were recorded without a sha256 (made before hashes were recorded)`,
       );
     });

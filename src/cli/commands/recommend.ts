@@ -84,12 +84,12 @@ export function registerRecommend(program: Command): void {
     .option('--match <mode>', 'any: at least one genre (more matches rank first); all: every genre', match, 'any')
     .option(
       '--method <m>',
-      'with --watched: content (all movies) or cluster (their k-means clusters)',
+      'with --watched: content (all movies), cluster (their k-means clusters) or hybrid (ALS ⊕ content)',
       similarMethod,
       'content',
     )
     .option('--strategy <name>', 'override the router, e.g. ease, itemknn, content, popular')
-    .option('--k <n>', 'how many movies', positiveInt('--k', 10000))
+    .option('--k <n>', 'how many movies', positiveInt('--k'))
     .action(async (opts: RecommendOptions, cmd: Command) => {
       await withClient(cmd, async (c) => {
         const personal = opts.user !== undefined || opts.ratings !== undefined || opts.watched !== undefined;

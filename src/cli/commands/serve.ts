@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { Config, Secrets } from '../../config/config.ts';
@@ -12,7 +13,7 @@ import { parseSchedule, type Schedule } from '../../util/schedule.ts';
 import type { ModelPointer } from '../../versions/pointer.ts';
 import { pointerFor } from '../../versions/pointer-for.ts';
 import type { Retrainer } from '../../versions/retrain.ts';
-import { configFor, openStore } from '../context.ts';
+import { configFor, openExistingStore, openStore } from '../context.ts';
 import { port } from '../parse.ts';
 import { removeServerAddress, writeServerAddress } from '../server-address.ts';
 
@@ -157,7 +158,8 @@ async function serve(cmd: Command, opts: ServeOptions, bootstrap: boolean): Prom
     );
     return;
   }
-  const store = await openStore(config);
+  const created = !config.store.url && !existsSync(config.store.path);
+  const store = bootstrap ? await openStore(config) : await openExistingStore(config);
   try {
     const pointer = await pointerFor(config);
     const active = await prepare(store, config, opts, bootstrap, pointer);
@@ -197,7 +199,10 @@ async function serve(cmd: Command, opts: ServeOptions, bootstrap: boolean): Prom
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   } catch (err) {
+    const empty = created && !(await store.dataset().catch(() => null));
     await store.close();
+    // A first start that could not get the data leaves no empty store file behind.
+    if (empty) for (const file of [config.store.path, `${config.store.path}.wal`]) rmSync(file, { force: true });
     throw err;
   }
 }

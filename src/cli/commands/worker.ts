@@ -18,7 +18,7 @@ export function registerWorker(program: Command): void {
       const { isPostgresUrl } = await import('../../store/open.ts');
       if (!isPostgresUrl(config.store.url))
         throw new ValidationError(
-          'the worker trains for a PostgreSQL deployment: set CINEREC_DATABASE_URL (or store.url); with the embedded store `cinerec serve --retrain <schedule>` retrains',
+          'the worker trains for a PostgreSQL deployment: set CINEREC_DATABASE_URL (or store.url); with the embedded store `npx cinerec serve --retrain <schedule>` retrains',
           'store.url',
         );
       const schedule = opts.retrain ? parseSchedule(opts.retrain) : null;

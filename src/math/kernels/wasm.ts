@@ -23,7 +23,7 @@ interface WasmApi {
 const bytes: Uint8Array = Buffer.from(KERNELS_WASM_BASE64, 'base64');
 
 function api(): WasmApi | null {
-  const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  const wa = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   return wa && typeof wa.validate === 'function' ? wa : null;
 }
 
