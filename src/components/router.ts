@@ -13,6 +13,11 @@ export const ROUTER = section('router', 'the scenario router', {
     doc: 'weight of content similarity in the few-ratings blend (the rest is popularity)',
     search: { kind: 'uniform', min: 0, max: 1 },
   }),
+  watched: text(
+    'similar',
+    'strategy for viewers who only said what they watched (best in `cinerec eval --scenario watched`)',
+  ),
+  fewRatings: text('similar', 'strategy for viewers with few ratings (best in `cinerec eval --scenario few-ratings`)'),
   personalised: text('ease', 'strategy for viewers with a rich history'),
 });
 
@@ -42,7 +47,7 @@ export const contentPopularStrategy = defineStrategy({
 
 export const routerStrategy = defineStrategy({
   name: 'router',
-  description: 'the scenario router: cold start, watched, few ratings (content + popularity) or personalised',
+  description: 'the scenario router: cold start, watched, few ratings or personalised, each by its own strategy',
   reads: [ROUTER],
   params: {
     minRatings: 'router.minRatings',
@@ -51,15 +56,16 @@ export const routerStrategy = defineStrategy({
     contentWeight: 'router.contentWeight',
   },
   models: [],
-  uses: (s) => ['popular', 'content', 'content-popular', s.router.personalised],
+  uses: (s) => ['popular', s.router.watched, s.router.fewRatings, s.router.personalised],
   async create({ settings, strategy }) {
     const { RouterStrategy } = await import('../recommend/router.ts');
     const r = settings.router;
     return new RouterStrategy(
       {
         coldStart: await strategy('popular'),
-        watched: await strategy('content'),
-        fewRatings: await strategy('content-popular'),
+        // Without the models of the chosen strategy (e.g. RP3beta above its size limit): content, content + popularity.
+        watched: await strategy(r.watched, 'content'),
+        fewRatings: await strategy(r.fewRatings, 'content-popular'),
         personalised: await strategy(r.personalised, 'als'),
       },
       r,

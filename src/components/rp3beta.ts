@@ -9,13 +9,13 @@ export const RP3BETA = section('rp3beta', 'the RP3beta graph model', {
     doc: 'exponent of the walk’s transition probabilities',
     search: { kind: 'uniform', min: 0.3, max: 1.5 },
   }),
-  beta: num(0.4, {
+  beta: num(0.15, {
     min: 0,
     max: 2,
     doc: 'popularity penalty: arrival at a movie is divided by its raters^β',
     search: { kind: 'uniform', min: 0, max: 1 },
   }),
-  neighbours: int(200, {
+  neighbours: int(40, {
     min: 0,
     max: 100000,
     doc: 'strongest neighbours kept per movie (0: all)',

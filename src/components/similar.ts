@@ -9,12 +9,12 @@ export const SIMILAR = section('similar', 'similar movies and the watched scenar
     'walk',
     'how a movie with ratings finds its neighbours: the co-watching walk (RP3beta), the hybrid space or content',
   ),
-  minRatings: int(1, {
+  minRatings: int(5, {
     min: 1,
     doc: 'a movie with fewer training ratings than this is judged by its content',
     search: { kind: 'log', min: 1, max: 50 },
   }),
-  popularity: num(0.1, {
+  popularity: num(0.9, {
     min: 0,
     max: 10,
     doc: 'weight of the popularity percentile added to the normalised similarity (also breaks ties)',

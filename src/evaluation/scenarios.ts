@@ -44,10 +44,19 @@ export interface ScenarioOptions {
 
 /** What each scenario's viewer tells by default, and what the personalised comparison uses. */
 export const SCENARIO_DEFAULTS: Record<ScenarioName, { given: number[]; strategies: string[] }> = {
-  watched: { given: [1, 3, 5], strategies: ['most-popular', 'content', 'hybrid', 'itemknn', 'ease', 'router'] },
-  'few-ratings': { given: [2, 3, 4], strategies: ['most-popular', 'content-popular', 'ease', 'router'] },
-  'new-movie': { given: [1], strategies: ['most-popular', 'content', 'hybrid', 'router'] },
-  personalised: { given: [], strategies: ['most-popular', 'itemknn', 'als', 'ease', 'router'] },
+  watched: {
+    given: [1, 3, 5],
+    strategies: ['most-popular', 'content', 'hybrid', 'itemknn', 'ease', 'rp3beta', 'ensemble', 'similar', 'router'],
+  },
+  'few-ratings': {
+    given: [2, 3, 4],
+    strategies: ['most-popular', 'content-popular', 'itemknn', 'ease', 'rp3beta', 'ensemble', 'similar', 'router'],
+  },
+  'new-movie': { given: [1], strategies: ['most-popular', 'content', 'hybrid', 'similar', 'router'] },
+  personalised: {
+    given: [],
+    strategies: ['most-popular', 'itemknn', 'als', 'ease', 'rp3beta', 'ensemble', 'similar', 'router'],
+  },
 };
 
 const TWO_32 = 4294967296;

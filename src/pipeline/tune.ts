@@ -10,6 +10,7 @@ import {
 import type { SearchRange } from '../components/params.ts';
 import type { Config } from '../config/config.ts';
 import { evaluateRanking, evaluateRating } from '../evaluation/evaluator.ts';
+import { evaluateScenario, type ScenarioName } from '../evaluation/scenarios.ts';
 import { Rng } from '../math/random.ts';
 import type { Snapshot } from '../store/snapshot.ts';
 import type { RunTracker } from '../tracking/runs.ts';
@@ -31,6 +32,11 @@ export interface TuneOptions {
   /** Validation split: share of each user's ratings kept for training. */
   trainFraction: number;
   k: number;
+  /**
+   * Score each trial in a scenario's own evaluation (its held-out viewers, seeded by `seed`, one fold of
+   * `userFolds`) instead of the weak-generalisation split: NDCG@k averaged over the given counts.
+   */
+  scenario?: { name: Exclude<ScenarioName, 'personalised'>; given?: number[]; userFolds?: number };
   tracker: RunTracker;
   codeVersion: string;
   onTrial?: (t: Trial, best: Trial) => void;
@@ -68,6 +74,8 @@ function sample(dim: Dim, rng: Rng): number {
 
 export async function tune(config: Config, snapshot: Snapshot, o: TuneOptions): Promise<TuneResult> {
   const rating = RATING_MODELS.has(o.name) && !STRATEGIES.has(o.name);
+  if (rating && o.scenario)
+    throw new ValidationError(`"${o.name}" is a rating model: a scenario tunes ranking strategies`, '--scenario');
   const entry = rating ? RATING_MODELS.get(o.name) : STRATEGIES.get(o.name);
   const space = entry ? searchSpaceOf(entry) : {};
   if (!entry || Object.keys(space).length === 0)
@@ -79,7 +87,14 @@ export async function tune(config: Config, snapshot: Snapshot, o: TuneOptions): 
   const metric = rating ? 'rmse' : 'ndcg';
   const parent = o.tracker.start({
     kind: `tune:${o.name}`,
-    params: { name: o.name, trials: o.trials, seed: o.seed, trainFraction: o.trainFraction, k: o.k },
+    params: {
+      name: o.name,
+      trials: o.trials,
+      seed: o.seed,
+      trainFraction: o.trainFraction,
+      k: o.k,
+      ...(o.scenario ? { scenario: o.scenario.name, given: (o.scenario.given ?? []).join(',') } : {}),
+    },
     dataFingerprint: snapshot.fingerprint,
     codeVersion: o.codeVersion,
   });
@@ -93,6 +108,11 @@ export async function tune(config: Config, snapshot: Snapshot, o: TuneOptions): 
     });
     try {
       const p = new Map([[o.name, params]]);
+      if (o.scenario) {
+        const metrics = await scenarioMetrics(data, config, o, p, trial);
+        o.tracker.finish(run.id, { metrics });
+        return { trial, params, score: metrics[metric]!, metrics, runId: run.id };
+      }
       const report = rating
         ? await evaluateRating(data, config, {
             id: `tune-${o.name}-${trial}`,
@@ -144,6 +164,35 @@ export async function tune(config: Config, snapshot: Snapshot, o: TuneOptions): 
     o.tracker.fail(parent.id, err);
     throw err;
   }
+}
+
+/**
+ * A trial in a scenario: the viewers of the first of `userFolds` user folds under the tuning seed (a seed the
+ * scenario reports do not use), ranked by the strategy fitted on everyone else; metrics averaged over the counts.
+ */
+async function scenarioMetrics(
+  data: ReturnType<typeof evalDataOf>,
+  config: Config,
+  o: TuneOptions,
+  params: Map<string, Params>,
+  trial: number,
+): Promise<Record<string, number>> {
+  const s = o.scenario!;
+  const reports = await evaluateScenario(data, config, {
+    scenario: s.name,
+    id: `tune-${o.name}-${trial}`,
+    strategies: [o.name],
+    params,
+    seeds: [o.seed],
+    k: o.k,
+    userFolds: s.userFolds ?? 3,
+    foldsUsed: 1,
+    ...(s.given ? { given: s.given } : {}),
+  });
+  const sums: Record<string, number> = {};
+  for (const r of reports)
+    for (const [key, v] of Object.entries(r.strategies[0]!.metrics)) sums[key] = (sums[key] ?? 0) + v.mean;
+  return Object.fromEntries(Object.entries(sums).map(([key, v]) => [key, v / reports.length]));
 }
 
 /** The settings a tuned parameter set stands for, e.g. als.factors (every parameter names a setting). */

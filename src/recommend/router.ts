@@ -25,10 +25,22 @@ export interface RouterStrategies {
   personalised: Strategy;
 }
 
+/** The watched and few-ratings paths in words, by strategy (another strategy is named). */
+const WATCHED_WHAT: Readonly<Record<string, string>> = {
+  content: 'movies similar in content',
+  similar: 'movies watched by the same viewers (by content for movies nobody rated), leaning on popularity',
+};
+const FEW_WHAT: Readonly<Record<string, string>> = {
+  'content-popular': 'content similarity to the liked movies, blended with popularity',
+  similar:
+    'movies watched by the viewers of the liked ones (by content for movies nobody rated), leaning on popularity',
+};
+
 /**
  * Picks the path for a viewer from what is known about them (mission tasks 1–4):
- * nothing → cold start; watched movies only → content; a thin rating history → content + popularity;
- * enough ratings → the personalised model. Itself a Strategy, so the evaluator measures exactly this.
+ * nothing → cold start; watched movies only → the watched strategy; a thin rating history → the few-ratings
+ * strategy; enough ratings → the personalised model (which strategy each is: the router section's settings).
+ * Itself a Strategy, so the evaluator measures exactly this.
  */
 export class RouterStrategy implements Strategy {
   readonly name = 'router';
@@ -67,7 +79,7 @@ export class RouterStrategy implements Strategy {
       return {
         scenario: 'watched',
         strategy: this.strategies.watched,
-        reason: `${watched} watched movie${watched === 1 ? '' : 's'} and no ratings: movies similar in content`,
+        reason: `${watched} watched movie${watched === 1 ? '' : 's'} and no ratings: ${WATCHED_WHAT[this.strategies.watched.name] ?? `by ${this.strategies.watched.name}`}`,
       };
     }
     if (rated < minRatings || positive < minPositive) {
@@ -76,8 +88,8 @@ export class RouterStrategy implements Strategy {
         strategy: this.strategies.fewRatings,
         reason:
           rated < minRatings
-            ? `${rated} rating${rated === 1 ? '' : 's'} (fewer than ${minRatings}): content similarity to the liked movies, blended with popularity`
-            : `${positive} positive rating${positive === 1 ? '' : 's'} (≥ ${positiveRating}; fewer than ${minPositive}): content similarity blended with popularity`,
+            ? `${rated} rating${rated === 1 ? '' : 's'} (fewer than ${minRatings}): ${FEW_WHAT[this.strategies.fewRatings.name] ?? `by ${this.strategies.fewRatings.name}`}`
+            : `${positive} positive rating${positive === 1 ? '' : 's'} (≥ ${positiveRating}; fewer than ${minPositive}): ${FEW_WHAT[this.strategies.fewRatings.name] ?? `by ${this.strategies.fewRatings.name}`}`,
       };
     }
     return {

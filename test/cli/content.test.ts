@@ -141,14 +141,19 @@ describe('content model CLI', { concurrency: true }, () => {
 
     test('recommend --watched: unwatched movies with "because you watched" reasons', async () => {
       const r = json<RoutedList>(await run('recommend', '--watched', '1,2', '--json'));
-      assert.equal(r.strategy, 'content');
+      // The router's watched strategy (router.watched): movies this thinly rated are judged by their content.
+      assert.equal(r.strategy, 'similar');
       assert.deepEqual(r.warnings, []);
       const ids = r.items.map((m) => m.movieId);
       assert.equal(ids[0], 3);
       assert.deepEqual([...ids].sort(), [3, 4, 5, 6]);
       assert.ok(!ids.includes(1) && !ids.includes(2), 'the watched movies are excluded');
+      // Movies that share nothing with either seed are ranked by popularity alone, and say so.
       for (const m of r.items)
-        assert.match(m.reason ?? '', /^because you watched (Toy Story \(1995\)|Jumanji \(1995\))/);
+        assert.match(
+          m.reason ?? '',
+          /^(because you watched (Toy Story \(1995\)|Jumanji \(1995\))|popular: rated by \d+ viewers?)/,
+        );
       assert.match(
         r.items[0]!.reason!,
         /^because you watched Toy Story \(1995\): Adventure, Animation, Children, Comedy/,
@@ -167,7 +172,7 @@ describe('content model CLI', { concurrency: true }, () => {
       assert.equal(human.code, 0, human.stderr);
       assert.match(
         human.stdout,
-        /^scenario watched: 1 watched movie and no ratings: movies similar in content \(content\)$/m,
+        /^scenario watched: 1 watched movie and no ratings: movies watched by the same viewers \(by content for movies nobody rated\), leaning on popularity \(similar\)$/m,
       );
       assert.match(human.stdout, /^1\s+3\s+Shrek \(2001\).*because you watched Toy Story \(1995\)/m);
     });

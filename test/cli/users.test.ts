@@ -45,7 +45,7 @@ describe('users and the router from the command line', () => {
   test('anonymous ratings and a strategy override', async () => {
     const anon = json<RoutedList>(await run('recommend', '--ratings', '1:5,3:4.5', '--k', '3', '--json'));
     assert.equal(anon.scenario, 'few-ratings');
-    assert.equal(anon.strategy, 'content-popular');
+    assert.equal(anon.strategy, 'similar', 'the router’s few-ratings strategy (router.fewRatings)');
     const over = json<RoutedList>(await run('recommend', '--user', '1', '--strategy', 'itemknn', '--json'));
     assert.equal(over.scenario, 'override');
     assert.equal(over.strategy, 'itemknn');

@@ -6,88 +6,18 @@
  * mid-flight comes back with every write.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeSyntheticMovieLens } from '../../src/cli/synthetic.ts';
 import { cli, json } from '../helpers/cli.ts';
+import { call, deployment, eventually, launch, type Replica, replica, startNginx, TOKEN } from '../helpers/cluster.ts';
 import { SMALL_TRAINING } from '../helpers/pipeline-fixture.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { PROJECT_ROOT } from '../helpers/real-data.ts';
-
-const TOKEN = 'replicas-admin-token-42';
-const BIN = path.join(PROJECT_ROOT, 'bin', 'cinerec.js');
 
 let postgres: TestPostgres;
-let dir: string;
-let env: Record<string, string>;
-const children: ChildProcess[] = [];
-
-interface Replica {
-  child: ChildProcess;
-  url: string;
-}
-
-/** A real process; resolves once its stderr matches `ready` (with the match). */
-function launch(args: string[], extraEnv: Record<string, string>, ready: RegExp) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env, ...extraEnv },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.push(child);
-  let err = '';
-  const matched = new Promise<RegExpExecArray>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = ready.exec(err);
-      if (m) resolve(m);
-    });
-    child.on('exit', (code) => reject(new Error(`cinerec ${args.join(' ')} exited ${code}: ${err}`)));
-  });
-  return { child, matched, output: () => err };
-}
-
-async function replica(workers: number): Promise<Replica> {
-  const r = launch(
-    ['serve', '--port', '0'],
-    { CINEREC_WORKERS: String(workers) },
-    /serving \d+ movies at (http:\/\/[^\s"]+)/,
-  );
-  return { child: r.child, url: (await r.matched)[1]! };
-}
-
-async function call<T>(
-  r: Replica,
-  method: string,
-  route: string,
-  body?: unknown,
-): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${r.url}${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${TOKEN}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
-/** Polls until check passes (a replica applies another's write when notified: milliseconds, bounded here). */
-async function eventually(check: () => Promise<boolean>, what: string, withinMs = 5000): Promise<number> {
-  const t = performance.now();
-  for (;;) {
-    if (await check()) return performance.now() - t;
-    if (performance.now() - t > withinMs) throw new Error(`not within ${withinMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 let a: Replica;
 let b: Replica;
 /** Movies of the synthetic catalogue, most popular first. */
@@ -95,7 +25,8 @@ let movies: number[];
 
 before(async () => {
   postgres = await startPostgres();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cinerec-replicas-'));
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'cinerec-replicas-'));
+  deployment.dir = dir;
   const data = path.join(dir, 'synthetic');
   await writeSyntheticMovieLens(data, { users: 120, movies: 300, ratings: 6000, seed: 11 });
   const configFile = path.join(dir, 'cinerec.config.json');
@@ -110,7 +41,8 @@ before(async () => {
       server: { rateLimit: { writes: 0, publicPosts: 0 } },
     }),
   );
-  env = { CINEREC_CONFIG: configFile, CINEREC_STORE: '', CINEREC_MODELS_DIR: '', CINEREC_ADMIN_TOKEN: TOKEN };
+  const env = { CINEREC_CONFIG: configFile, CINEREC_STORE: '', CINEREC_MODELS_DIR: '', CINEREC_ADMIN_TOKEN: TOKEN };
+  deployment.env = env;
   json(await cli(['--json', 'data', 'import', data], env));
   const trained = json<{ version: string; activated: boolean }>(await cli(['--json', 'train'], env));
   assert.ok(trained.activated);
@@ -121,9 +53,9 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of deployment.children) if (c.exitCode === null) c.kill('SIGKILL');
   await postgres?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await rm(deployment.dir, { recursive: true, force: true });
 });
 
 describe('PostgreSQL replicas', () => {
@@ -209,7 +141,7 @@ describe('PostgreSQL replicas', () => {
     assert.notEqual(outcome.body.status, 'failed', worker.output());
     const version = outcome.body.version!;
     // Activated by the command line, in the database: every replica hears of it and serves it.
-    json(await cli(['--json', 'models', 'activate', version], env));
+    json(await cli(['--json', 'models', 'activate', version], deployment.env));
     for (const r of [a, b])
       await eventually(
         async () => (await call<{ served: string }>(r, 'GET', '/v1/models')).body.served === version,
@@ -236,59 +168,6 @@ describe('PostgreSQL replicas', () => {
     assert.equal(user.status, 200);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-/** nginx with deploy/nginx.conf, its upstream servers and port replaced by the test's. */
-async function startNginx(replicas: Replica[]): Promise<Replica> {
-  const port = await freePort();
-  const prefix = path.join(dir, 'nginx');
-  const site = readFileSync(path.join(PROJECT_ROOT, 'deploy', 'nginx.conf'), 'utf8')
-    .replace(/(upstream cinerec \{)[\s\S]*?(keepalive)/, (_m, open: string, keep: string) => {
-      const servers = replicas.map((r) => `    server ${new URL(r.url).host} max_fails=1 fail_timeout=5s;`);
-      return `${open}\n${servers.join('\n')}\n    ${keep}`;
-    })
-    .replace(/listen 8080;/, `listen 127.0.0.1:${port};`);
-  const { mkdirSync } = await import('node:fs');
-  mkdirSync(path.join(prefix, 'logs'), { recursive: true });
-  writeFileSync(path.join(prefix, 'cinerec.conf'), site);
-  writeFileSync(
-    path.join(prefix, 'nginx.conf'),
-    `daemon off;
-worker_processes 1;
-user root;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  include ${prefix}/cinerec.conf;
-}
-`,
-  );
-  const child = spawn('nginx', ['-p', prefix, '-c', path.join(prefix, 'nginx.conf')], { stdio: 'ignore' });
-  children.push(child);
-  const front = { child, url: `http://127.0.0.1:${port}` };
-  await eventually(async () => {
-    try {
-      return (await fetch(`${front.url}/health`)).ok;
-    } catch {
-      return false;
-    }
-  }, 'nginx answering');
-  return front;
-}
 
 describe('replicas behind nginx (deploy/nginx.conf)', () => {
   it('a replica killed under load: no failed request, no lost write, an activation seen by all', async () => {

@@ -31,8 +31,13 @@ import {
   type WebServer,
   watchPage,
 } from './harness.ts';
+import { controlOffsets, layoutProblems, textLines } from './layout.ts';
 
 // Every assert.ok carries a message: without one, Node re-parses the source to build it (slow under tsx).
+
+/** The desktop width every test runs at; phones are checked at PHONE. */
+const DESKTOP = 1280;
+const PHONE = 390;
 
 let web: WebServer;
 let browser: Browser;
@@ -50,6 +55,7 @@ async function open(path: string): Promise<{ page: Page; seen: ReturnType<typeof
 
 async function finish(page: Page, seen: ReturnType<typeof watchPage>, name: string): Promise<void> {
   await screenshot(page, name);
+  assert.deepEqual(await layoutProblems(page, DESKTOP), [], `${name}: nothing cut off, hidden or unreadable`);
   assert.deepEqual(await unnamedControls(page), [], `${name}: every control has an accessible name`);
   assert.deepEqual(seen.external, [], `${name}: no request leaves the server (works offline)`);
   // The server sends a content security policy (helmet): Chromium logs anything it refuses ("Refused to ...").
@@ -64,7 +70,7 @@ async function finish(page: Page, seen: ReturnType<typeof watchPage>, name: stri
 
 before(async () => {
   [web, browser] = await Promise.all([startWebServer(), launchBrowser()]);
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context = await browser.newContext({ viewport: { width: DESKTOP, height: 900 } });
   context.setDefaultTimeout(60_000);
 });
 
@@ -105,6 +111,11 @@ describe('web page', () => {
       m.genres,
     );
     assert.match((await first.textContent()) ?? '', /weighted rating \d\.\d\d/, 'score on the card');
+    // The "match" radios sit on their labels' line, centred on the text (not above its baseline).
+    const radios = await controlOffsets(page, 'fieldset.inline input[type=radio]');
+    assert.equal(radios.length, 2, 'any genre / all genres');
+    for (const { label, offset } of radios)
+      assert.ok(Math.abs(offset) <= 2, `the "${label}" radio is ${offset}px off the middle of its label's text`);
     for (const item of expected.items)
       assert.ok(
         item.genres.includes('Comedy') || item.genres.includes('Romance'),
@@ -170,7 +181,10 @@ describe('web page', () => {
       page.getByRole('region', { name: 'Similar by content' }).boundingBox(),
       page.getByRole('region', { name: /Similar by hybrid/ }).boundingBox(),
     ]);
-    assert.ok(content && hybrid && hybrid.x > content.x && Math.abs(hybrid.y - content.y) < 2, 'side by side');
+    assert.ok(
+      content && hybrid && content.x > hybrid.x && Math.abs(hybrid.y - content.y) < 2,
+      'side by side, hybrid (the better-evaluated list) first',
+    );
     await finish(page, seen, 'movie');
   });
 
@@ -270,6 +284,12 @@ describe('web page', () => {
       columns.slice(0, 3).map((n) => page.getByRole('region', { name: `Strategy ${n}` }).boundingBox()),
     );
     assert.ok(boxes[0]!.x < boxes[1]!.x && boxes[1]!.x < boxes[2]!.x, 'strategies side by side');
+    // Every ticked column in view (none scrolled out of sight or cut mid-word), each as tall as its own list.
+    assert.deepEqual(
+      (await layoutProblems(page, DESKTOP)).filter((p) => p.includes('Strategy')),
+      [],
+      'strategy columns in view, not stretched',
+    );
 
     const predictions = page.getByRole('table').filter({ hasText: 'Predicted by' }).locator('tbody tr');
     await predictions.first().waitFor();
@@ -297,6 +317,12 @@ describe('web page', () => {
     await ruleForm.getByLabel('Reason').fill('licence expired');
     await page.getByRole('button', { name: 'Save rule' }).click();
     await page.getByRole('alert').getByText('This needs the admin token').waitFor();
+    // A wrong token is not a missing one (the server answers 401 with error="invalid_token"): the page says which.
+    await page.getByLabel('Admin token').first().fill('not-the-admin-token');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    const invalid = page.getByRole('alert').getByText('The token is not valid');
+    await invalid.waitFor();
+    assert.doesNotMatch((await invalid.textContent()) ?? '', /needs the admin token/, 'not called a missing token');
 
     await page.getByLabel('Admin token').first().fill(TOKEN);
     await page.getByRole('button', { name: 'Save rule' }).click();
@@ -307,6 +333,11 @@ describe('web page', () => {
       (await rule.textContent()) ?? '',
       /block.*licence expired.*2099-12-31/,
       'the rule with reason and expiry',
+    );
+    assert.deepEqual(
+      await textLines(page, 'table[aria-label="Rules"] tbody td:nth-child(4)'),
+      [{ text: '2099-12-31', lines: 1 }],
+      'the date on one line',
     );
     await preview.getByRole('link', { name: top, exact: true }).waitFor({ state: 'detached' });
 
@@ -397,6 +428,8 @@ describe('web page', () => {
       assert.match(cells[6]!, new RegExp(`^${versionOf(r.id)}`), `run ${i}: the version it made`);
       assert.ok(cells[7]!.includes(`als.ndcg ${r.metrics['als.ndcg']!.toFixed(4)}`), `run ${i}: als.ndcg ${cells[7]}`);
     }
+    for (const { text, lines } of await textLines(page, 'table[aria-label="Runs"] tbody td:nth-child(2) button'))
+      assert.equal(lines, 1, `run id ${text} on one line`);
 
     // One run: its parameters, metrics, stage runs and the ALS loss per iteration as a line chart.
     const detail = await apiJson<RunDetail>(web.base, `/v1/runs/${older.id}`);
@@ -581,6 +614,10 @@ describe('web page', () => {
     assert.equal(await dots.count(), 2500, 'the 2500 most rated movies');
     const colours = await dots.evaluateAll((cs) => new Set(cs.map((c) => c.getAttribute('fill'))).size);
     assert.ok(colours > 20, `coloured by cluster (${colours} colours)`);
+    // Every cluster does not fit beside the scatter: the table scrolls and says so; the scatter's ticks are whole.
+    await page.getByText(`Scroll the table down to see all ${clusters.k} clusters`).waitFor();
+    assert.deepEqual(await layoutProblems(page, DESKTOP), [], 'every cluster listed: nothing cut off without a cue');
+    await screenshot(page, 'clusters-all', false);
 
     await page.getByLabel('Highlight cluster').selectOption(String(largest.cluster));
     await page.waitForURL(new RegExp(`cluster=${largest.cluster}$`));
@@ -599,9 +636,20 @@ describe('web page', () => {
       await page.getByRole('table', { name: 'Movie segments' }).locator('tbody tr').count(),
       segments.segments.length,
     );
-    assert.equal(
-      await page.getByRole('img', { name: 'Movies per segment' }).locator('.bar rect').count(),
-      segments.segments.length,
+    const segmentBars = page.getByRole('img', { name: 'Movies per segment' });
+    assert.equal(await segmentBars.locator('.bar rect').count(), segments.segments.length);
+    assert.deepEqual(
+      await segmentBars.locator('.bar-label').allTextContents(),
+      segments.segments.map((x) => `segment ${x.segment}`),
+      'every bar labelled',
+    );
+    assert.deepEqual(
+      await page
+        .getByRole('img', { name: 'Calinski–Harabasz index by number of segments' })
+        .locator('.axis-label')
+        .allTextContents(),
+      ['number of segments (k)', 'Calinski–Harabasz index'],
+      'both axes named in words',
     );
     const users = await apiJson<UserSegments>(web.base, '/v1/segments/users');
     await page.getByTestId('user-segment-summary').getByText(`${users.k} segments of ${users.users} users`).waitFor();
@@ -610,6 +658,117 @@ describe('web page', () => {
       users.segments.map((x) => x.label),
       'a row per user segment, with its label',
     );
+    assert.deepEqual(
+      await page.getByRole('img', { name: 'Users per segment' }).locator('.bar-label').allTextContents(),
+      users.segments.map((x) => `${x.segment}: ${x.label}`),
+      'every user segment bar labelled in full',
+    );
     await finish(page, seen, 'clusters');
+  });
+
+  it('phone width: no page has anything cut off, hidden or unreadable; ids and dates unbroken', async () => {
+    const phone = await browser.newContext({
+      viewport: { width: PHONE, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    phone.setDefaultTimeout(60_000);
+    // A rule, so that the rules table has a date in it.
+    const rule = `${web.base}/v1/rules/318`;
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    await apiJson(web.base, '/v1/rules/318', {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'block', until: '2099-12-31', reason: 'licence expired in this region' }),
+    });
+    const { runs } = await apiJson<{ runs: RunSummary[] }>(web.base, '/v1/runs');
+    const strategies = ['router', 'ease', 'als', 'hybrid', 'user-cluster', 'itemknn', 'content'];
+    const pages: {
+      name: string;
+      path: string;
+      ready: (page: Page) => Promise<unknown>;
+      check?: (page: Page) => Promise<void>;
+    }[] = [
+      {
+        name: 'users',
+        path: '/users/1',
+        ready: async (page) => {
+          for (const s of strategies)
+            await page
+              .getByRole('region', { name: `Strategy ${s}` })
+              .getByRole('listitem')
+              .first()
+              .waitFor();
+          await page.getByRole('table').filter({ hasText: 'Predicted by' }).locator('tbody tr').first().waitFor();
+        },
+      },
+      {
+        name: 'clusters',
+        path: '/clusters',
+        ready: (page) =>
+          Promise.all([
+            page.getByRole('img', { name: /principal components/ }).waitFor(),
+            page.getByRole('img', { name: 'Calinski–Harabasz index by number of segments' }).waitFor(),
+            page.getByRole('img', { name: 'Users per segment' }).waitFor(),
+          ]),
+      },
+      {
+        name: 'operations',
+        path: '/operations',
+        ready: (page) =>
+          Promise.all([
+            page.getByRole('table', { name: 'Rules' }).locator('tbody tr').first().waitFor(),
+            page.getByRole('list', { name: 'Preview list' }).getByRole('listitem').first().waitFor(),
+          ]),
+        check: async (page) => {
+          for (const { text, lines } of await textLines(page, 'table[aria-label="Rules"] tbody td:nth-child(4)'))
+            assert.equal(lines, 1, `the date ${text} on one line`);
+        },
+      },
+      {
+        name: 'experiments',
+        path: `/experiments?run=${runs.at(-1)!.id}`,
+        ready: (page) =>
+          Promise.all([
+            page.getByRole('img', { name: 'als loss by iteration' }).waitFor(),
+            page.getByRole('img', { name: /by strategy \(95% CI\)/ }).waitFor(),
+            page.getByRole('table', { name: 'Model versions' }).waitFor(),
+          ]),
+        check: async (page) => {
+          const ids = await textLines(
+            page,
+            'table[aria-label="Runs"] tbody td:nth-child(2) button, table[aria-label="Model versions"] td button.linkish',
+          );
+          assert.ok(ids.length >= 4, 'run ids in both tables');
+          for (const { text, lines } of ids) assert.equal(lines, 1, `run id ${text} on one line`);
+        },
+      },
+      {
+        name: 'movie',
+        path: '/movies/2571',
+        ready: (page) => page.getByRole('list', { name: 'Similar by hybrid' }).getByRole('listitem').first().waitFor(),
+      },
+      {
+        name: 'start',
+        path: '/start',
+        ready: (page) => page.getByTestId('scenario').getByText('cold-start').waitFor(),
+      },
+    ];
+    try {
+      for (const { name, path, ready, check } of pages) {
+        const page = await phone.newPage();
+        const seen = watchPage(page, web.base);
+        await page.goto(`${web.base}${path}`);
+        await ready(page);
+        await screenshot(page, `${name}-phone`);
+        assert.deepEqual(await layoutProblems(page, PHONE), [], `${name} on a ${PHONE}px phone`);
+        await check?.(page);
+        assert.deepEqual(realErrors(seen.errors), [], `${name} on a phone: no script errors`);
+        await page.close();
+      }
+    } finally {
+      await phone.close();
+      await fetch(rule, { method: 'DELETE', headers: auth });
+    }
   });
 });

@@ -21,9 +21,20 @@ function isProblem(body: unknown): body is Problem {
   return typeof body === 'object' && body !== null && 'detail' in body && typeof body.detail === 'string';
 }
 
+/** What the server's auth answers mean on this page (see src/server/auth.ts for what it sends when). */
+const AUTH_WORDS = {
+  /** 401 without a token. */
+  missing: 'This needs the admin token. Enter it in the token field and try again.',
+  /** 401 with a token the server does not know (it answers error="invalid_token"). */
+  invalid:
+    'The token is not valid: the server did not accept it. Check the admin token (CINEREC_ADMIN_TOKEN) in the token field and try again.',
+  /** 403 for the reader token on a change. */
+  reader: 'That is the reader token, which cannot change data. Enter the admin token in the token field.',
+  /** 403 when the server was started without an admin token. */
+  disabled: 'Changes are switched off on this server: it was started without an admin token (CINEREC_ADMIN_TOKEN).',
+} as const;
+
 const STATUS_WORDS: Record<number, string> = {
-  401: 'This needs the admin token. Enter it in the token field and try again.',
-  403: 'Changes are switched off on this server: it was started without an admin token (CINEREC_ADMIN_TOKEN).',
   404: 'Not found.',
   413: 'The request is too large.',
   500: 'The server failed to handle the request; the error was logged on the server.',
@@ -65,14 +76,31 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     }
   }
   if (!res.ok) {
-    // 401/403 get our words (they say what to do on this page); others keep the server's detail.
-    const own = res.status === 401 || res.status === 403 ? STATUS_WORDS[res.status] : undefined;
     const detail = isProblem(body) ? body.detail : undefined;
+    // 401/403 get our words (they say what to do on this page); others keep the server's detail.
+    const own = authWords(res, Boolean(options.token), detail);
     const message =
       own ?? (detail ? sentence(detail) : (STATUS_WORDS[res.status] ?? `The request failed (HTTP ${res.status}).`));
     throw new ApiError(res.status, message, isProblem(body) ? body.field : undefined);
   }
   return body as T;
+}
+
+/**
+ * The server answers 401 both for a missing token and for a wrong one: a wrong one carries
+ * error="invalid_token" in WWW-Authenticate (and the page knows it sent one). A 403 is either the
+ * reader token on a change or a server without an admin token.
+ */
+function authWords(res: Response, sentToken: boolean, detail: string | undefined): string | undefined {
+  if (res.status === 401) {
+    const invalid = /error="?invalid_token/i.test(res.headers.get('www-authenticate') ?? '');
+    if (invalid || sentToken) return AUTH_WORDS.invalid;
+    // Per-user data on a server with a reader token: the server's words name both tokens.
+    if (detail && /per-user/i.test(detail)) return sentence(detail);
+    return AUTH_WORDS.missing;
+  }
+  if (res.status === 403) return detail && /reader token/i.test(detail) ? AUTH_WORDS.reader : AUTH_WORDS.disabled;
+  return undefined;
 }
 
 /** "no user with id 5" → "No user with id 5." */

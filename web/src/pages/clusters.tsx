@@ -6,6 +6,7 @@
 import { type CSSProperties, useEffect, useId } from 'react';
 import { api, useAsync } from '../api.ts';
 import { BarChart, categoryColor, LineChart, Scatter } from '../charts/charts.tsx';
+import { Scroller } from '../components/scroller.tsx';
 import { AsyncView, Empty } from '../components/status.tsx';
 import { Link, navigate, useLocation } from '../router.tsx';
 import type { MovieClusters, MovieProjection, MovieSegments, UserSegments } from '../types.ts';
@@ -72,7 +73,7 @@ function ClusterSection({ selected, select }: { selected: number | null; select:
                       ))}
                     </select>
                   </p>
-                  <div className="table-wrap tall">
+                  <Scroller label="Clusters" tall what={{ columns: 'columns', rows: `${shown.length} clusters` }}>
                     <table aria-label="Clusters">
                       <thead>
                         <tr>
@@ -105,8 +106,8 @@ function ClusterSection({ selected, select }: { selected: number | null; select:
                             >
                               {x.size}
                             </td>
-                            <td>{genreShares(x.topGenres)}</td>
-                            <td>
+                            <td className="list">{genreShares(x.topGenres)}</td>
+                            <td className="long">
                               {x.examples.map((m, i) => (
                                 <span key={m.movieId}>
                                   {i ? ', ' : ''}
@@ -119,7 +120,7 @@ function ClusterSection({ selected, select }: { selected: number | null; select:
                         ))}
                       </tbody>
                     </table>
-                  </div>
+                  </Scroller>
                 </div>
               </div>
             </>
@@ -149,7 +150,8 @@ function SegmentSection() {
               />
               <LineChart
                 title="Calinski–Harabasz index by number of segments"
-                xLabel="k"
+                xLabel="number of segments (k)"
+                yLabel="Calinski–Harabasz index"
                 series={[
                   {
                     name: 'Calinski–Harabasz',
@@ -158,7 +160,7 @@ function SegmentSection() {
                 ]}
               />
             </div>
-            <div className="table-wrap">
+            <Scroller label="Movie segments">
               <table aria-label="Movie segments">
                 <thead>
                   <tr>
@@ -175,15 +177,15 @@ function SegmentSection() {
                     <tr key={x.segment} id={`segment-${x.segment}`}>
                       <th scope="row">{x.segment}</th>
                       <td className="num">{x.size}</td>
-                      <td>{genreShares(x.topGenres)}</td>
+                      <td className="list">{genreShares(x.topGenres)}</td>
                       <td className="num">{x.meanRating?.toFixed(2) ?? '–'}</td>
                       <td className="num">{x.medianVotes}</td>
-                      <td>{x.description}</td>
+                      <td className="long">{x.description}</td>
                     </tr>
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroller>
           </>
         )}
       </AsyncView>
@@ -214,7 +216,7 @@ function UserSegmentSection() {
                   format={(v) => String(Math.round(v))}
                   data={u.segments.map((x) => ({ label: `${x.segment}: ${x.label}`, value: x.size }))}
                 />
-                <div className="table-wrap">
+                <Scroller label="User segments">
                   <table aria-label="User segments">
                     <thead>
                       <tr>
@@ -232,12 +234,12 @@ function UserSegmentSection() {
                           <td className="num">{x.size}</td>
                           <td>{x.label}</td>
                           <td className="num">{x.meanRating.toFixed(2)}</td>
-                          <td>{x.description}</td>
+                          <td className="long">{x.description}</td>
                         </tr>
                       ))}
                     </tbody>
                   </table>
-                </div>
+                </Scroller>
               </>
             )
           }

@@ -6,9 +6,11 @@
  * the address (?run=…&compare=…,…) so a view can be linked to.
  */
 import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
+import { megabytes as formatMegabytes } from '../../../src/util/format.ts';
 import { TokenField, useAdminToken } from '../admin.tsx';
 import { type Async, api, plainError, useAsync } from '../api.ts';
 import { BarChart, LineChart, type Series } from '../charts/charts.tsx';
+import { Scroller } from '../components/scroller.tsx';
 import { AsyncView, Empty, ErrorBox } from '../components/status.tsx';
 import { navigate, useLocation } from '../router.tsx';
 import type { EvaluationList, EvaluationReport, ModelsView, RunDetail, RunRecord, RunSummary } from '../types.ts';
@@ -36,7 +38,8 @@ const duration = (ms: number | null): string =>
         ? `${(ms / 1000).toFixed(1)} s`
         : `${(ms / 60_000).toFixed(1)} min`;
 
-const megabytes = (bytes: number | null): string => (bytes === null ? '–' : `${(bytes / 1e6).toFixed(1)} MB`);
+// The CLI's own formatter, so a size reads the same in `cinerec models list` and here.
+const megabytes = (bytes: number | null): string => (bytes === null ? '–' : formatMegabytes(bytes));
 
 function When({ iso }: { iso: string | null }) {
   if (!iso) return <>–</>;
@@ -129,7 +132,7 @@ function KeyValues({
 }) {
   const entries = Object.entries(values);
   return (
-    <div className="table-wrap kv">
+    <Scroller label={title}>
       <table aria-label={title}>
         <tbody>
           {entries.length === 0 ? (
@@ -146,7 +149,7 @@ function KeyValues({
           )}
         </tbody>
       </table>
-    </div>
+    </Scroller>
   );
 }
 
@@ -166,7 +169,7 @@ function CurveNumbers({ stage, curves }: { stage: string; curves: RunRecord['cur
   const at = (n: string, step: number) => curves[n]!.find((p) => p.step === step)?.value;
   return (
     <Fold summary={`${stage}: the numbers`} open={false}>
-      <div className="table-wrap">
+      <Scroller label={`${stage} curves as numbers`}>
         <table aria-label={`${stage} curves as numbers`}>
           <thead>
             <tr>
@@ -191,7 +194,7 @@ function CurveNumbers({ stage, curves }: { stage: string; curves: RunRecord['cur
             ))}
           </tbody>
         </table>
-      </div>
+      </Scroller>
     </Fold>
   );
 }
@@ -205,7 +208,12 @@ function StageCharts({ stages }: { stages: StageCurves[] }) {
         <div key={s.run.id} className="stage-curves">
           <h4>
             {s.stage}
-            {s.cachedFrom ? <span className="muted"> · cached: the curves of run {s.cachedFrom}</span> : null}
+            {s.cachedFrom ? (
+              <span className="muted">
+                {' '}
+                · cached: the curves of run <span className="token">{s.cachedFrom}</span>
+              </span>
+            ) : null}
           </h4>
           <div className="charts">
             {Object.entries(s.curves).map(([name, points]) => (
@@ -247,7 +255,7 @@ function RunDetails({
     <section className="panel run-details" aria-labelledby="run-details-h" data-testid="run-details" id="run-details">
       <div className="row spread">
         <h3 id="run-details-h" ref={heading} tabIndex={-1}>
-          Run {id}
+          Run <span className="token">{id}</span>
           {version ? <span className="badge">{version}</span> : null}
         </h3>
         <button type="button" onClick={onClose}>
@@ -277,7 +285,7 @@ function RunDetails({
               </Fold>
             </div>
             {run.stages.length > 0 ? (
-              <div className="table-wrap">
+              <Scroller label="Stage runs" minWidth="30rem">
                 <table aria-label="Stage runs">
                   <thead>
                     <tr>
@@ -295,7 +303,12 @@ function RunDetails({
                           <th scope="row">{s.stage}</th>
                           <td className={`status-${s.run.status}`}>
                             {statusWords[s.run.status]}
-                            {s.cachedFrom ? <small className="muted"> (from run {s.cachedFrom})</small> : null}
+                            {s.cachedFrom ? (
+                              <small className="muted">
+                                {' '}
+                                (from run <span className="token">{s.cachedFrom}</span>)
+                              </small>
+                            ) : null}
                             {s.run.error ? <small> {s.run.error}</small> : null}
                           </td>
                           <td className="num">{duration(s.run.durationMs)}</td>
@@ -304,7 +317,7 @@ function RunDetails({
                       ))}
                   </tbody>
                 </table>
-              </div>
+              </Scroller>
             ) : null}
             <h4 className="sub">Curves</h4>
             <StageCharts stages={stages} />
@@ -340,7 +353,14 @@ function Compare({ ids, versionOf }: { ids: [string, string]; versionOf: (runId:
   });
   const label = (id: string) => {
     const v = versionOf(id);
-    return v ? `${v} (run ${id})` : `run ${id}`;
+    const run = <span className="token">{id}</span>;
+    return v ? (
+      <>
+        {v} (run {run})
+      </>
+    ) : (
+      <>run {run}</>
+    );
   };
   const short = (id: string) => versionOf(id) ?? id;
   return (
@@ -389,7 +409,7 @@ function Compare({ ids, versionOf }: { ids: [string, string]; versionOf: (runId:
                 <label htmlFor={toggleId}>Show the parameters that are the same too</label>
               </p>
               <div className="split">
-                <div className="table-wrap">
+                <Scroller label="Parameters compared">
                   <table aria-label="Parameters compared">
                     <thead>
                       <tr>
@@ -414,8 +434,8 @@ function Compare({ ids, versionOf }: { ids: [string, string]; versionOf: (runId:
                       )}
                     </tbody>
                   </table>
-                </div>
-                <div className="table-wrap">
+                </Scroller>
+                <Scroller label="Metrics compared">
                   <table aria-label="Metrics compared">
                     <thead>
                       <tr>
@@ -442,7 +462,7 @@ function Compare({ ids, versionOf }: { ids: [string, string]; versionOf: (runId:
                       })}
                     </tbody>
                   </table>
-                </div>
+                </Scroller>
               </div>
               {overlays.length > 0 ? (
                 <div className="charts">
@@ -528,7 +548,7 @@ function Runs({
             )
           ) : (
             <>
-              <div className="table-wrap">
+              <Scroller label="Runs" minWidth="44rem">
                 <table aria-label="Runs">
                   <thead>
                     <tr>
@@ -558,7 +578,7 @@ function Runs({
                           <td>
                             <button
                               type="button"
-                              className="linkish"
+                              className="linkish token"
                               aria-expanded={open === r.id}
                               onClick={() => onOpen(open === r.id ? null : r.id)}
                             >
@@ -581,7 +601,7 @@ function Runs({
                     })}
                   </tbody>
                 </table>
-              </div>
+              </Scroller>
               <p className="muted" aria-live="polite">
                 {picked.length === 2
                   ? 'Comparing the two ticked runs below.'
@@ -633,7 +653,7 @@ function Models({
           <Empty>No model versions yet — run `cinerec train` to make one.</Empty>
         ) : (
           <>
-            <div className="table-wrap">
+            <Scroller label="Model versions" minWidth="36rem">
               <table aria-label="Model versions">
                 <thead>
                   <tr>
@@ -662,7 +682,7 @@ function Models({
                         {v.runId ? (
                           <button
                             type="button"
-                            className="linkish"
+                            className="linkish token"
                             aria-label={`Show run ${v.runId} that made ${v.version}`}
                             onClick={() => onOpenRun(v.runId!)}
                           >
@@ -695,7 +715,7 @@ function Models({
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroller>
             {models.active !== models.served ? (
               <p className="muted">
                 {models.active ?? 'No version'} is active, but this server serves{' '}
@@ -781,7 +801,7 @@ function EvaluationView({ id }: { id: string }) {
               {r.protocol.split}
               {r.protocol.k ? ` · k = ${r.protocol.k}` : ''} · seeds {r.protocol.seeds.join(', ')}
             </p>
-            <div className="table-wrap">
+            <Scroller label="Evaluation results">
               <table aria-label="Evaluation results">
                 <caption>Mean with 95% confidence interval</caption>
                 <thead>
@@ -821,7 +841,7 @@ function EvaluationView({ id }: { id: string }) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroller>
             {m ? (
               <>
                 <p className="row">

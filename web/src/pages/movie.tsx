@@ -141,8 +141,9 @@ export default function Movie({ id }: { id: number }) {
             )}
           </section>
           <div className="columns">
-            <SimilarColumn id={m.movieId} method="content" title="Similar by content" />
+            {/* Hybrid first: it finds what viewers recognise (docs/evaluation.md, the watched scenario). */}
             <SimilarColumn id={m.movieId} method="hybrid" title="Similar by hybrid (viewers and content)" />
+            <SimilarColumn id={m.movieId} method="content" title="Similar by content" />
           </div>
         </article>
       )}

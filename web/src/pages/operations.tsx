@@ -5,6 +5,7 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import { TokenField, useAdminToken } from '../admin.tsx';
 import { api, plainError, useAsync } from '../api.ts';
+import { Scroller } from '../components/scroller.tsx';
 import { MovieSearch } from '../components/search.tsx';
 import { AsyncView, Empty, ErrorBox } from '../components/status.tsx';
 import { CardGrid, type CardMovie, formatScore, TitleCard } from '../components/title-card.tsx';
@@ -92,18 +93,21 @@ function Rules({ onChange, version }: { onChange: () => void; version: number })
             'No movie chosen yet.'
           )}
         </p>
+        {/* Each label stays on the line of its field when the row wraps (a phone). */}
         <div className="row wrap">
-          <label htmlFor={ids.action}>Action</label>
-          <select
-            id={ids.action}
-            value={action}
-            onChange={(e) => setAction(e.target.value === 'block' ? 'block' : 'promote')}
-          >
-            <option value="promote">promote</option>
-            <option value="block">block</option>
-          </select>
+          <span className="field">
+            <label htmlFor={ids.action}>Action</label>
+            <select
+              id={ids.action}
+              value={action}
+              onChange={(e) => setAction(e.target.value === 'block' ? 'block' : 'promote')}
+            >
+              <option value="promote">promote</option>
+              <option value="block">block</option>
+            </select>
+          </span>
           {action === 'promote' ? (
-            <>
+            <span className="field">
               <label htmlFor={ids.boost}>Boost</label>
               <input
                 id={ids.boost}
@@ -112,10 +116,12 @@ function Rules({ onChange, version }: { onChange: () => void; version: number })
                 onChange={(e) => setBoost(e.target.value)}
                 size={5}
               />
-            </>
+            </span>
           ) : null}
-          <label htmlFor={ids.until}>Expires</label>
-          <input id={ids.until} type="date" value={until} onChange={(e) => setUntil(e.target.value)} />
+          <span className="field">
+            <label htmlFor={ids.until}>Expires</label>
+            <input id={ids.until} type="date" value={until} onChange={(e) => setUntil(e.target.value)} />
+          </span>
         </div>
         <label htmlFor={ids.reason}>Reason</label>
         <input id={ids.reason} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} />
@@ -135,7 +141,7 @@ function Rules({ onChange, version }: { onChange: () => void; version: number })
           data.items.length === 0 ? (
             <Empty>No rules yet.</Empty>
           ) : (
-            <div className="table-wrap">
+            <Scroller label="Rules" minWidth="28rem">
               <table aria-label="Rules">
                 <thead>
                   <tr>
@@ -159,8 +165,8 @@ function Rules({ onChange, version }: { onChange: () => void; version: number })
                         {r.action === 'promote' ? ` ×${r.boost}` : ''}
                         {r.active ? '' : ' (expired)'}
                       </td>
-                      <td>{r.reason ?? '–'}</td>
-                      <td>{r.until ? r.until.slice(0, 10) : 'never'}</td>
+                      <td className="list">{r.reason ?? '–'}</td>
+                      <td className="token">{r.until ? r.until.slice(0, 10) : 'never'}</td>
                       <td>
                         <button
                           type="button"
@@ -174,7 +180,7 @@ function Rules({ onChange, version }: { onChange: () => void; version: number })
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroller>
           )
         }
       </AsyncView>

@@ -112,8 +112,8 @@ export default function Start() {
     <>
       <h1>Start by rating</h1>
       <p className="lede">
-        Search for movies you know, rate them (half stars are fine) or mark them watched. The list on the right updates
-        as you go.
+        Search for movies you know, rate them (half stars are fine) or mark them watched. The recommendations (“For
+        you”) update as you go.
       </p>
       <div className="split">
         <div>

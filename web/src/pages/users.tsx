@@ -5,6 +5,7 @@
  */
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import { api, useAsync } from '../api.ts';
+import { Scroller } from '../components/scroller.tsx';
 import { AsyncView, Empty, ErrorBox, Loading } from '../components/status.tsx';
 import { formatScore } from '../components/title-card.tsx';
 import { Link, navigate } from '../router.tsx';
@@ -105,7 +106,7 @@ function Predictions({ user, movieIds }: { user: UserView; movieIds: number[] })
       ) : (
         <AsyncView state={state} loading="Predicting ratings">
           {(data) => (
-            <div className="table-wrap">
+            <Scroller label="Predicted ratings">
               <table>
                 <caption>Predicted by {data.model}: the router’s picks and the latest rated movies</caption>
                 <thead>
@@ -127,7 +128,7 @@ function Predictions({ user, movieIds }: { user: UserView; movieIds: number[] })
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroller>
           )}
         </AsyncView>
       )}
@@ -165,7 +166,7 @@ function UserDetails({ id }: { id: number }) {
             {u.history.length === 0 ? (
               <Empty>This user has not rated anything.</Empty>
             ) : (
-              <div className="table-wrap">
+              <Scroller label="History">
                 <table>
                   <thead>
                     <tr>
@@ -182,12 +183,12 @@ function UserDetails({ id }: { id: number }) {
                           <span className="muted">{h.year ?? ''}</span>
                         </td>
                         <td className="num">{h.rating}</td>
-                        <td>{new Date(h.timestamp * 1000).toISOString().slice(0, 10)}</td>
+                        <td className="token">{new Date(h.timestamp * 1000).toISOString().slice(0, 10)}</td>
                       </tr>
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </Scroller>
             )}
           </section>
           <section aria-labelledby="strategies">
@@ -205,7 +206,8 @@ function UserDetails({ id }: { id: number }) {
                 </label>
               ))}
             </fieldset>
-            <div className="columns scroll">
+            {/* Every column in view: they wrap onto more rows rather than scroll out of sight. */}
+            <div className="columns strategies">
               <StrategyColumn userId={u.userId} strategy={null} />
               {all
                 .filter((s) => shown.includes(s))
