@@ -57,7 +57,7 @@ try {
       store: { url: await pg.database() },
       modelsDir: join(dir, 'models'),
       reportsDir: join(dir, 'reports'),
-      server: { cacheSize: 0, logLevel: 'warn', rateLimit: { writes: 0, publicPosts: 0 } },
+      server: { cacheSize: 0, rateLimit: { writes: 0, publicPosts: 0 } },
     }),
   );
   deployment.env = {

@@ -588,12 +588,9 @@ export class UserSegmentModel {
       const medianRatings = sizes.length ? sizes[Math.floor(sizes.length / 2)]! : 0;
       const topGenres = this.topGenres(centre, 3);
       const favoured = this.favoured(centre, 3, 1);
-      const distinctive = this.builder.genres
-        .map((genre, t) => ({
-          genre,
-          share: centre[t]!,
-          lift: this.overall[t]! > 0 ? centre[t]! / this.overall[t]! : 0,
-        }))
+      // The label names what the members like most (their top genres), ordered by how much more than everyone
+      // they like it, so it never contradicts the shares the description lists.
+      const distinctive = topGenres
         .filter((g) => g.share >= 0.1)
         .sort((p, q) => q.lift - p.lift || p.genre.localeCompare(q.genre));
       // A quarter star from everyone's mean is a visible difference in how a group rates.
@@ -623,7 +620,7 @@ export class UserSegmentModel {
         medianRatings,
         favouredMovieSegments: favoured,
         description:
-          `${members.length} viewers, ${label}: liked movies are ${topGenres.map((g) => `${g.genre} ${pct(g.share)}`).join(', ') || 'none'}; ` +
+          `${members.length} viewers, ${label}: liked movies are ${topGenres.map((g) => `${g.genre} ${pct(g.share)} (×${g.lift.toFixed(1)} everyone's)`).join(', ') || 'none'}; ` +
           `mean rating ${meanRating.toFixed(2)}, median ${medianRatings} ratings` +
           (favoured.length
             ? `; watch more of movie segment${favoured.length > 1 ? 's' : ''} ${favoured.map((f) => `${f.segment} (${f.genres.slice(0, 2).join('/') || 'no genre'}, ×${f.lift.toFixed(1)})`).join(', ')}`

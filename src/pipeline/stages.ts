@@ -179,7 +179,9 @@ export function stages(source: SnapshotSource, config: Config): StageDef[] {
             movies: s.movies.length,
             ratings: s.ratings.userId.length,
             users: userCount(s),
-            tags: s.tags.movieId.length,
+            // Distinct (movie, tag) pairs after tags are normalised (case, spacing): fewer than the imported tag
+            // rows, which count every user's tagging.
+            movieTagPairs: s.tags.movieId.length,
             genomeScores: s.genome.movieId.length,
           },
         };

@@ -38,6 +38,16 @@ describe('segments from the command line on ml-latest-small', () => {
     for (let s = 0; s < k; s++) assert.match(r.stdout, new RegExp(`^${s}\\s+\\d+\\s+\\S`, 'm'));
     // Nothing is fitted (no fitting log): the command only loads the trained segments.
     assert.equal(r.stderr, '');
+    // Each label names only genres its members like most, as its description lists them.
+    const segments = json<{ segments: { label: string; topGenres: { genre: string }[]; description: string }[] }>(
+      await run('--json', 'segments', 'users'),
+    ).segments;
+    for (const s of segments)
+      for (const genre of /^(.*) fans/.exec(s.label)?.[1]?.split(' & ') ?? [])
+        assert.ok(
+          s.topGenres.some((g) => g.genre === genre),
+          `${s.label} vs ${s.description}`,
+        );
   });
 
   test('segments show-user 1: the segment, its description and the profile; --json matches', async () => {

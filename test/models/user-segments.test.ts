@@ -149,6 +149,17 @@ describe('user segments', () => {
     });
   });
 
+  it('a label names only genres its members like most: those its description lists', () => {
+    for (const s of model.segments) {
+      const named = /^(.*) fans/.exec(s.label)?.[1]?.split(' & ') ?? [];
+      for (const genre of named)
+        assert.ok(
+          s.topGenres.some((g) => g.genre === genre),
+          `${s.label}: ${genre} is among the liked genres of "${s.description}"`,
+        );
+    }
+  });
+
   it('places a new viewer in the segment of their taste, without refitting', () => {
     const before = Float32Array.from(model.centroids);
     const fresh = new Rng(99);

@@ -206,6 +206,12 @@ describe('users live', () => {
     assert.ok(r.items[0]!.predicted > r.items[1]!.predicted, JSON.stringify(r.items));
     assert.equal((await call('GET', '/v1/users/2/predictions?movies=99')).status, 404);
     assert.equal((await call('GET', '/v1/users/2/predictions?movies=a')).status, 400);
+    // An unknown model names every valid one.
+    const bad = await call<{ detail: string }>('GET', '/v1/users/2/predictions?movies=1&model=foo');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.detail, /model/);
+    assert.match(bad.body.detail, /mf/);
+    assert.match(bad.body.detail, /neural/);
   });
 
   it('predictions ?model=neural: a live user is encoded from their ratings at once', async () => {

@@ -69,9 +69,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
             pattern: '^\\d{1,10}(,\\d{1,10}){0,499}$',
             description: 'comma-separated movie ids (at most 500), e.g. 1,2,3',
           }),
-          model: Type.Optional(
-            Type.Union([Type.Literal('mf'), Type.Literal('neural')], { description: 'rating predictor (default mf)' }),
-          ),
+          model: Type.Optional(Type.Enum(['mf', 'neural'], { description: 'rating predictor (default mf)' })),
         }),
         response: { 200: PredictionList, ...problemResponses(400, 404) },
       },
