@@ -43,6 +43,8 @@ const url = await new Promise<string>((resolve, reject) => {
   });
   server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
 });
+// The server's own log after start-up (warnings, errors) goes to stderr beside the figures.
+server.stderr.on('data', (d: Buffer) => process.stderr.write(d));
 
 async function post(path: string, body: unknown): Promise<unknown> {
   const res = await fetch(`${url}${path}`, {

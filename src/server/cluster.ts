@@ -150,6 +150,9 @@ export class ClusterOwner implements Swapper {
         retiring: false,
       };
       this.members.set(worker.id, member);
+      // A message to a worker that is already leaving (its channel closed at shutdown or on a swap) is not an error
+      // of the service: log it rather than let the unhandled 'error' event end the owner.
+      worker.on('error', (err) => this.o.log(`worker ${worker.id}: ${err.message}`));
       const failed = (code: number | null) => {
         this.waiting.delete(worker.id);
         // 75: a movie was added while it loaded; it starts again with it.
