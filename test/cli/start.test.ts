@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { cli } from '../helpers/cli.ts';
+import { SMALL_TRAINING } from '../helpers/pipeline-fixture.ts';
 import { PROJECT_ROOT, realData } from '../helpers/real-data.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cinerec-start-'));
@@ -37,7 +38,11 @@ test('`cinerec start` (npm start) imports an empty store from ./data, trains a f
   mkdirSync(dataDir);
   symlinkSync(await realData('ml-latest-small'), join(dataDir, 'ml-latest-small'));
   // Lifecycle lines (importing, created version, serving at) are info lines of the server log.
-  const env = { CINEREC_DATA_DIR: dataDir, CINEREC_LOG_LEVEL: 'info' };
+  // The models' sizes (content clusters, ALS factors, epochs) are the tests' small ones: what `start` does is the
+  // same at any size, and the suite's budget is minutes.
+  const configFile = join(tmp, 'cinerec.config.json');
+  writeFileSync(configFile, JSON.stringify(SMALL_TRAINING));
+  const env = { CINEREC_DATA_DIR: dataDir, CINEREC_LOG_LEVEL: 'info', CINEREC_CONFIG: configFile };
 
   const first = start(env);
   try {
