@@ -125,15 +125,103 @@ async function stage(db: Db, file: SourceFile, suffix: string): Promise<Staged> 
   const columns = file.columns.map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`).join(', ');
   // Row ids must follow file order (see LineMap): DuckDB keeps insertion order for CREATE TABLE AS
   // unless preserve_insertion_order is switched off, which cinerec never does.
-  await db.run(
-    `CREATE TEMP TABLE ${table} AS SELECT * FROM read_csv(${sqlString(file.path)},
+  try {
+    await db.run(
+      `CREATE TEMP TABLE ${table} AS SELECT * FROM read_csv(${sqlString(file.path)},
       header = ${file.header}, auto_detect = false, delim = ${sqlString(file.delimiter)},
       quote = ${sqlString(file.quote)}, escape = ${sqlString(file.quote)}, encoding = ${sqlString(file.encoding)},
       columns = {${columns}}, strict_mode = true, null_padding = false,
       store_rejects = true, rejects_table = 'rej_${table}', rejects_scan = 'rejscan_${table}')`,
-  );
+    );
+  } catch (err) {
+    const refused = err instanceof Error ? await refusedFile(file, err.message) : null;
+    if (refused) throw new ImportError([refused], 1);
+    throw err;
+  }
   const lines = await db.all<{ line: bigint }>(`SELECT DISTINCT line FROM rej_${table} ORDER BY line`);
   return { file, table, rejectedLines: lines.map((r) => Number(r.line)) };
+}
+
+/**
+ * DuckDB's reader refuses some files as a whole, outside its rejects table: a Latin-1 file with a byte 0x80–0x9F
+ * (Windows-1252 punctuation), or a carriage return that does not end the line the way the first line ends ("the CSV
+ * Parser state machine reached an invalid state"). The file is at fault, not the store: an issue naming the file and,
+ * when found, the line. Null for any other error.
+ */
+async function refusedFile(file: SourceFile, message: string): Promise<ImportIssue | null> {
+  if (/File is not latin-1 encoded/i.test(message)) {
+    const bad = await findByte(file.path, (b) => b >= 0x80 && b <= 0x9f);
+    return {
+      file: file.name,
+      line: bad?.line ?? null,
+      message: `bad encoding: ${bad ? `byte 0x${bad.byte.toString(16).toUpperCase()} is` : 'the file has bytes that are'} not Latin-1 text (${file.name} is Latin-1)`,
+    };
+  }
+  if (/CSV Parser state machine reached an invalid state/i.test(message)) {
+    const cr = await strayCarriageReturn(file.path);
+    return {
+      file: file.name,
+      line: cr,
+      message:
+        cr === null
+          ? 'malformed file: the CSV reader cannot parse it (mixed line endings or a stray carriage return?)'
+          : 'malformed line: a carriage return (\\r) that does not end the line as the first line ends (mixed CRLF and LF line endings?)',
+    };
+  }
+  return null;
+}
+
+/** The first byte for which `bad` holds, and its line; null if there is none. */
+async function findByte(path: string, bad: (byte: number) => boolean): Promise<{ line: number; byte: number } | null> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    let line = 1;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return null;
+      for (let i = 0; i < bytesRead; i++) {
+        const b = buf[i]!;
+        if (b === 0x0a) line++;
+        else if (bad(b)) return { line, byte: b };
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The first line whose carriage returns differ from the first line's ending (CRLF or LF), or null. */
+async function strayCarriageReturn(path: string): Promise<number | null> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    let line = 1;
+    let crlf: boolean | null = null; // how the first line ends
+    let crs = 0; // carriage returns on this line
+    let lastCr = false; // the byte before was a carriage return
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return crs > 0 ? line : null;
+      for (let i = 0; i < bytesRead; i++) {
+        const b = buf[i]!;
+        if (b === 0x0d) {
+          crs++;
+          lastCr = true;
+          continue;
+        }
+        if (b === 0x0a) {
+          crlf ??= lastCr && crs === 1;
+          if (crs !== (crlf ? 1 : 0) || lastCr !== crlf) return line;
+          line++;
+          crs = 0;
+        }
+        lastCr = false;
+      }
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 const NUMBER_WORDS: Record<string, string> = {
