@@ -15,7 +15,7 @@ test('mutated release files: a success or a clear error, never a crash, the stor
     cliCases: 1,
   });
   const summary = JSON.stringify(report, null, 1);
-  assert.ok(report.cases >= 20, `enough cases in the time: ${summary}`);
+  assert.ok(report.cases >= 10, `enough cases in the time: ${summary}`);
   assert.ok(report.successes > 0 && report.clearErrors > 0, `both outcomes seen: ${summary}`);
   assert.equal(report.crashes, 0, summary);
   assert.equal(report.storeChangedOnError, 0, summary);
