@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { ImportPlan } from '../../data/formats.ts';
 import { StorageUnavailableError } from '../../util/errors.ts';
+import { MOVIE_COLUMNS, type MovieRow, type RuleRow, toMovie, toRule } from '../rows.ts';
 import type {
   DatasetInfo,
   GenomeColumns,
@@ -27,52 +28,6 @@ export interface DuckDbStoreOptions {
   /** DuckDB memory cap, e.g. "2GB"; it spills to disk beyond that. */
   memoryLimit?: string;
   threads?: number;
-}
-
-interface MovieRow {
-  movie_id: number;
-  title: string;
-  display_title: string;
-  year: number | null;
-  genres: string[];
-  imdb_id: string | null;
-  tmdb_id: number | null;
-  source: string;
-}
-
-const MOVIE_COLUMNS = 'movie_id, title, display_title, year, genres, imdb_id, tmdb_id, source';
-
-function toMovie(r: MovieRow): Movie {
-  return {
-    movieId: r.movie_id,
-    title: r.title,
-    displayTitle: r.display_title,
-    year: r.year,
-    genres: r.genres,
-    imdbId: r.imdb_id,
-    tmdbId: r.tmdb_id,
-    source: r.source === 'live' ? 'live' : 'import',
-  };
-}
-
-interface RuleRow {
-  movie_id: number;
-  action: 'block' | 'promote';
-  boost: number;
-  until: Date | null;
-  reason: string | null;
-  created_at: Date;
-}
-
-function toRule(r: RuleRow): Rule {
-  return {
-    movieId: r.movie_id,
-    action: r.action,
-    boost: r.boost,
-    until: r.until ? r.until.toISOString() : null,
-    reason: r.reason,
-    createdAt: r.created_at.toISOString(),
-  };
 }
 
 /** The embedded store: one DuckDB file, opened by one process at a time. */

@@ -3,6 +3,7 @@ import copyStreams from 'pg-copy-streams';
 import type { ImportPlan } from '../../data/formats.ts';
 import { Mutex } from '../../util/mutex.ts';
 import type { ImportingStore, ImportOptions, ImportReport } from '../import-types.ts';
+import { MOVIE_COLUMNS, type MovieRow, type RuleRow, toMovie, toRule } from '../rows.ts';
 import type {
   ChangeKind,
   DatasetInfo,
@@ -29,52 +30,6 @@ import { LOCKS, PG_MIGRATIONS } from './schema.ts';
  * the embedded DuckDB store; every write also appends to the change log in its own transaction and notifies
  * `cinerec_changes`, so every replica applies every write (see follower.ts in serving/).
  */
-
-interface MovieRow {
-  movie_id: number;
-  title: string;
-  display_title: string;
-  year: number | null;
-  genres: string[];
-  imdb_id: string | null;
-  tmdb_id: number | null;
-  source: string;
-}
-
-const MOVIE_COLUMNS = 'movie_id, title, display_title, year, genres, imdb_id, tmdb_id, source';
-
-function toMovie(r: MovieRow): Movie {
-  return {
-    movieId: r.movie_id,
-    title: r.title,
-    displayTitle: r.display_title,
-    year: r.year,
-    genres: r.genres,
-    imdbId: r.imdb_id,
-    tmdbId: r.tmdb_id,
-    source: r.source === 'live' ? 'live' : 'import',
-  };
-}
-
-interface RuleRow {
-  movie_id: number;
-  action: 'block' | 'promote';
-  boost: number;
-  until: Date | null;
-  reason: string | null;
-  created_at: Date;
-}
-
-function toRule(r: RuleRow): Rule {
-  return {
-    movieId: r.movie_id,
-    action: r.action,
-    boost: Number(r.boost),
-    until: r.until ? r.until.toISOString() : null,
-    reason: r.reason,
-    createdAt: r.created_at.toISOString(),
-  };
-}
 
 /** The URL without its password: what logs and messages show. */
 export function redactUrl(url: string): string {
@@ -106,19 +61,10 @@ export class PostgresStore implements ImportingStore, SharedStore {
    * Runs fn over a read-only view of one moment of the database (a REPEATABLE READ transaction): a training
    * snapshot is consistent without holding the write lock while it is read.
    */
-  async atOneMoment<T>(fn: (view: PostgresStore) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const out = await fn(new PostgresStore(this.url, this.pool, c));
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
-    }
+  atOneMoment<T>(fn: (view: PostgresStore) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', (c) =>
+      fn(new PostgresStore(this.url, this.pool, c)),
+    );
   }
 
   /** What messages name: the database, without credentials. */
@@ -142,10 +88,14 @@ export class PostgresStore implements ImportingStore, SharedStore {
   }
 
   /** Runs fn in a transaction on one connection; any error rolls it back. */
-  async transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN', fn);
+  }
+
+  private async inTransaction<T>(begin: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     try {
-      await c.query('BEGIN');
+      await c.query(begin);
       const out = await fn(c);
       await c.query('COMMIT');
       return out;
