@@ -5,14 +5,19 @@
  * (POST, 6 ratings) endpoints and a mixed read/write load. Requests vary the user, movie and ratings, so that the
  * result cache does not answer everything; `--no-cache` turns it off altogether.
  *
- *   npm run bench:serve [-- --seconds 10 --workers 2 --no-cache]
+ * `--profile <dir>` says where the time goes instead: for each case a fresh server runs under `node --cpu-prof`
+ * (every worker), and the bench prints its self time per part of the request path and per function, per request.
+ *
+ *   npm run bench:serve [-- --seconds 10 --workers 2 --no-cache --connections 16 --cases trained,post]
+ *   npm run bench:serve -- --profile /tmp/profiles --connections 16
  */
-import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { realData } from '../test/helpers/real-data.ts';
 import { trained } from '../test/helpers/trained.ts';
+import { formatSummary, readProfiles, summarise } from './cpu-profile.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +25,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '0' },
     'no-cache': { type: 'boolean', default: false },
     connections: { type: 'string', default: '16,64' },
+    cases: { type: 'string', default: 'popular,similar,trained,live,post,mixed' },
+    profile: { type: 'string' },
   },
 });
 const TOKEN = 'bench-serve-admin-token';
@@ -43,18 +50,36 @@ const args = [
   '0',
 ];
 if (values['no-cache']) args.splice(1, 0, '--set', 'server.cacheSize=0');
-const server = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-const url = await new Promise<string>((resolve, reject) => {
-  let err = '';
-  server.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-    const m = /serving \d+ movies at (http:\/\/[^\s"]+)/.exec(err);
-    if (m) resolve(m[1]!);
+
+async function startServer(profileDir?: string): Promise<{ server: ChildProcess; url: string }> {
+  // node:cluster gives its workers the primary's execArgv, so every worker writes its own profile.
+  const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const server = spawn(process.execPath, [...flags, ...args], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-});
-// The server's own log after start-up (warnings, errors) goes to stderr beside the figures.
-server.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+  const url = await new Promise<string>((resolve, reject) => {
+    let err = '';
+    server.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /serving \d+ movies at (http:\/\/[^\s"]+)/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+  // The server's own log after start-up (warnings, errors) goes to stderr beside the figures.
+  server.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
+  // A bench that fails (wrk missing, a bad case) must not leave its server running.
+  process.once('exit', () => server.kill('SIGKILL'));
+  return { server, url };
+}
+
+async function stopServer(server: ChildProcess): Promise<void> {
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+}
+
+let { server, url } = await startServer();
 
 async function post(path: string, body: unknown): Promise<unknown> {
   const res = await fetch(`${url}${path}`, {
@@ -115,18 +140,24 @@ request = function()
   end
 end`);
 
-const cases: [string, string, string | null][] = [
-  ['GET /v1/recommendations/popular?genres=Comedy', '/v1/recommendations/popular?genres=Comedy', null],
-  ['GET /v1/movies/:id/similar', '/', similar],
-  ['GET /v1/users/:id/recommendations (trained users)', '/', trainedUsers],
-  ['GET /v1/users/:id/recommendations (live users)', '/', liveUsers],
-  ['POST /v1/recommendations (6 ratings)', '/v1/recommendations', anonymous],
-  ['mixed: 45% users, 25% similar, 25% popular, 5% writes', '/', mixed],
+const cases: [string, string, string, string | null][] = [
+  ['popular', 'GET /v1/recommendations/popular?genres=Comedy', '/v1/recommendations/popular?genres=Comedy', null],
+  ['similar', 'GET /v1/movies/:id/similar', '/', similar],
+  ['trained', 'GET /v1/users/:id/recommendations (trained users)', '/', trainedUsers],
+  ['live', 'GET /v1/users/:id/recommendations (live users)', '/', liveUsers],
+  ['post', 'POST /v1/recommendations (6 ratings)', '/v1/recommendations', anonymous],
+  ['mixed', 'mixed: 45% users, 25% similar, 25% popular, 5% writes', '/', mixed],
 ];
+const wanted = values.cases.split(',').map((c) => c.trim());
+for (const w of wanted)
+  if (!cases.some(([key]) => key === w))
+    throw new Error(`--cases: unknown case "${w}"; known: ${cases.map(([k]) => k).join(', ')}`);
 
+// The event loop's p99 delay: prom-client's gauge, averaged over the workers when several serve.
 async function loopP99(): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return Number(/cinerec_nodejs_eventloop_lag_p99_seconds (\S+)/.exec(text)?.[1] ?? Number.NaN) * 1000;
+  const m = /^cinerec_nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? (\S+)/m.exec(text);
+  return Number(m?.[1] ?? Number.NaN) * 1000;
 }
 
 // wrk runs beside this process's event loop (not blocking it), so the HTTP client's idle connections expire on time.
@@ -144,24 +175,47 @@ async function wrk(path: string, script: string | null, connections: number) {
     { encoding: 'utf8' },
   );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? Number.NaN);
   const p50 = /\s50%\s+(\S+)/.exec(out)?.[1] ?? '?';
   const p99 = /\s99%\s+(\S+)/.exec(out)?.[1] ?? '?';
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
   if (non2xx) console.error(`  ${non2xx} non-2xx responses`);
-  return { rps, p50, p99 };
+  return { rps, requests, p50, p99 };
 }
 
 console.log(
-  `server ${url}, workers ${values.workers === '0' ? 'one per core' : values.workers}, cache ${values['no-cache'] ? 'off' : 'on'}, ${values.seconds} s per case`,
+  `workers ${values.workers === '0' ? 'one per core' : values.workers}, cache ${values['no-cache'] ? 'off' : 'on'}, ${values.seconds} s per case`,
 );
-console.log('| endpoint | connections | req/s | p50 | p99 | event loop p99 |\n|---|---:|---:|---:|---:|---:|');
-for (const [label, path, script] of cases) {
-  for (const c of values.connections.split(',').map(Number)) {
-    await loopP99();
+if (values.profile === undefined) {
+  console.log('| endpoint | connections | req/s | p50 | p99 | event loop p99 |\n|---|---:|---:|---:|---:|---:|');
+  for (const [key, label, path, script] of cases) {
+    if (!wanted.includes(key)) continue;
+    for (const c of values.connections.split(',').map(Number)) {
+      await loopP99();
+      const r = await wrk(path, script, c);
+      console.log(
+        `| ${label} | ${c} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(await loopP99()).toFixed(1)} ms |`,
+      );
+    }
+  }
+  await stopServer(server);
+} else {
+  // One server per case, so that each profile holds that case alone (and its start-up, which is left out: idle).
+  await stopServer(server);
+  const c = Number(values.connections.split(',')[0]);
+  for (const [key, label, path, script] of cases) {
+    if (!wanted.includes(key)) continue;
+    const dir = join(values.profile, key);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    ({ server, url } = await startServer(dir));
+    const from = Number(process.hrtime.bigint() / 1000n);
     const r = await wrk(path, script, c);
-    console.log(`| ${label} | ${c} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(await loopP99()).toFixed(1)} ms |`);
+    const to = Number(process.hrtime.bigint() / 1000n);
+    await stopServer(server);
+    const profiles = readProfiles([dir]);
+    console.log(`\n## ${label}, ${c} connections: ${r.rps.toFixed(0)} req/s, p50 ${r.p50}, p99 ${r.p99}\n`);
+    console.log(formatSummary(summarise(profiles, 15, { from, to }), r.requests));
   }
 }
-server.kill('SIGTERM');
-await new Promise((r) => server.on('exit', r));
 await fixture.cleanup();

@@ -16,6 +16,9 @@ export const EASE_DEFAULTS: EaseParams = { lambda: 300, maxDense: 20000 };
 
 const EASE_FORMAT = 'cinerec-ease/1';
 
+/** Largest K·X kept for explanations (entries; 8 M is 64 MB, ml-latest-small needs 5.9 M). */
+const KX_MAX = 8_000_000;
+
 interface EaseMeta {
   params: EaseParams;
   mode: 'primal' | 'dual';
@@ -48,6 +51,11 @@ export class EaseModel {
   /** The dual mode's kernels, made on first use: K for K·v, and X's columns for (wX)_j. */
   private kRows: PairRows64 | null = null;
   private columns: ColumnSums | null = null;
+  /**
+   * The dual mode's K·x_j for every item j (items × users, float64), made at load when it fits in KX_MAX entries:
+   * an explanation then costs Σ|U_i| over the history instead of |U_j|·users per recommended item.
+   */
+  private kx: Float64Array | null = null;
 
   constructor(readonly params: EaseParams = EASE_DEFAULTS) {
     if (!(params.lambda > 0)) throw new ValidationError('ease lambda must be above 0', 'lambda');
@@ -173,6 +181,20 @@ export class EaseModel {
     for (let j = 0; j < n; j++) out[j] = t[j]! / (lambda * this.diagP[j]!);
   }
 
+  /** K·x_j for every item j, row j at j·users: what weightsTo forms per call, formed once. */
+  private kTimesColumns(): Float64Array {
+    const { indptr, users } = this.x!.byItem();
+    const nu = this.nUsers;
+    const kx = new Float64Array(this.nItems * nu);
+    const c = new Float64Array(nu);
+    const kRows = this.kRows ?? this.makeKernels().kRows;
+    for (let j = 0; j < this.nItems; j++) {
+      kRows.dots(users, indptr[j]!, indptr[j + 1]!, null, c);
+      kx.set(c, j * nu);
+    }
+    return kx;
+  }
+
   /** K and X's columns in the exact kernels (WebAssembly SIMD where available), made on first use. */
   private makeKernels(): { kRows: PairRows64; columns: ColumnSums } {
     const csc = this.x!.byItem();
@@ -216,6 +238,7 @@ export class EaseModel {
       model.k = a.array('k', 'Float64Array');
       model.v = new Float64Array(nUsers);
       model.w = new Float64Array(nUsers);
+      if (nItems * nUsers <= KX_MAX) model.kx = model.kTimesColumns();
     } else {
       model.p = a.array('p', 'Float64Array');
     }
@@ -260,14 +283,16 @@ export class EaseModel {
     const csc = this.x!.byItem();
     const { indptr, users } = csc;
     const nu = this.nUsers;
-    if (this.c.length < nu) this.c = new Float64Array(nu);
-    const c = this.c;
-    (this.kRows ?? this.makeKernels().kRows).dots(users, indptr[j]!, indptr[j + 1]!, null, c);
     // q_i = Σ c over i's raters, for the history items the model has (the rest weigh 0).
     if (this.known.length < to - from) this.known = new Int32Array(Math.max(64, to - from));
     const known = this.known;
     let m = 0;
     for (let k = from; k < to; k++) if (items[k]! < n) known[m++] = items[k]!;
+    if (this.c.length < nu) this.c = new Float64Array(nu);
+    const c = this.c;
+    // c = K·x_j: the row kept at load, or formed here (the same kernel either way, so the same weights).
+    if (this.kx) c.set(this.kx.subarray(j * nu, (j + 1) * nu));
+    else (this.kRows ?? this.makeKernels().kRows).dots(users, indptr[j]!, indptr[j + 1]!, null, c);
     if (this.q.length < m) this.q = new Float64Array(known.length);
     (this.columns ?? this.makeKernels().columns).sumsOf(known, 0, m, c, this.q);
     const scale = this.params.lambda;

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname } from 'node:path';
 import { AjvCompiler, type ValidatorFactory } from '@fastify/ajv-compiler';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -18,6 +17,7 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
+import helmet from 'helmet';
 import type { Config, Secrets } from '../config/config.ts';
 import type { Services } from '../serving/services.ts';
 import { createLogger, type Logger } from '../util/log.ts';
@@ -234,10 +234,14 @@ export async function buildServer(services: Services, options: ServerOptions): P
       homedir(),
     ],
   });
-  await app.register(helmet, {
+  // helmet's headers, made once: @fastify/helmet rebuilt the middleware (and re-parsed the CSP) on every request.
+  const securityHeaders = helmet({
     contentSecurityPolicy: CONTENT_SECURITY_POLICY,
     // The server speaks plain HTTP; HSTS belongs to the TLS terminator in front of it, for its own host name.
     strictTransportSecurity: false,
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, (err?: unknown) => done(err instanceof Error ? err : undefined));
   });
   await registerRateLimits(app, options.rateLimit ?? config.server.rateLimit);
   registerAuth(app, { admin: options.adminToken, reader: options.readerToken ?? null });

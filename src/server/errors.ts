@@ -222,9 +222,20 @@ function isFastifyError(err: unknown): err is FastifyError {
  * the store's folder, the working directory) in a problem's detail becomes its last component.
  */
 export function redactPaths(text: string, roots: readonly string[]): string {
+  return redactSorted(text, longestFirst(roots));
+}
+
+/** The roots to look for, longest first (so that a root inside another is replaced after it). */
+function longestFirst(roots: readonly string[]): string[] {
+  return [...new Set(roots)].filter((r) => r.length > 1).sort((a, b) => b.length - a.length);
+}
+
+const PATH_STOP = /[\s"'`,;:()[\]{}<>\\]/;
+
+function redactSorted(text: string, roots: readonly string[]): string {
   let out = text;
-  const stop = /[\s"'`,;:()[\]{}<>\\]/;
-  for (const root of [...new Set(roots)].filter((r) => r.length > 1).sort((a, b) => b.length - a.length)) {
+  const stop = PATH_STOP;
+  for (const root of roots) {
     let at = out.indexOf(root);
     while (at >= 0) {
       const next = out[at + root.length];
@@ -258,18 +269,21 @@ export interface ErrorHandlerOptions {
 /** Must run before routes are registered (and before @fastify/swagger, so the docs see the additions). */
 export function registerErrorHandlers(app: FastifyInstance, options: ErrorHandlerOptions): void {
   const { bodyLimit } = options;
-  const roots = options.roots ?? [];
+  const roots = longestFirst(options.roots ?? []);
   const send = sendProblem;
 
   // What leaves the server never names a file on it: every text answer (JSON, problems, the OpenAPI document) has
   // paths under the server's directories cut to their last component (runs record the configuration's paths, for
   // one). The one exception is a route that hands a path to the CLI on the same machine (config.serverPaths).
   if (roots.length > 0)
-    app.addHook('onSend', async (request, _reply, payload) =>
-      typeof payload === 'string' && request.routeOptions.config?.serverPaths !== true
-        ? redactPaths(payload, roots)
-        : payload,
-    );
+    app.addHook('onSend', (request, _reply, payload, done) => {
+      done(
+        null,
+        typeof payload === 'string' && request.routeOptions.config?.serverPaths !== true
+          ? redactSorted(payload, roots)
+          : payload,
+      );
+    });
 
   // Document the errors any route can return, so route files list only their own (400, 404...).
   app.addHook('onRoute', (route) => {

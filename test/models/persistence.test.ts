@@ -98,6 +98,15 @@ describe('EASE', () => {
         [10, 1],
       ] as const)
         assert.equal(loaded.weight(i, j), model.weight(i, j));
+      // The loaded dual model explains from K·X kept at load; the fitted one forms K·x_j per call: same weights.
+      const history = xi.rowItems(3);
+      const a = new Float64Array(history.length);
+      const b = new Float64Array(history.length);
+      for (const j of [0, 1, 7, xi.nItems - 1]) {
+        model.weightsTo(j, history, 0, history.length, a);
+        loaded.weightsTo(j, history, 0, history.length, b);
+        assert.deepEqual(b, a, `weights towards item ${j}`);
+      }
     });
   }
 
