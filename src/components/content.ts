@@ -73,11 +73,11 @@ export const contentModel = defineModel({
   deps: [],
   served: true,
   module: import.meta.url,
-  async fit({ data, settings }) {
+  async fit({ data, settings, progress }) {
     const { ContentIndex, statsOf } = await import('../models/content-index.ts');
     const c = contentSettingsOf(settings.content);
     const stats = c.weights.stats > 0 ? statsOf(data.catalogue, data.interactions) : undefined;
-    return ContentIndex.fit(data.catalogue, inputsOf(data), c, stats);
+    return ContentIndex.fit(data.catalogue, inputsOf(data), c, stats, progress);
   },
   async save(index, dir) {
     const { saveContentModel } = await import('../models/content.ts');

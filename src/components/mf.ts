@@ -17,6 +17,10 @@ export const MF = section('mf', 'the biased matrix factorisation rating predicto
     min: 0,
     doc: 'above this many ratings, stop early on a 200 k-rating validation sample even when validation is 0 (0: never)',
   }),
+  epochSample: int(4_000_000, {
+    min: 0,
+    doc: 'above this many training ratings, each epoch is a fresh seeded draw of this many (0: all, every epoch)',
+  }),
   seed: int(1, { min: 0, doc: 'random seed' }),
 });
 

@@ -58,10 +58,10 @@ export const neuralModel = defineModel({
   deps: [],
   served: true,
   module: import.meta.url,
-  async fit({ data, settings }) {
+  async fit({ data, settings, progress }) {
     const { RatingPredictor } = await import('../models/rating-predictor.ts');
     const predictor = new RatingPredictor(await predictorParams(settings.neural));
-    predictor.fit(data.interactions, data.catalogue, data.scale);
+    predictor.fit(data.interactions, data.catalogue, data.scale, progress);
     return predictor;
   },
   async save(model, dir) {

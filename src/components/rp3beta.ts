@@ -43,11 +43,11 @@ export const rp3betaModel = defineModel({
       ? `RP3beta needs ${work.toExponential(2)} multiply-adds, above rp3beta.maxWork (${settings.rp3beta.maxWork.toExponential(2)}): not trained`
       : null;
   },
-  async fit({ data, settings }) {
+  async fit({ data, settings, progress }) {
     const { Rp3BetaModel } = await import('../models/rp3beta.ts');
     const { alpha, beta, neighbours } = settings.rp3beta;
     const model = new Rp3BetaModel({ alpha, beta, neighbours });
-    model.fit(data.interactions);
+    model.fit(data.interactions, progress);
     return model;
   },
   async save(model, dir) {

@@ -122,6 +122,10 @@ export const BASE_SETTINGS = {
             doc: "share of each user's ratings trained on",
           }),
           seed: int(1, { doc: 'split seed' }),
+          maxUsers: int(5000, {
+            min: 0,
+            doc: 'test users evaluated: a seeded sample of at most this many (0: all); the report gives the count',
+          }),
         },
         'the evaluation stage of `cinerec train`',
       ),

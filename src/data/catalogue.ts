@@ -29,6 +29,8 @@ export class Catalogue {
   private displayKeys: string[] = [];
   /** Display title without a leading article, so "matrix" is an exact hit for "The Matrix". */
   private bareKeys: string[] = [];
+  /** denseIndex's table and the catalogue size it was made for (a live movie makes it stale). */
+  private dense: { size: number; index: Int32Array } | null = null;
 
   constructor(movies: readonly Movie[]) {
     this.masks = new Uint32Array(Math.max(16, movies.length));
@@ -71,6 +73,23 @@ export class Catalogue {
 
   indexOf(movieId: number): number {
     return this.byId.get(movieId) ?? -1;
+  }
+
+  /**
+   * index[movieId] = catalogue index or −1, for bulk lookups (25 M ratings at load): an array read instead of a map
+   * lookup. Null when the ids are too sparse for a table (above 16 M); callers then use indexOf.
+   */
+  denseIndex(): Int32Array | null {
+    if (this.dense?.size === this.movies.length) return this.dense.index;
+    let max = 0;
+    for (const m of this.movies) if (m.movieId > max) max = m.movieId;
+    if (max > 16_000_000) return null;
+    const index = new Int32Array(max + 1).fill(-1);
+    this.movies.forEach((m, i) => {
+      index[m.movieId] = i;
+    });
+    this.dense = { size: this.movies.length, index };
+    return index;
   }
 
   get(movieId: number): Movie | undefined {

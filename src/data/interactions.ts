@@ -36,11 +36,22 @@ export class Interactions {
     const row = (k: number) => (subset ? subset[k]! : k);
     const item = new Int32Array(n);
     let maxUser = 0;
+    const dense = catalogue.denseIndex();
+    let ordered = true;
+    let known = true;
     for (let k = 0; k < n; k++) {
       const r = row(k);
-      item[k] = catalogue.indexOf(rows.movieId[r]!);
-      if (rows.userId[r]! > maxUser) maxUser = rows.userId[r]!;
+      const m = rows.movieId[r]!;
+      const i = dense ? (m >= 0 && m < dense.length ? dense[m]! : -1) : catalogue.indexOf(m);
+      item[k] = i;
+      if (i < 0) known = false;
+      const user = rows.userId[r]!;
+      if (user < maxUser) ordered = false;
+      else maxUser = user;
     }
+    // The usual case (a snapshot or the store's ratings: ordered by user, every movie in the catalogue): the rows
+    // are the runs of equal user ids, in place, with no counting sort.
+    if (ordered && known) return Interactions.fromOrdered(rows, row, item, catalogue.size, subset === undefined);
     // Counting sort by user id (ids are dense small integers in every MovieLens release).
     const perUser = new Int32Array(maxUser + 2);
     let kept = 0;
@@ -78,6 +89,46 @@ export class Interactions {
     // Sort each row by item so membership tests can binary-search.
     for (let v = 0; v < users; v++) sortRow(items, ratings, timestamps, indptr[v]!, indptr[v + 1]!);
     return new Interactions(catalogue.size, userIds, indptr, items, ratings, timestamps);
+  }
+
+  /** build()'s fast path: rows(k) ordered by user id, item[k] every rating's catalogue index. */
+  private static fromOrdered(
+    rows: RatingColumns,
+    row: (k: number) => number,
+    items: Int32Array,
+    nItems: number,
+    everyRow: boolean,
+  ): Interactions {
+    const n = items.length;
+    let users = 0;
+    // Whether every row is already ordered by item too: then (with no subset) the rating and time columns are used
+    // as they are, not copied, since nothing will reorder them.
+    let itemOrdered = true;
+    for (let k = 0; k < n; k++) {
+      if (k === 0 || rows.userId[row(k)] !== rows.userId[row(k - 1)]) users++;
+      else if (items[k]! < items[k - 1]!) itemOrdered = false;
+    }
+    const userIds = new Int32Array(users);
+    const indptr = new Int32Array(users + 1);
+    const whole = itemOrdered && everyRow;
+    const ratings = whole ? rows.rating : new Float32Array(n);
+    const timestamps = whole ? rows.timestamp : new Float64Array(n);
+    let u = 0;
+    for (let k = 0; k < n; k++) {
+      const r = row(k);
+      const user = rows.userId[r]!;
+      if (k === 0 || user !== userIds[u - 1]) {
+        userIds[u] = user;
+        indptr[u++] = k;
+      }
+      if (!whole) {
+        ratings[k] = rows.rating[r]!;
+        timestamps[k] = rows.timestamp[r]!;
+      }
+    }
+    indptr[users] = n;
+    if (!itemOrdered) for (let v = 0; v < users; v++) sortRow(items, ratings, timestamps, indptr[v]!, indptr[v + 1]!);
+    return new Interactions(nItems, userIds, indptr, items, ratings, timestamps);
   }
 
   /** Dense index of a user id, or -1. */

@@ -1,4 +1,4 @@
-import type { RatingColumns } from './records.ts';
+import type { RatingColumns, UserRatingSums } from './records.ts';
 
 export interface ChangedUser {
   userId: number;
@@ -41,4 +41,70 @@ export function changedUsers(before: RatingColumns, now: RatingColumns): Changed
     b = bEnd;
   }
   return out;
+}
+
+/**
+ * One rating's checksum term, the same in SQL (both stores) and here: the movie id hashed into [0, 2³¹ − 1) times
+ * (the rating in hundredths + 1), reduced again. Every term and every user's sum of them (≤ 2³¹ per rating) stays an
+ * exact integer in float64 and in BIGINT. A change of one rating always changes the sum (2³¹ − 1 is prime and the
+ * factors are below it); adding or removing one changes the count.
+ */
+export const RATING_CHECKSUM_SQL =
+  '(((movie_id::BIGINT * 1000003) % 2147483647) * (CAST(round(CAST(rating AS DOUBLE PRECISION) * 100) AS BIGINT) + 1)) % 2147483647';
+
+export function ratingChecksum(movieId: number, rating: number): number {
+  return (((movieId * 1000003) % 2147483647) * (Math.round(rating * 100) + 1)) % 2147483647;
+}
+
+/** The per-user sums of ratings ordered by user (as a snapshot's are). */
+export function userRatingSums(r: RatingColumns): UserRatingSums {
+  const n = r.userId.length;
+  let users = 0;
+  for (let k = 0; k < n; k++) if (k === 0 || r.userId[k] !== r.userId[k - 1]) users++;
+  const out: UserRatingSums = {
+    userId: new Int32Array(users),
+    count: new Int32Array(users),
+    checksum: new Float64Array(users),
+  };
+  // The movie half of each term from a table (25 M ratings at a server's start): ratingChecksum, step by step.
+  let maxMovie = 0;
+  for (let k = 0; k < n; k++) if (r.movieId[k]! > maxMovie) maxMovie = r.movieId[k]!;
+  const keys = maxMovie <= 16_000_000 ? new Float64Array(maxMovie + 1).fill(-1) : null;
+  let u = -1;
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    if (k === 0 || r.userId[k] !== r.userId[k - 1]) {
+      if (u >= 0) out.checksum[u] = sum;
+      sum = 0;
+      out.userId[++u] = r.userId[k]!;
+    }
+    out.count[u]!++;
+    const m = r.movieId[k]!;
+    if (!keys || m < 0) {
+      sum += ratingChecksum(m, r.rating[k]!);
+      continue;
+    }
+    let key = keys[m]!;
+    if (key < 0) key = keys[m] = (m * 1000003) % 2147483647;
+    sum += (key * (Math.round(r.rating[k]! * 100) + 1)) % 2147483647;
+  }
+  if (u >= 0) out.checksum[u] = sum;
+  return out;
+}
+
+/** Users whose count or checksum differs between the two (or who are only in `now`), ascending. */
+export function usersWithOtherSums(before: UserRatingSums, now: UserRatingSums): Int32Array {
+  const out: number[] = [];
+  let a = 0;
+  for (let b = 0; b < now.userId.length; b++) {
+    const user = now.userId[b]!;
+    while (a < before.userId.length && before.userId[a]! < user) a++;
+    const same =
+      a < before.userId.length &&
+      before.userId[a] === user &&
+      before.count[a] === now.count[b] &&
+      before.checksum[a] === now.checksum[b];
+    if (!same) out.push(user);
+  }
+  return Int32Array.from(out);
 }

@@ -30,6 +30,16 @@ export interface RatingColumns {
   timestamp: Float64Array;
 }
 
+/**
+ * Per user (ascending ids): how many ratings and a checksum of them (RATING_CHECKSUM_SQL): what a server compares
+ * with its version's snapshot to find the users whose ratings changed, without reading every rating.
+ */
+export interface UserRatingSums {
+  userId: Int32Array;
+  count: Int32Array;
+  checksum: Float64Array;
+}
+
 export interface MovieStats {
   movieId: Int32Array;
   count: Int32Array;

@@ -5,6 +5,7 @@ import type { Config } from '../config/config.ts';
 import type { Catalogue } from '../data/catalogue.ts';
 import { Interactions } from '../data/interactions.ts';
 import type { ContentInputs } from '../features/content-features.ts';
+import { Rng } from '../math/random.ts';
 import type { RatedMovie, TrainingData } from '../recommend/strategy.ts';
 import type { RatingColumns, RatingScale } from '../store/types.ts';
 import { type Progress, silentProgress } from '../util/progress.ts';
@@ -30,6 +31,8 @@ export interface RankingEvalOptions {
   k: number;
   relevance: { kind: 'all' } | { kind: 'min-rating'; minRating: number };
   strong?: StrongGeneralization;
+  /** At most this many test users per split, a seeded sample (on large data sets); absent or 0: all of them. */
+  maxUsers?: number;
   progress?: Progress;
   /** Report id and time; the caller names the report. */
   id: string;
@@ -49,6 +52,14 @@ export interface RatingEvalOptions {
 export { RANKING_METRICS };
 
 const seconds = (from: number) => (performance.now() - from) / 1000;
+
+/** A seeded sample of at most max users, in their original order (max 0: all). */
+function sampleUsers(users: TestUser[], max: number, seed: number): TestUser[] {
+  if (max <= 0 || users.length <= max) return users;
+  const index = Int32Array.from(users, (_, i) => i);
+  new Rng(seed, 7).shuffle(index);
+  return Array.from(index.subarray(0, max).sort(), (i) => users[i]!);
+}
 
 /** One interval per metric: over users when there is one run, over run means when there are several. */
 export function aggregate(
@@ -114,7 +125,8 @@ export async function evaluateRanking(
       scale: data.scale,
       ...(data.content ? { content: data.content } : {}),
     };
-    return { seed, split, train, users: testUsers(rows, split, options.relevance) };
+    const users = sampleUsers(testUsers(rows, split, options.relevance), options.maxUsers ?? 0, seed);
+    return { seed, split, train, users };
   });
   const total = prepared.reduce((s, p) => s + p.users.length, 0) * options.strategies.length;
   progress.start(total, 'evaluate');

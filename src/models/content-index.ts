@@ -11,6 +11,7 @@ import {
   type RatingStats,
 } from '../features/content-features.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
+import type { Progress } from '../util/progress.ts';
 import { ContentModel, type ContentModelParams, type RawRow } from './content.ts';
 
 /** Per catalogue index: number of ratings and mean rating of the interactions (the content model's stats group). */
@@ -78,6 +79,7 @@ export class ContentIndex {
     inputs: ContentInputs,
     settings: ContentSettings,
     stats?: RatingStats,
+    progress?: Progress,
   ): ContentIndex {
     assertMayFit('the content model');
     const byIndex = contentByIndex(catalogue, inputs);
@@ -86,7 +88,7 @@ export class ContentIndex {
     const features = new FeatureEncoder(space);
     const rows = features.rows(catalogue, byIndex.tags, byIndex.genome, stats);
     const movieIds = Int32Array.from(catalogue.movies, (m) => m.movieId);
-    const model = ContentModel.fit(rows, movieIds, space, settings);
+    const model = ContentModel.fit(rows, movieIds, space, settings, progress);
     return new ContentIndex(model, features, rowViews(rows, space.groups.length), catalogue);
   }
 

@@ -4,6 +4,7 @@ import { DenseRows } from '../math/matvec.ts';
 import { type LinearOperator, randomizedSvd } from '../math/pca.ts';
 import { type Artifact, readArtifact, writeArtifact } from '../util/artifacts.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
+import { type Progress, silentProgress } from '../util/progress.ts';
 import {
   AUTOENCODER_DEFAULTS,
   type AutoencoderMeta,
@@ -510,13 +511,23 @@ export class ContentModel {
     return this.movieIdsBuf.subarray(0, this.n);
   }
 
-  static fit(rows: FeatureRows, movieIds: Int32Array, space: FeatureSpace, params: ContentModelParams): ContentModel {
+  static fit(
+    rows: FeatureRows,
+    movieIds: Int32Array,
+    space: FeatureSpace,
+    params: ContentModelParams,
+    progress: Progress = silentProgress,
+  ): ContentModel {
     assertMayFit('the content model');
     const n = rows.rows;
     if (n === 0) throw new Error('content model: no movies to fit');
+    // Three phases (scaler, encoder, clusters) after the features the caller built: a step each.
+    progress.start(4, 'content: features, scaler, encoder, clusters');
+    progress.update(1);
     let t = performance.now();
     const scaler = fitScaler(rows, space.groups);
     const scaleSeconds = seconds(t);
+    progress.update(2);
 
     t = performance.now();
     const kind = params.encoder ?? 'pca';
@@ -563,6 +574,7 @@ export class ContentModel {
     const out = encoder.outputDim;
     normalizeRows(vectors, n, out);
     const encodeSeconds = seconds(t);
+    progress.update(3);
 
     t = performance.now();
     const k = Math.max(1, Math.min(params.clusters, n));
@@ -582,6 +594,8 @@ export class ContentModel {
       sizes: Array.from(km.sizes),
     };
     const clusterSeconds = seconds(t);
+    progress.update(4);
+    progress.stop();
     return new ContentModel({
       params: { ...params, clusters: k },
       space,

@@ -2,6 +2,7 @@ import type { Interactions } from '../data/interactions.ts';
 import { readModel, writeModel } from '../util/artifacts.ts';
 import { ValidationError } from '../util/errors.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
+import { type Progress, silentProgress } from '../util/progress.ts';
 
 export interface Rp3BetaParams {
   /** Exponent of the transition probabilities (1: the plain random walk). */
@@ -80,7 +81,7 @@ export class Rp3BetaModel {
     return w;
   }
 
-  fit(x: Interactions): void {
+  fit(x: Interactions, progress: Progress = silentProgress): void {
     assertMayFit('RP3beta');
     const { alpha, beta, neighbours } = this.params;
     const n = x.nItems;
@@ -104,7 +105,9 @@ export class Rp3BetaModel {
     const order = new Int32Array(n);
     const values = new Float64Array(n);
     const { indptr, items } = x;
+    progress.start(n, 'rp3beta movies');
     for (let i = 0; i < n; i++) {
+      if ((i & 255) === 0) progress.update(i);
       const from = csc.indptr[i]!;
       const to = csc.indptr[i + 1]!;
       if (to === from) {
@@ -153,6 +156,7 @@ export class Rp3BetaModel {
       rowVals.push(vals);
       nnz += cols.length;
     }
+    progress.stop();
     this.indptr = new Int32Array(n + 1);
     this.cols = new Int32Array(nnz);
     this.vals = new Float32Array(nnz);

@@ -205,6 +205,7 @@ export function stages(source: SnapshotSource, config: Config): StageDef[] {
           seeds: [e.seed],
           k: e.k,
           relevance: { kind: 'all' },
+          maxUsers: e.maxUsers,
           progress: progressOf(io),
         });
         writeJson(io.outDir, 'evaluation.json', report);

@@ -13,6 +13,7 @@ import type {
   Store,
   StoreCounts,
   TagCount,
+  UserRatingSums,
 } from '../store/types.ts';
 import type { Rpc } from './ipc.ts';
 
@@ -26,6 +27,8 @@ export const STORE_METHODS = [
   'topTags',
   'movieStats',
   'ratingColumns',
+  'userRatingSums',
+  'ratingsOfUsers',
   'movieTagCounts',
   'genomeTags',
   'genomeColumns',
@@ -62,6 +65,8 @@ export class RemoteStore implements Store {
   topTags = (movieId: number, limit: number) => this.call<TagCount[]>('topTags', movieId, limit);
   movieStats = () => this.call<MovieStats>('movieStats');
   ratingColumns = () => this.call<RatingColumns>('ratingColumns');
+  userRatingSums = () => this.call<UserRatingSums>('userRatingSums');
+  ratingsOfUsers = (userIds: Int32Array) => this.call<RatingColumns>('ratingsOfUsers', userIds);
   movieTagCounts = () => this.call<MovieTagCounts>('movieTagCounts');
   genomeTags = () => this.call<GenomeTag[]>('genomeTags');
   genomeColumns = () => this.call<GenomeColumns>('genomeColumns');

@@ -15,6 +15,7 @@ import type {
   RuleAction,
   StoreCounts,
   TagCount,
+  UserRatingSums,
 } from '../data/records.ts';
 
 export type {
@@ -33,6 +34,7 @@ export type {
   RuleAction,
   StoreCounts,
   TagCount,
+  UserRatingSums,
 };
 
 export interface Store {
@@ -48,6 +50,10 @@ export interface Store {
   topTags(movieId: number, limit: number): Promise<TagCount[]>;
   movieStats(): Promise<MovieStats>;
   ratingColumns(): Promise<RatingColumns>;
+  /** Per user: rating count and checksum (see data/rating-diff.ts), ascending user ids. */
+  userRatingSums(): Promise<UserRatingSums>;
+  /** The ratings of these users, ordered by (user, movie) as ratingColumns orders them. */
+  ratingsOfUsers(userIds: Int32Array): Promise<RatingColumns>;
   movieTagCounts(): Promise<MovieTagCounts>;
   genomeTags(): Promise<GenomeTag[]>;
   genomeColumns(): Promise<GenomeColumns>;

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { detectFormat } from '../../src/data/formats.ts';
+import { userRatingSums, usersWithOtherSums } from '../../src/data/rating-diff.ts';
 import type { ImportingStore } from '../../src/store/import-types.ts';
 import { ImportError } from '../../src/store/import-types.ts';
 import { openStore } from '../../src/store/open.ts';
@@ -153,6 +154,18 @@ for (const backend of BACKENDS) {
             [next, 2],
           ],
         );
+
+        // Per-user checksums: the store's SQL and the JS of data/rating-diff.ts agree on every user, and a changed
+        // rating changes its user's sum and nobody else's; ratingsOfUsers reads just those users, in order.
+        const before = userRatingSums(await store.ratingColumns());
+        assert.deepEqual(await store.userRatingSums(), before);
+        await store.putRatings(second, [{ movieId: movies[1]!.movieId, rating: 3.5 }]);
+        const now = await store.userRatingSums();
+        assert.deepEqual(Array.from(usersWithOtherSums(before, now)), [second]);
+        const theirs = await store.ratingsOfUsers(Int32Array.from([userId, second]));
+        assert.deepEqual(Array.from(theirs.userId), [userId, userId, second]);
+        assert.deepEqual(Array.from(theirs.rating), [4.5, 2, 3.5]);
+        assert.equal((await store.ratingsOfUsers(new Int32Array(0))).userId.length, 0);
 
         const until = new Date(Date.now() + 86_400_000).toISOString();
         const rule = await store.putRule({ movieId: next, action: 'promote', boost: 2, until, reason: 'launch' });

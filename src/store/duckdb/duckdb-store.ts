@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { ImportPlan } from '../../data/formats.ts';
+import { RATING_CHECKSUM_SQL } from '../../data/rating-diff.ts';
 import { StorageUnavailableError } from '../../util/errors.ts';
 import { MOVIE_COLUMNS, type MovieRow, type RuleRow, toMovie, toRule } from '../rows.ts';
 import type {
@@ -19,6 +20,7 @@ import type {
   Store,
   StoreCounts,
   TagCount,
+  UserRatingSums,
 } from '../types.ts';
 import { Db, num } from './connection.ts';
 import { countAll, type ImportOptions, type ImportReport, importDataset } from './import.ts';
@@ -170,7 +172,39 @@ export class DuckDbStore implements Store {
   }
 
   async ratingColumns(): Promise<RatingColumns> {
-    const n = num((await this.db.one('SELECT count(*) AS n FROM ratings'))?.n);
+    return this.ratingsWhere('');
+  }
+
+  async ratingsOfUsers(userIds: Int32Array): Promise<RatingColumns> {
+    // Integers from an Int32Array: safe to write into the statement.
+    return this.ratingsWhere(userIds.length ? `WHERE user_id IN (${userIds.join(',')})` : 'WHERE false');
+  }
+
+  async userRatingSums(): Promise<UserRatingSums> {
+    const n = num((await this.db.one('SELECT count(DISTINCT user_id) AS n FROM ratings'))?.n);
+    const out: UserRatingSums = { userId: new Int32Array(n), count: new Int32Array(n), checksum: new Float64Array(n) };
+    const result = await this.db.conn.stream(
+      `SELECT user_id, count(*)::INTEGER, sum(${RATING_CHECKSUM_SQL})::BIGINT FROM ratings GROUP BY user_id ORDER BY user_id`,
+    );
+    let offset = 0;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const u = chunk.getColumnVector(0);
+      const c = chunk.getColumnVector(1);
+      const s = chunk.getColumnVector(2);
+      for (let i = 0; i < chunk.rowCount; i++) {
+        out.userId[offset + i] = u.getItem(i) as number;
+        out.count[offset + i] = c.getItem(i) as number;
+        out.checksum[offset + i] = Number(s.getItem(i) as bigint);
+      }
+      offset += chunk.rowCount;
+    }
+    return out;
+  }
+
+  private async ratingsWhere(where: string): Promise<RatingColumns> {
+    const n = num((await this.db.one(`SELECT count(*) AS n FROM ratings ${where}`))?.n);
     const cols: RatingColumns = {
       userId: new Int32Array(n),
       movieId: new Int32Array(n),
@@ -179,7 +213,7 @@ export class DuckDbStore implements Store {
     };
     // Streamed chunk by chunk into preallocated typed arrays: no per-row objects at 25 M rows.
     const result = await this.db.conn.stream(
-      'SELECT user_id, movie_id, rating, ts FROM ratings ORDER BY user_id, movie_id',
+      `SELECT user_id, movie_id, rating, ts FROM ratings ${where} ORDER BY user_id, movie_id`,
     );
     let offset = 0;
     for (;;) {

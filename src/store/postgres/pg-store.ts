@@ -1,6 +1,7 @@
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { ImportPlan } from '../../data/formats.ts';
+import { RATING_CHECKSUM_SQL } from '../../data/rating-diff.ts';
 import { Mutex } from '../../util/mutex.ts';
 import type { ImportingStore, ImportOptions, ImportReport } from '../import-types.ts';
 import { MOVIE_COLUMNS, type MovieRow, type RuleRow, toMovie, toRule } from '../rows.ts';
@@ -21,6 +22,7 @@ import type {
   SharedStore,
   StoreCounts,
   TagCount,
+  UserRatingSums,
 } from '../types.ts';
 import { readBinaryCopy } from './binary-copy.ts';
 import { LOCKS, PG_MIGRATIONS } from './schema.ts';
@@ -262,9 +264,27 @@ export class PostgresStore implements ImportingStore, SharedStore {
   }
 
   async ratingColumns(): Promise<RatingColumns> {
+    return this.ratingsWhere('');
+  }
+
+  async ratingsOfUsers(userIds: Int32Array): Promise<RatingColumns> {
+    // Integers from an Int32Array: safe to write into the statement (COPY takes no parameters).
+    return this.ratingsWhere(userIds.length ? `WHERE user_id IN (${userIds.join(',')})` : 'WHERE false');
+  }
+
+  async userRatingSums(): Promise<UserRatingSums> {
+    const [userId, count, checksum] = await this.columns(
+      `SELECT user_id, count(*)::int4, sum(${RATING_CHECKSUM_SQL})::int8 FROM ratings GROUP BY user_id ORDER BY user_id`,
+      'SELECT count(DISTINCT user_id) AS n FROM ratings',
+      ['int4', 'int4', 'int8'],
+    );
+    return { userId: userId as Int32Array, count: count as Int32Array, checksum: checksum as Float64Array };
+  }
+
+  private async ratingsWhere(where: string): Promise<RatingColumns> {
     const [userId, movieId, rating, timestamp] = await this.columns(
-      'SELECT user_id, movie_id, rating, ts FROM ratings ORDER BY user_id, movie_id',
-      'SELECT count(*) AS n FROM ratings',
+      `SELECT user_id, movie_id, rating, ts FROM ratings ${where} ORDER BY user_id, movie_id`,
+      `SELECT count(*) AS n FROM ratings ${where}`,
       ['int4', 'int4', 'float4', 'int8'],
     );
     return {
