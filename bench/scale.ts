@@ -8,6 +8,7 @@
  *
  *   npm run bench:scale -- --ratings 25M [--no-genome] [--peer /work/peers/implicit] [--dir /tmp/scale] [--keep]
  *     [--set mf.epochs=10 ...] [--requests 2000] [--seconds 10 (0: no wrk)] [--json out.json]
+ *   npm run bench:scale -- --ratings 25M --dir /tmp/scale --serve-only   (serving again, on a run kept with --keep)
  *
  * A small size of the same path runs in `npm test` (test/scale/scale.test.ts).
  */
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     workers: { type: 'string', default: '0' },
     json: { type: 'string' },
+    'serve-only': { type: 'boolean', default: false },
   },
 });
 
@@ -37,8 +39,14 @@ const root = join(import.meta.dirname, '..');
 const cli = join(root, 'bin', 'cinerec.js');
 const dir = resolve(values.dir ?? join(os.tmpdir(), `cinerec-scale-${values.ratings}`));
 const release = join(dir, 'release');
-rmSync(dir, { recursive: true, force: true });
-mkdirSync(dir, { recursive: true });
+// --serve-only measures the serving steps again on a kept run (--dir, trained by an earlier --keep).
+const serveOnly = values['serve-only'];
+if (serveOnly && !existsSync(join(dir, 'data')))
+  throw new Error(`--serve-only: no kept run in ${dir} (run with --keep first)`);
+if (!serveOnly) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+}
 const env = {
   ...process.env,
   CINEREC_DATA_DIR: join(dir, 'data'),
@@ -65,6 +73,19 @@ function peakMb(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** Peak resident memory of a process and its children (the serving workers), summed. */
+function treePeakMb(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {}
+  return peakMb(pid) + children.reduce((s, c) => s + treePeakMb(c), 0);
 }
 
 /** Runs the CLI to completion; its stderr goes through (progress), its stdout is returned. */
@@ -98,36 +119,40 @@ async function run(step: string, args: string[], onErr?: (line: string) => void)
   return out;
 }
 
-// 1. generate, 2. import
-const genome = values['no-genome'] ? [] : ['--genome'];
-const generated = await run('data generate', [
-  'data',
-  'generate',
-  '--ratings',
-  values.ratings,
-  ...genome,
-  '--out',
-  release,
-]);
-steps.at(-1)!.note = generated.trim().split('\n')[0] ?? '';
-await run('data import', ['data', 'import', release]);
-steps.at(-1)!.note = `${values.ratings} ratings`;
-
-// 3. train, with each stage's line as `cinerec train` prints it.
+// 1. generate, 2. import, 3. train (with each stage's line as `cinerec train` prints it)
 const stages: { stage: string; seconds: number; peakMb: number; metrics: string }[] = [];
 let users = 0;
-await run('train', [...sets, 'train'], (line) => {
-  const m = /\[\d+\/\d+\] ([\w-]+): finished in ([\d.]+) s, peak RSS ([\d.]+) MB(?:; (.*))?/.exec(line);
-  if (!m) return;
-  stages.push({ stage: m[1]!, seconds: Number(m[2]), peakMb: Number(m[3]), metrics: m[4] ?? '' });
-  const u = /users (\d+)/.exec(m[4] ?? '');
-  if (m[1] === 'snapshot' && u) users = Number(u[1]);
-});
-steps.at(-1)!.note = `${stages.length} stages`;
+const genome = values['no-genome'] ? [] : ['--genome'];
+if (serveOnly) {
+  const info = JSON.parse(await run('data info', ['data', 'info', '--json'])) as { counts: { users: number } };
+  users = info.counts.users;
+  steps.pop();
+} else {
+  const generated = await run('data generate', [
+    'data',
+    'generate',
+    '--ratings',
+    values.ratings,
+    ...genome,
+    '--out',
+    release,
+  ]);
+  steps.at(-1)!.note = generated.trim().split('\n')[0] ?? '';
+  await run('data import', ['data', 'import', release]);
+  steps.at(-1)!.note = `${values.ratings} ratings`;
+  await run('train', [...sets, 'train'], (line) => {
+    const m = /\[\d+\/\d+\] ([\w-]+): finished in ([\d.]+) s, peak RSS ([\d.]+) MB(?:; (.*))?/.exec(line);
+    if (!m) return;
+    stages.push({ stage: m[1]!, seconds: Number(m[2]), peakMb: Number(m[3]), metrics: m[4] ?? '' });
+    const u = /users (\d+)/.exec(m[4] ?? '');
+    if (m[1] === 'snapshot' && u) users = Number(u[1]);
+  });
+  steps.at(-1)!.note = `${stages.length} stages`;
+}
 
 // 4. ALS beside implicit, on the generated ratings and on ml-latest-small (when it is in ./data).
 let peerTable = '';
-if (values.peer) {
+if (values.peer && !serveOnly) {
   const files = [join(release, 'ratings.csv')];
   const small = join(root, 'data', 'ml-latest-small', 'ratings.csv');
   if (existsSync(small)) files.unshift(small);
@@ -190,6 +215,9 @@ const rng = (() => {
 })();
 const latencies: number[] = [];
 const sources = new Map<string, number>();
+// Warm-up first (as a server in service is): the JIT and each worker's first touch of the factor matrices.
+for (let r = 0; r < 100; r++)
+  await (await fetch(`${url}/v1/users/${1 + Math.floor(rng() * users)}/recommendations`)).text();
 for (let r = 0; r < Number(values.requests); r++) {
   const user = 1 + Math.floor(rng() * users);
   const t = performance.now();
@@ -227,7 +255,7 @@ if (values.seconds !== '0')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-const peakServe = peakMb(server.pid!);
+const peakServe = treePeakMb(server.pid!);
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 
@@ -240,7 +268,7 @@ console.log('\n| step | wall | peak memory | note |\n|---|---:|---:|---|');
 for (const s of steps) console.log(`| ${s.step} | ${s.seconds.toFixed(1)} s | ${mb(s.peakMb)} | ${s.note} |`);
 console.log('\n| training stage | time | peak RSS | metrics |\n|---|---:|---:|---|');
 for (const s of stages) console.log(`| ${s.stage} | ${s.seconds.toFixed(1)} s | ${mb(s.peakMb)} | ${s.metrics} |`);
-const trainTotal = steps.find((s) => s.step === 'train')!.seconds;
+const trainTotal = steps.find((s) => s.step === 'train')?.seconds ?? Number.NaN;
 console.log(`\ntrain total ${(trainTotal / 60).toFixed(1)} min; serve peak memory ${mb(peakServe)}`);
 console.log(
   `personalised requests (trained users, ${movies.toLocaleString('en-US')} movies, cache off): one at a time ` +
@@ -264,5 +292,5 @@ if (values.json)
       2,
     ),
   );
-if (!values.keep) rmSync(dir, { recursive: true, force: true });
+if (!values.keep && !serveOnly) rmSync(dir, { recursive: true, force: true });
 else log(`kept ${dir}`);
