@@ -15,7 +15,7 @@ import type {
   RuleInput,
   SearchResult,
   SimilarList,
-  SimilarMethod,
+  SimilarMethodRequest,
   StoreInfo,
   UserRatingInput,
   UserSegmentOverview,
@@ -36,7 +36,7 @@ export interface Client {
   search(query: string, options: { limit?: number; offset?: number }): Promise<SearchResult>;
   popular(query: PopularQuery): Promise<PopularList>;
   addMovie(input: NewMovieInput): Promise<AddedMovie>;
-  similar(id: number, options: { k?: number; method?: SimilarMethod }): Promise<SimilarList>;
+  similar(id: number, options: { k?: number; method?: SimilarMethodRequest }): Promise<SimilarList>;
   recommend(req: RecommendRequest): Promise<RoutedList>;
   addUser(ratings: readonly UserRatingInput[]): Promise<UserView>;
   rate(userId: number, ratings: readonly UserRatingInput[]): Promise<UserView>;

@@ -25,7 +25,7 @@ export const hybridModel = defineModel({
   deps: ['als', 'content'],
   served: true,
   module: import.meta.url,
-  async fit({ data, settings, models }) {
+  async fit({ data, settings, models, progress }) {
     const { HybridModel } = await import('../models/hybrid.ts');
     const als = await models.get('als');
     const content = await models.get('content');
@@ -35,6 +35,7 @@ export const hybridModel = defineModel({
       data.interactions.itemCounts(),
       data.catalogue.size,
       settings.hybrid,
+      progress,
     );
     // Unrated movies get bridged ALS factors, so ALS can rank them too.
     model.applyBridgedFactors(als);

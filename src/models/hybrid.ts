@@ -2,6 +2,7 @@ import { daviesBouldin, kmeans, nearestCentroid, silhouette } from '../math/kmea
 import { DenseRows } from '../math/matvec.ts';
 import { readModel, writeModel } from '../util/artifacts.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
+import { type Progress, silentProgress } from '../util/progress.ts';
 import type { AlsModel } from './als.ts';
 import { Bridge, type BridgeMeta, type BridgeReport } from './bridge.ts';
 import type { ContentModel } from './content.ts';
@@ -90,8 +91,11 @@ export class HybridModel {
     /** Catalogue size. */
     n: number,
     settings: HybridModelSettings,
+    progress: Progress = silentProgress,
   ): HybridModel {
     assertMayFit('the hybrid model');
+    // Phases: the bridge, the joint vectors, the clusters, their quality.
+    progress.start(4, 'hybrid: bridge, vectors, clusters, quality');
     const own: HybridModelSettings = {
       alsWeight: settings.alsWeight,
       contentWeight: settings.contentWeight,
@@ -110,6 +114,7 @@ export class HybridModel {
       holdout: 0.2,
       seed: own.seed,
     });
+    progress.update(1);
     const dim = f + d;
     const vectors = new Float32Array(n * dim);
     const bridgedItems: number[] = [];
@@ -127,8 +132,10 @@ export class HybridModel {
       if (i < content.size) vectors.set(content.vectors.subarray(i * d, (i + 1) * d), i * dim + f);
       finish(own, vectors, i * dim, f, d);
     }
+    progress.update(2);
     const k = Math.max(1, Math.min(own.clusters, n));
     const km = kmeans(vectors, n, dim, { k, seed: own.seed, restarts: own.restarts, miniBatch: 'auto' });
+    progress.update(3);
     const report: HybridReport = {
       bridge: bridge.report,
       bridged: bridgedItems.length,
@@ -145,6 +152,8 @@ export class HybridModel {
         daviesBouldin: k > 1 && k < n ? daviesBouldin(vectors, n, dim, km.assignment, km.centroids, k) : 0,
       },
     };
+    progress.update(4);
+    progress.stop();
     return new HybridModel(
       own,
       f,

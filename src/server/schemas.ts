@@ -316,6 +316,14 @@ export const SimilarMethod = Type.Enum(['content', 'cluster', 'hybrid'], {
     'hybrid: cosine over ALS factors ⊕ content vectors (viewers and content alike)',
 });
 
+export const SimilarMethodRequest = Type.Enum(['auto', 'content', 'cluster', 'hybrid'], {
+  description:
+    'auto (default): hybrid for a movie with ratings, content for a movie without any (what evaluates best for ' +
+    'each); or one method: ' +
+    'content: exact cosine over all movies; cluster: only the movie’s k-means cluster (the original method); ' +
+    'hybrid: cosine over ALS factors ⊕ content vectors (viewers and content alike)',
+});
+
 export const SimilarList = Type.Object(
   {
     movie: Type.Object({ ...MovieSummary.properties, cluster: Type.Integer() }),
@@ -359,7 +367,7 @@ export const RecommendationRequest = Type.Object(
     ),
     genres: Type.Optional(Type.Array(Text(100), { maxItems: 32, description: 'cold start: genres to pick from' })),
     match: Type.Optional(Type.Enum(['any', 'all'])),
-    method: Type.Optional(SimilarMethod),
+    method: Type.Optional(SimilarMethodRequest),
     k: Type.Optional(
       Type.Integer({
         minimum: 1,

@@ -5,30 +5,44 @@ import type { Strategy } from '../recommend/strategy.ts';
 import { NotFoundError, ValidationError } from '../util/errors.ts';
 import { checkK } from './checks.ts';
 import type { Served } from './served.ts';
-import { round4, type SimilarList, type SimilarMethod, type SimilarMovie, summary } from './views.ts';
+import {
+  round4,
+  type SimilarList,
+  type SimilarMethod,
+  type SimilarMethodRequest,
+  type SimilarMovie,
+  summary,
+} from './views.ts';
 
-const METHODS: readonly SimilarMethod[] = ['content', 'cluster', 'hybrid'];
+const METHODS: readonly SimilarMethodRequest[] = ['auto', 'content', 'cluster', 'hybrid'];
 
 /** Similar movies: by content (all movies, or within the movie's cluster) or in the hybrid ALS ⊕ content space. */
 export class SimilarService {
   constructor(private readonly served: Served) {}
 
-  similar(movieId: number, options: { k?: number; method?: SimilarMethod } = {}): Promise<SimilarList> {
+  similar(movieId: number, options: { k?: number; method?: SimilarMethodRequest } = {}): Promise<SimilarList> {
     const s = this.served;
     const key = JSON.stringify(['similar', s.stateStamp(), movieId, options]);
     return s.cache.get(key, () => this.similarNow(movieId, options));
   }
 
-  private async similarNow(movieId: number, options: { k?: number; method?: SimilarMethod }): Promise<SimilarList> {
+  private async similarNow(
+    movieId: number,
+    options: { k?: number; method?: SimilarMethodRequest },
+  ): Promise<SimilarList> {
     const catalogue = this.served.catalogue;
     const movie = catalogue.get(movieId);
     if (!movie) throw new NotFoundError(`no movie with id ${movieId}`, 'movieId');
-    const method = options.method ?? 'content';
-    if (!METHODS.includes(method))
-      throw new ValidationError(`method must be "content", "cluster" or "hybrid", not "${String(method)}"`, 'method');
+    const asked = options.method ?? 'auto';
+    if (!METHODS.includes(asked))
+      throw new ValidationError(
+        `method must be "auto", "content", "cluster" or "hybrid", not "${String(asked)}"`,
+        'method',
+      );
     const k = checkK(this.served.config, options.k);
     const content = await this.served.models.get('content');
     const index = catalogue.indexOf(movieId);
+    const method = asked === 'auto' ? await this.methodFor(index) : asked;
     let strategy: Strategy;
     if (method === 'hybrid') {
       const hybrid = (await this.served.strategy('hybrid')) as HybridStrategy;
@@ -50,6 +64,21 @@ export class SimilarService {
       method,
       items: ranked.map((r) => this.item(content, index, r)),
     };
+  }
+
+  /**
+   * What evaluates best for the movie's situation (docs/evaluation.md, scenario watched): viewers and content
+   * (hybrid) for a movie people rated in the training data, content alone for one nobody has (its hybrid vector is
+   * only a bridged guess), and content when the version has no hybrid model.
+   */
+  private async methodFor(index: number): Promise<SimilarMethod> {
+    if ((this.served.data.interactions.itemCounts()[index] ?? 0) === 0) return 'content';
+    try {
+      await this.served.strategy('hybrid');
+      return 'hybrid';
+    } catch {
+      return 'content';
+    }
   }
 
   private item(content: ContentIndex, seed: number, r: RankedItem): SimilarMovie {

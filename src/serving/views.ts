@@ -71,6 +71,8 @@ export interface SearchResult {
 }
 
 export type SimilarMethod = 'content' | 'cluster' | 'hybrid';
+/** What a caller may ask for: a method, or auto (hybrid for a movie with ratings, content for one without). */
+export type SimilarMethodRequest = SimilarMethod | 'auto';
 
 export interface SimilarMovie extends MovieSummary {
   /** Cosine similarity of the content vectors (times a promotion's boost). */

@@ -56,7 +56,7 @@ describe('content model CLI', { concurrency: true }, () => {
     after(() => genome?.cleanup());
 
     test('similar 1 --json: Shrek then Jumanji, then the crime movies; cluster, shared content and reasons', async () => {
-      const r = json<SimilarList>(await run('similar', '1', '--json'));
+      const r = json<SimilarList>(await run('similar', '1', '--method', 'content', '--json'));
       assert.equal(r.method, 'content');
       assert.equal(r.movie.movieId, 1);
       assert.equal(r.movie.displayTitle, 'Toy Story');
@@ -102,7 +102,7 @@ describe('content model CLI', { concurrency: true }, () => {
     });
 
     test('similar 1 (human): a header naming the movie and cluster, rows in cosine order with reasons', async () => {
-      const r = await run('similar', '1', '--k', '2');
+      const r = await run('similar', '1', '--method', 'content', '--k', '2');
       assert.equal(r.code, 0, r.stderr);
       const lines = r.stdout.trimEnd().split('\n');
       assert.equal(lines[0], `similar to Toy Story (1995) [1], cluster ${familyCluster}, by content over all movies`);
@@ -194,7 +194,7 @@ describe('content model CLI', { concurrency: true }, () => {
       const blocked = await run('rules', 'block', '3');
       assert.equal(blocked.code, 0, blocked.stderr);
       try {
-        const similar = json<SimilarList>(await run('similar', '1', '--json'));
+        const similar = json<SimilarList>(await run('similar', '1', '--method', 'content', '--json'));
         assert.deepEqual(
           similar.items.map((m) => m.movieId),
           [2, 6, 4, 5],
@@ -279,7 +279,7 @@ describe('content model CLI', { concurrency: true }, () => {
       assert.notEqual(abc.code, 0);
       assert.match(abc.stderr, /movieId must be a whole number/);
       assert.notEqual(method.code, 0);
-      assert.match(method.stderr, /--method must be "content", "cluster" or "hybrid", not "foo"/);
+      assert.match(method.stderr, /--method must be "auto", "content", "cluster" or "hybrid", not "foo"/);
       assert.notEqual(watched.code, 0);
       assert.match(watched.stderr, /--watched must be movie ids separated by commas/);
       assert.equal(unknown.code, 1);
@@ -287,7 +287,7 @@ describe('content model CLI', { concurrency: true }, () => {
       assert.match(unknown.stderr, /^cinerec: no movie with id 999$/m);
       assert.ok(!/\bat .+:\d+:\d+/.test(unknown.stderr), 'no stack trace');
       assert.notEqual(recMethod.code, 0);
-      assert.match(recMethod.stderr, /--method must be "content", "cluster" or "hybrid", not "nearest"/);
+      assert.match(recMethod.stderr, /--method must be "auto", "content", "cluster" or "hybrid", not "nearest"/);
       assert.notEqual(k.code, 0);
       assert.match(k.stderr, /--k must be a whole number from 1/);
     });

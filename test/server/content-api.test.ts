@@ -105,7 +105,7 @@ after(async () => {
 
 describe('GET /v1/movies/:id/similar', () => {
   it('ranks Shrek then Jumanji for Toy Story, then the crime movies; cluster, shared content, reasons', async () => {
-    const r = ok(await get<SimilarList>('/v1/movies/1/similar'));
+    const r = ok(await get<SimilarList>('/v1/movies/1/similar?method=content'));
     assert.equal(r.method, 'content');
     assert.equal(r.movie.movieId, 1);
     familyCluster = r.movie.cluster;
@@ -128,7 +128,7 @@ describe('GET /v1/movies/:id/similar', () => {
   });
 
   it('k limits the list; method=cluster keeps to the movie’s cluster', async () => {
-    const two = ok(await get<SimilarList>('/v1/movies/1/similar?k=2'));
+    const two = ok(await get<SimilarList>('/v1/movies/1/similar?method=content&k=2'));
     assert.deepEqual(
       two.items.map((m) => m.movieId),
       [3, 2],
@@ -241,7 +241,7 @@ describe('rules apply to the content routes', () => {
   it('a block rule set with PUT /v1/rules removes Shrek from similar and recommendations', async () => {
     ok(await call('PUT', '/v1/rules/3', { action: 'block', reason: 'test' }, admin));
     try {
-      const similar = ok(await get<SimilarList>('/v1/movies/1/similar'));
+      const similar = ok(await get<SimilarList>('/v1/movies/1/similar?method=content'));
       assert.ok(!similar.items.some((m) => m.movieId === 3), 'Shrek blocked in similar');
       assert.equal(similar.items[0]!.movieId, 2);
       const cluster = ok(await get<SimilarList>('/v1/movies/1/similar?method=cluster'));
@@ -254,7 +254,7 @@ describe('rules apply to the content routes', () => {
     } finally {
       ok(await call('DELETE', '/v1/rules/3', undefined, admin), 204);
     }
-    const back = ok(await get<SimilarList>('/v1/movies/1/similar?k=1'));
+    const back = ok(await get<SimilarList>('/v1/movies/1/similar?method=content&k=1'));
     assert.equal(back.items[0]!.movieId, 3);
   });
 });
@@ -323,7 +323,7 @@ describe('POST /v1/movies', () => {
     assert.equal(toy.cluster, familyCluster);
     assert.equal(toy.source, 'import');
 
-    const similar = ok(await get<SimilarList>('/v1/movies/1/similar?k=3'));
+    const similar = ok(await get<SimilarList>('/v1/movies/1/similar?method=content&k=3'));
     assert.ok(
       similar.items.some((m) => m.movieId === 7),
       `Up is among Toy Story's 3 nearest: ${similar.items.map((m) => m.movieId).join(', ')}`,
@@ -335,6 +335,20 @@ describe('POST /v1/movies', () => {
     );
     const again = await expectProblem(add({ title: 'Up (2009)', genres: ['Animation'] }), 409);
     assert.match(again.detail, /movie 7/);
+  });
+});
+
+describe('GET /v1/movies/:id/similar, method auto (the default)', () => {
+  it('hybrid for a movie people rated, content for one nobody has rated (added live above)', async () => {
+    const rated = ok(await get<SimilarList>('/v1/movies/1/similar'));
+    assert.equal(rated.method, 'hybrid');
+    assert.ok(rated.items.length > 0);
+    for (const m of rated.items) assert.ok(m.reason.length > 0, 'each item says what the two share');
+    assert.deepEqual(ok(await get<SimilarList>('/v1/movies/1/similar?method=auto')), rated);
+    const unrated = ok(await get<SimilarList>('/v1/movies/7/similar'));
+    assert.equal(unrated.method, 'content');
+    const bad = await expectProblem(get('/v1/movies/1/similar?method=walk'), 400);
+    assert.equal(bad.field, 'method');
   });
 });
 

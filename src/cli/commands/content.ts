@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { readGenomeFile } from '../../data/genome-file.ts';
-import type { SimilarMethod } from '../../serving/views.ts';
+import type { SimilarMethodRequest } from '../../serving/views.ts';
 import { output, withClient } from '../context.ts';
 import { table, yearTitle } from '../format.ts';
 import { list, movieId, positiveInt } from '../parse.ts';
 
-export function similarMethod(value: string): SimilarMethod {
-  if (value !== 'content' && value !== 'cluster' && value !== 'hybrid')
-    throw new InvalidArgumentError(`--method must be "content", "cluster" or "hybrid", not "${value}"`);
+export function similarMethod(value: string): SimilarMethodRequest {
+  if (value !== 'auto' && value !== 'content' && value !== 'cluster' && value !== 'hybrid')
+    throw new InvalidArgumentError(`--method must be "auto", "content", "cluster" or "hybrid", not "${value}"`);
   return value;
 }
 
@@ -28,11 +28,11 @@ export function registerContent(program: Command): void {
     .option('--k <n>', 'how many movies', positiveInt('--k'))
     .option(
       '--method <m>',
-      'content: all movies (exact); cluster: only its k-means cluster; hybrid: ALS ⊕ content',
+      'auto: hybrid for a movie with ratings, content for one without; content: all movies (exact); cluster: only its k-means cluster; hybrid: ALS ⊕ content',
       similarMethod,
-      'content',
+      'auto',
     )
-    .action(async (id: number, opts: { k?: number; method: SimilarMethod }, cmd: Command) => {
+    .action(async (id: number, opts: { k?: number; method: SimilarMethodRequest }, cmd: Command) => {
       await withClient(cmd, async (c) => {
         const result = await c.similar(id, { method: opts.method, ...(opts.k ? { k: opts.k } : {}) });
         output(cmd, result, (r) =>

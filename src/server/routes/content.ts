@@ -13,7 +13,7 @@ import {
   RecommendationList,
   RecommendationRequest,
   SimilarList,
-  SimilarMethod,
+  SimilarMethodRequest,
 } from '../schemas.ts';
 
 /** Similar movies, recommendations from a viewer context, live movie addition, content clusters. */
@@ -33,7 +33,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         params: Type.Object({ id: MovieId }),
         querystring: Type.Object({
           k: Type.Optional(Type.Integer({ minimum: 1, maximum: maxK, default: defaultK })),
-          method: Type.Optional(SimilarMethod),
+          method: Type.Optional(SimilarMethodRequest),
         }),
         response: { 200: SimilarList, ...problemResponses(400, 404) },
       },
