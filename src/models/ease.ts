@@ -52,7 +52,7 @@ export class EaseModel {
   private kRows: PairRows64 | null = null;
   private columns: ColumnSums | null = null;
   /**
-   * The dual mode's K·x_j for every item j (items × users, float64), made at load when it fits in KX_MAX entries:
+   * The dual mode's K·x_j for every item j (items × users, float64), made by prepareExplanations when it fits in KX_MAX entries:
    * an explanation then costs Σ|U_i| over the history instead of |U_j|·users per recommended item.
    */
   private kx: Float64Array | null = null;
@@ -181,6 +181,16 @@ export class EaseModel {
     for (let j = 0; j < n; j++) out[j] = t[j]! / (lambda * this.diagP[j]!);
   }
 
+  /**
+   * Keeps K·X for explanations (dual mode, up to KX_MAX entries): a server calls this once when it warms up, so that
+   * every explanation afterwards costs Σ|U_i| over the history; a one-off command does not pay for it (~0.2 s on
+   * ml-latest-small).
+   */
+  prepareExplanations(): void {
+    if (this.mode === 'dual' && !this.kx && this.x && this.nItems * this.nUsers <= KX_MAX)
+      this.kx = this.kTimesColumns();
+  }
+
   /** K·x_j for every item j, row j at j·users: what weightsTo forms per call, formed once. */
   private kTimesColumns(): Float64Array {
     const { indptr, users } = this.x!.byItem();
@@ -238,7 +248,6 @@ export class EaseModel {
       model.k = a.array('k', 'Float64Array');
       model.v = new Float64Array(nUsers);
       model.w = new Float64Array(nUsers);
-      if (nItems * nUsers <= KX_MAX) model.kx = model.kTimesColumns();
     } else {
       model.p = a.array('p', 'Float64Array');
     }

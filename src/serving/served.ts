@@ -243,6 +243,8 @@ export class Served {
   async warm(): Promise<void> {
     if (!this.version) return;
     await this.models.loadAll(SERVED_MODELS.map((m) => m.name));
+    // Explanations of EASE lists from a kept K·X: paid once here rather than per request.
+    this.models.loaded('ease')?.prepareExplanations();
     await this.strategies.get('router');
     await this.strategies.get('content-cluster');
     for (const name of ['hybrid', 'user-cluster', 'segment', 'neural'])

@@ -98,7 +98,9 @@ describe('EASE', () => {
         [10, 1],
       ] as const)
         assert.equal(loaded.weight(i, j), model.weight(i, j));
-      // The loaded dual model explains from K·X kept at load; the fitted one forms K·x_j per call: same weights.
+      // Prepared for serving, the loaded model explains from a kept K·X; the fitted one forms K·x_j per call: the
+      // same weights.
+      loaded.prepareExplanations();
       const history = xi.rowItems(3);
       const a = new Float64Array(history.length);
       const b = new Float64Array(history.length);
