@@ -31,6 +31,7 @@ export function partOf(frame: CallFrame): string {
   if (functionName === '(idle)') return 'idle (waiting for requests)';
   if (functionName === '(garbage collector)') return 'garbage collection';
   if (functionName === '(program)') return 'V8 and native code (parsing, sockets, compiling)';
+  if (url.startsWith('wasm://')) return 'scoring (recommenders, models, kernels)';
   if (url === '') return functionName === 'stringify' || functionName === 'parse' ? 'JSON' : 'V8 built-ins';
   if (
     /node_modules\/(fastify|@fastify|find-my-way|avvio|light-my-request|fast-json-stringify|ajv|secure-json-parse|toad-cache)/.test(

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { SERVING, stderrMatch } from '../test/helpers/process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -188,17 +189,10 @@ const server = spawn(process.execPath, [cli, ...sets, '--set', 'server.cacheSize
 });
 // A bench that fails must not leave its server running.
 process.once('exit', () => server.kill('SIGKILL'));
-let serveLog = '';
-const url = await new Promise<string>((ok, fail) => {
-  server.stderr.on('data', (d: Buffer) => {
-    serveLog += d.toString();
-    const m = /serving (\d+) movies at (http:\/\/[^\s"]+)/.exec(serveLog);
-    if (m) ok(m[2]!);
-  });
-  server.on('exit', (code) => fail(new Error(`serve exited ${code}: ${serveLog.slice(-4000)}`)));
-});
+const serving = await stderrMatch(server, SERVING, 'cinerec serve');
+const url = serving[2]!;
 const loadSeconds = (performance.now() - started) / 1000;
-const movies = Number(/serving (\d+) movies/.exec(serveLog)?.[1] ?? 0);
+const movies = Number(serving[1]);
 steps.push({
   step: 'serve: start and load',
   seconds: loadSeconds,

@@ -15,6 +15,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { SERVING, stderrMatch } from '../test/helpers/process.ts';
 import { realData } from '../test/helpers/real-data.ts';
 import { trained } from '../test/helpers/trained.ts';
 import { formatSummary, readProfiles, summarise } from './cpu-profile.ts';
@@ -58,15 +59,7 @@ async function startServer(profileDir?: string): Promise<{ server: ChildProcess;
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    server.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving \d+ movies at (http:\/\/[^\s"]+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+  const url = (await stderrMatch(server, SERVING, 'cinerec serve'))[2]!;
   // The server's own log after start-up (warnings, errors) goes to stderr beside the figures.
   server.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   // A bench that fails (wrk missing, a bad case) must not leave its server running.

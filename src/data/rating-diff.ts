@@ -66,10 +66,6 @@ export function userRatingSums(r: RatingColumns): UserRatingSums {
     count: new Int32Array(users),
     checksum: new Float64Array(users),
   };
-  // The movie half of each term from a table (25 M ratings at a server's start): ratingChecksum, step by step.
-  let maxMovie = 0;
-  for (let k = 0; k < n; k++) if (r.movieId[k]! > maxMovie) maxMovie = r.movieId[k]!;
-  const keys = maxMovie <= 16_000_000 ? new Float64Array(maxMovie + 1).fill(-1) : null;
   let u = -1;
   let sum = 0;
   for (let k = 0; k < n; k++) {
@@ -79,14 +75,7 @@ export function userRatingSums(r: RatingColumns): UserRatingSums {
       out.userId[++u] = r.userId[k]!;
     }
     out.count[u]!++;
-    const m = r.movieId[k]!;
-    if (!keys || m < 0) {
-      sum += ratingChecksum(m, r.rating[k]!);
-      continue;
-    }
-    let key = keys[m]!;
-    if (key < 0) key = keys[m] = (m * 1000003) % 2147483647;
-    sum += (key * (Math.round(r.rating[k]! * 100) + 1)) % 2147483647;
+    sum += ratingChecksum(r.movieId[k]!, r.rating[k]!);
   }
   if (u >= 0) out.checksum[u] = sum;
   return out;

@@ -608,13 +608,8 @@ function miniBatch(
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     const sample = new Float32Array(initSize * d);
-    for (let t = 0; t < initSize; t++) {
-      const j = t + rng.int(n - t);
-      const chosen = order[j]!;
-      order[j] = order[t]!;
-      order[t] = chosen;
-      sample.set(data.subarray(chosen * d, chosen * d + d), t * d);
-    }
+    rng.shuffleFirst(order, initSize);
+    for (let t = 0; t < initSize; t++) sample.set(data.subarray(order[t]! * d, order[t]! * d + d), t * d);
     init = plusPlus(new PointSet(sample, initSize, d), k, rng);
   }
   const cent = Float64Array.from(init);
@@ -774,15 +769,7 @@ export function silhouette(
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const m = Math.min(sample, n);
-  if (m < n) {
-    const rng = new Rng(seed);
-    for (let t = 0; t < m; t++) {
-      const j = t + rng.int(n - t);
-      const chosen = order[j]!;
-      order[j] = order[t]!;
-      order[t] = chosen;
-    }
-  }
+  if (m < n) new Rng(seed).shuffleFirst(order, m);
   // Distances of a block of sampled points to all n points on the kernel layer: one float32 GEMM against the
   // transposed data, then per-cluster sums of the distances (silhouette_sums, float64 sums in point order).
   let total = 0;

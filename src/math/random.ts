@@ -103,6 +103,21 @@ export class Rng {
     return -Math.log(1 - this.next());
   }
 
+  /**
+   * A uniform random draw of `count` of the array's entries into its first `count` places, in place: the first
+   * `count` steps of a front-to-back Fisher–Yates shuffle (an epoch's sample, k-means' seeds).
+   */
+  shuffleFirst<A extends MutableArrayLike<unknown>>(array: A, count: number): A {
+    const n = array.length;
+    for (let t = 0; t < count; t++) {
+      const j = t + this.int(n - t);
+      const tmp = array[t];
+      array[t] = array[j];
+      array[j] = tmp;
+    }
+    return array;
+  }
+
   /** Fisher–Yates shuffle in place; returns the same array. */
   shuffle<A extends MutableArrayLike<unknown>>(array: A): A {
     for (let i = array.length - 1; i > 0; i--) {

@@ -49,21 +49,10 @@ export interface MfParams {
   seed: number;
 }
 
-/**
- * A uniformly random order of `count` of a's entries in a[0, count): the first steps of a Fisher–Yates shuffle, or
- * the whole shuffle when count is a's length (so that small data sets train exactly as before).
- */
-function drawFirst(rng: Rng, a: Uint32Array, count: number): void {
-  if (count >= a.length) {
-    rng.shuffle(a);
-    return;
-  }
-  for (let t = 0; t < count; t++) {
-    const j = t + rng.int(a.length - t);
-    const v = a[t]!;
-    a[t] = a[j]!;
-    a[j] = v;
-  }
+/** An epoch's ratings in a[0, count): all of them shuffled, or a fresh draw of count (so small data trains as before). */
+function drawEpoch(rng: Rng, a: Uint32Array, count: number): void {
+  if (count >= a.length) rng.shuffle(a);
+  else rng.shuffleFirst(a, count);
 }
 
 /** Ratings held out for early stopping above validationAbove (when validation is 0). */
@@ -352,10 +341,10 @@ export class MfModel {
       progress.update(epoch - 1);
       let se = 0;
       if (kernel) {
-        drawFirst(rng, kernel.order, perEpoch);
+        drawEpoch(rng, kernel.order, perEpoch);
         se = kernel.epoch(mu, lr, reg, regBias, perEpoch);
       } else {
-        drawFirst(rng, train, perEpoch);
+        drawEpoch(rng, train, perEpoch);
         for (let t = 0; t < perEpoch; t++) {
           const j = train[t]!;
           const e = sgdStep(s, reg, regBias, users[j]!, items[j]!, ratings[j]!, lr);

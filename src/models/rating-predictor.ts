@@ -344,16 +344,9 @@ export class RatingPredictor {
       return net.forward(xv!, n);
     };
     for (let epoch = 1; epoch <= p.epochs; epoch++) {
+      // All samples shuffled, or a fresh draw of perEpoch of them.
       if (perEpoch === train.length) rng.shuffle(train);
-      else {
-        // A fresh draw of perEpoch samples: the first perEpoch steps of a Fisher–Yates shuffle.
-        for (let t = 0; t < perEpoch; t++) {
-          const j = t + rng.int(train.length - t);
-          const s = train[j]!;
-          train[j] = train[t]!;
-          train[t] = s;
-        }
-      }
+      else rng.shuffleFirst(train, perEpoch);
       const epochStart = performance.now();
       let se = 0;
       for (let start = 0; start < perEpoch; start += bs) {

@@ -2,7 +2,7 @@ import type { ContentIndex } from '../models/content-index.ts';
 import type { RankedItem } from '../recommend/pipeline.ts';
 import type { HybridStrategy } from '../recommend/strategies/hybrid.ts';
 import type { Strategy } from '../recommend/strategy.ts';
-import { NotFoundError, ValidationError } from '../util/errors.ts';
+import { NotFoundError, UnavailableError, ValidationError } from '../util/errors.ts';
 import { checkK } from './checks.ts';
 import type { Served } from './served.ts';
 import {
@@ -76,8 +76,10 @@ export class SimilarService {
     try {
       await this.served.strategy('hybrid');
       return 'hybrid';
-    } catch {
-      return 'content';
+    } catch (err) {
+      // A version without the hybrid model (skipped or absent); anything else is a real failure.
+      if (err instanceof UnavailableError) return 'content';
+      throw err;
     }
   }
 

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cli, json } from '../helpers/cli.ts';
+import { SERVING, stderrMatch } from '../helpers/process.ts';
 import { PROJECT_ROOT, realData } from '../helpers/real-data.ts';
 import { type Trained, trained } from '../helpers/trained.ts';
 
@@ -25,15 +26,7 @@ before(async () => {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    server.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving \d+ movies at (http:\/\/[^\s"]+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+  url = (await stderrMatch(server, SERVING, 'cinerec serve'))[2]!;
 });
 
 after(async () => {

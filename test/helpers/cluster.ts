@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { SERVING, stderrMatch } from './process.ts';
 import { PROJECT_ROOT } from './real-data.ts';
 
 export const TOKEN = 'replicas-admin-token-42';
@@ -32,24 +33,16 @@ export function launch(args: string[], extraEnv: Record<string, string>, ready: 
   });
   deployment.children.push(child);
   let err = '';
-  const matched = new Promise<RegExpExecArray>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = ready.exec(err);
-      if (m) resolve(m);
-    });
-    child.on('exit', (code) => reject(new Error(`cinerec ${args.join(' ')} exited ${code}: ${err}`)));
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
   });
+  const matched = stderrMatch(child, ready, `cinerec ${args.join(' ')}`);
   return { child, matched, output: () => err };
 }
 
 export async function replica(workers: number): Promise<Replica> {
-  const r = launch(
-    ['serve', '--port', '0'],
-    { CINEREC_WORKERS: String(workers) },
-    /serving \d+ movies at (http:\/\/[^\s"]+)/,
-  );
-  return { child: r.child, url: (await r.matched)[1]! };
+  const r = launch(['serve', '--port', '0'], { CINEREC_WORKERS: String(workers) }, SERVING);
+  return { child: r.child, url: (await r.matched)[2]! };
 }
 
 export async function call<T>(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { Rng } from '../../src/math/random.ts';
 
 const N = 200_000;
@@ -108,4 +108,19 @@ describe('Rng', () => {
     for (let i = 0; i < 50_000; i++) landed[rng.shuffle([0, 1, 2, 3, 4]).indexOf(0)]!++;
     for (const c of landed) assert.ok(Math.abs(c - 10_000) < 500, `position count ${c}`);
   });
+});
+
+test('shuffleFirst draws count entries into the front and keeps a permutation, seeded', () => {
+  const draw = (seed: number) => new Rng(seed).shuffleFirst(Int32Array.from({ length: 50 }, (_, i) => i), 10);
+  const a = draw(3);
+  assert.deepEqual(
+    Array.from(a).sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
+  assert.deepEqual(draw(3), a);
+  assert.notDeepEqual(Array.from(draw(4).subarray(0, 10)), Array.from(a.subarray(0, 10)));
+  // Each front place takes a uniformly random remaining entry: over many seeds every id reaches place 0.
+  const first = new Set<number>();
+  for (let s = 0; s < 2000; s++) first.add(draw(s)[0]!);
+  assert.equal(first.size, 50);
 });

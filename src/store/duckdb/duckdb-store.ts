@@ -211,7 +211,9 @@ export class DuckDbStore implements Store {
       rating: new Float32Array(n),
       timestamp: new Float64Array(n),
     };
-    // Streamed chunk by chunk into preallocated typed arrays: no per-row objects at 25 M rows.
+    // Streamed chunk by chunk into preallocated typed arrays: no per-row objects at 25 M rows. The column loops are
+    // written out here and in userRatingSums and genomeColumns on purpose: one getItem call site per vector class
+    // stays monomorphic; a shared generic loop read 25 M ratings in 11.5 s instead of 7.5 s.
     const result = await this.db.conn.stream(
       `SELECT user_id, movie_id, rating, ts FROM ratings ${where} ORDER BY user_id, movie_id`,
     );
