@@ -111,7 +111,11 @@ describe('Rng', () => {
 });
 
 test('shuffleFirst draws count entries into the front and keeps a permutation, seeded', () => {
-  const draw = (seed: number) => new Rng(seed).shuffleFirst(Int32Array.from({ length: 50 }, (_, i) => i), 10);
+  const draw = (seed: number) =>
+    new Rng(seed).shuffleFirst(
+      Int32Array.from({ length: 50 }, (_, i) => i),
+      10,
+    );
   const a = draw(3);
   assert.deepEqual(
     Array.from(a).sort((x, y) => x - y),
