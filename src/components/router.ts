@@ -60,13 +60,14 @@ export const routerStrategy = defineStrategy({
   async create({ settings, strategy }) {
     const { RouterStrategy } = await import('../recommend/router.ts');
     const r = settings.router;
+    // Parts are created when first routed to (see RouterStrategy.prepare). Without the models of the chosen
+    // strategy (e.g. RP3beta above its size limit): content, content + popularity, ALS.
     return new RouterStrategy(
       {
-        coldStart: await strategy('popular'),
-        // Without the models of the chosen strategy (e.g. RP3beta above its size limit): content, content + popularity.
-        watched: await strategy(r.watched, 'content'),
-        fewRatings: await strategy(r.fewRatings, 'content-popular'),
-        personalised: await strategy(r.personalised, 'als'),
+        coldStart: () => strategy('popular'),
+        watched: () => strategy(r.watched, 'content'),
+        fewRatings: () => strategy(r.fewRatings, 'content-popular'),
+        personalised: () => strategy(r.personalised, 'als'),
       },
       r,
     );

@@ -18,7 +18,15 @@ export class StrategyBook {
     private readonly log: (line: string) => void = () => {},
   ) {}
 
-  get(name: string, field = 'strategy'): Promise<Strategy> {
+  /** A strategy ready to score any query (its on-demand parts created: see Strategy.prepare). */
+  async get(name: string, field = 'strategy'): Promise<Strategy> {
+    const s = await this.created(name, field);
+    await s.prepare?.();
+    return s;
+  }
+
+  /** A strategy as created, its on-demand parts not yet (the router then loads only the part a query needs). */
+  created(name: string, field = 'strategy'): Promise<Strategy> {
     const spec = strategySpec(name, field);
     let p = this.made.get(spec.name);
     if (!p) {

@@ -25,6 +25,16 @@ export interface RouterStrategies {
   personalised: Strategy;
 }
 
+/** Each part as a strategy, or as a function that creates it the first time its scenario is routed to. */
+export type RouterParts = { [K in keyof RouterStrategies]: Strategy | (() => Promise<Strategy>) };
+
+const PART_OF: Readonly<Record<Scenario, keyof RouterStrategies>> = {
+  'cold-start': 'coldStart',
+  watched: 'watched',
+  'few-ratings': 'fewRatings',
+  personalised: 'personalised',
+};
+
 /** The watched and few-ratings paths in words, by strategy (another strategy is named). */
 const WATCHED_WHAT: Readonly<Record<string, string>> = {
   content: 'movies similar in content',
@@ -46,56 +56,101 @@ export class RouterStrategy implements Strategy {
   readonly name = 'router';
   readonly description = 'scenario router: cold start, watched, few ratings or personalised';
   private last: Decision | null = null;
+  private readonly made: Partial<RouterStrategies> = {};
+  private readonly making = new Map<keyof RouterStrategies, Promise<Strategy>>();
 
   constructor(
-    readonly strategies: RouterStrategies,
+    readonly parts: RouterParts,
     readonly settings: RouterSettings,
-  ) {}
+  ) {
+    for (const key of Object.keys(parts) as (keyof RouterStrategies)[]) {
+      const part = parts[key];
+      if (typeof part !== 'function') this.made[key] = part;
+    }
+  }
+
+  /**
+   * Creates the parts that are still functions: the one a scenario routes to, or every one. A one-off command
+   * creates only the part it uses (a personalised user never loads the content model); a server creates all before
+   * it listens, and the evaluator before it scores.
+   */
+  async prepare(scenario?: Scenario): Promise<void> {
+    const keys = scenario ? [PART_OF[scenario]] : (Object.keys(this.parts) as (keyof RouterStrategies)[]);
+    for (const key of keys) {
+      if (this.made[key]) continue;
+      let p = this.making.get(key);
+      if (!p) {
+        p = (this.parts[key] as () => Promise<Strategy>)();
+        this.making.set(key, p);
+        p.catch(() => this.making.delete(key));
+      }
+      this.made[key] = await p;
+    }
+  }
+
+  /** The scenario of a query, from its history and context alone (no part needs to exist). */
+  scenarioOf(query: Query): Scenario {
+    return this.scenarioFor(counts(query, this.settings.positiveRating));
+  }
+
+  private scenarioFor({ rated, positive, watched }: Counts): Scenario {
+    if (watched + rated === 0) return 'cold-start';
+    if (rated === 0) return 'watched';
+    if (rated < this.settings.minRatings || positive < this.settings.minPositive) return 'few-ratings';
+    return 'personalised';
+  }
+
+  /** Decides after creating the part the query routes to. */
+  async route(query: Query): Promise<Decision> {
+    await this.prepare(this.scenarioOf(query));
+    return this.decide(query);
+  }
+
+  private part(scenario: Scenario): Strategy {
+    const s = this.made[PART_OF[scenario]];
+    if (!s) throw new Error(`router: the ${scenario} strategy is not created yet (call prepare() or route())`);
+    return s;
+  }
 
   decide(query: Query): Decision {
-    const { ratings } = query.history;
-    let rated = 0;
-    let positive = 0;
-    for (let k = 0; k < ratings.length; k++) {
-      const r = ratings[k]!;
-      if (Number.isNaN(r)) continue;
-      rated++;
-      if (r >= this.settings.positiveRating) positive++;
-    }
-    const watched = ratings.length - rated;
+    const c = counts(query, this.settings.positiveRating);
+    const { rated, positive, watched } = c;
+    const scenario = this.scenarioFor(c);
+    const strategy = this.part(scenario);
     const { minRatings, minPositive, positiveRating } = this.settings;
-    if (ratings.length === 0) {
+    if (scenario === 'cold-start') {
       const genres = query.ctx.genres?.length ?? 0;
       return {
-        scenario: 'cold-start',
-        strategy: this.strategies.coldStart,
+        scenario,
+        strategy,
         reason:
           genres > 0
             ? 'nothing watched or rated yet: the most popular titles of the chosen genres'
             : 'nothing watched or rated yet: the most popular titles',
       };
     }
-    if (rated === 0) {
+    if (scenario === 'watched') {
       return {
-        scenario: 'watched',
-        strategy: this.strategies.watched,
-        reason: `${watched} watched movie${watched === 1 ? '' : 's'} and no ratings: ${WATCHED_WHAT[this.strategies.watched.name] ?? `by ${this.strategies.watched.name}`}`,
+        scenario,
+        strategy,
+        reason: `${watched} watched movie${watched === 1 ? '' : 's'} and no ratings: ${WATCHED_WHAT[strategy.name] ?? `by ${strategy.name}`}`,
       };
     }
-    if (rated < minRatings || positive < minPositive) {
+    if (scenario === 'few-ratings') {
+      const what = FEW_WHAT[strategy.name] ?? `by ${strategy.name}`;
       return {
-        scenario: 'few-ratings',
-        strategy: this.strategies.fewRatings,
+        scenario,
+        strategy,
         reason:
           rated < minRatings
-            ? `${rated} rating${rated === 1 ? '' : 's'} (fewer than ${minRatings}): ${FEW_WHAT[this.strategies.fewRatings.name] ?? `by ${this.strategies.fewRatings.name}`}`
-            : `${positive} positive rating${positive === 1 ? '' : 's'} (≥ ${positiveRating}; fewer than ${minPositive}): ${FEW_WHAT[this.strategies.fewRatings.name] ?? `by ${this.strategies.fewRatings.name}`}`,
+            ? `${rated} rating${rated === 1 ? '' : 's'} (fewer than ${minRatings}): ${what}`
+            : `${positive} positive rating${positive === 1 ? '' : 's'} (≥ ${positiveRating}; fewer than ${minPositive}): ${what}`,
       };
     }
     return {
-      scenario: 'personalised',
-      strategy: this.strategies.personalised,
-      reason: `${rated} ratings, ${positive} positive: personalised by ${this.strategies.personalised.name}`,
+      scenario,
+      strategy,
+      reason: `${rated} ratings, ${positive} positive: personalised by ${strategy.name}`,
     };
   }
 
@@ -107,4 +162,24 @@ export class RouterStrategy implements Strategy {
   explain(query: Query, index: number): string | undefined {
     return (this.last ?? this.decide(query)).strategy.explain?.(query, index);
   }
+}
+
+/** Rated, positive and watched-only movies of a query's history (a watched movie has a NaN rating). */
+interface Counts {
+  rated: number;
+  positive: number;
+  watched: number;
+}
+
+function counts(query: Query, positiveRating: number): Counts {
+  const { ratings } = query.history;
+  let rated = 0;
+  let positive = 0;
+  for (let k = 0; k < ratings.length; k++) {
+    const r = ratings[k]!;
+    if (Number.isNaN(r)) continue;
+    rated++;
+    if (r >= positiveRating) positive++;
+  }
+  return { rated, positive, watched: ratings.length - rated };
 }

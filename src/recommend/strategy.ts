@@ -63,6 +63,11 @@ export interface Strategy {
   score(query: Query, scores: Float32Array): ScoreResult | undefined;
   /** A short human reason for one recommended index, e.g. "because you liked Toy Story". */
   explain?(query: Query, index: number): string | undefined;
+  /**
+   * Creates what the strategy otherwise builds on first use (the router's parts), so that `score` can run for any
+   * query. StrategyBook.get calls it; StrategyBook.created does not.
+   */
+  prepare?(): Promise<void>;
 }
 
 /** Predicts explicit ratings (RMSE/MAE, and predictions served), created from a trained model. */

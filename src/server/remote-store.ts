@@ -23,6 +23,7 @@ export const STORE_METHODS = [
   'counts',
   'ratingHistogram',
   'listMovies',
+  'moviesAfter',
   'getMovie',
   'topTags',
   'movieStats',
@@ -61,6 +62,7 @@ export class RemoteStore implements Store {
   counts = () => this.call<StoreCounts>('counts');
   ratingHistogram = () => this.call<RatingBucket[]>('ratingHistogram');
   listMovies = () => this.call<Movie[]>('listMovies');
+  moviesAfter = (movieId: number) => this.call<{ total: number; movies: Movie[] }>('moviesAfter', movieId);
   getMovie = (movieId: number) => this.call<Movie | null>('getMovie', movieId);
   topTags = (movieId: number, limit: number) => this.call<TagCount[]>('topTags', movieId, limit);
   movieStats = () => this.call<MovieStats>('movieStats');

@@ -1,5 +1,4 @@
 import { historyOf } from '../recommend/history.ts';
-import type { RouterStrategy } from '../recommend/router.ts';
 import type { Strategy } from '../recommend/strategy.ts';
 import type { CatalogueService } from './catalogue.ts';
 import { checkK, checkRatings, knownIds, resolveGenres } from './checks.ts';
@@ -56,8 +55,8 @@ export class RecommendationService {
       reason = `strategy ${req.strategy} requested`;
       name = strategy.name;
     } else {
-      const router = (await served.strategy('router')) as RouterStrategy;
-      const d = router.decide({ ctx, history: historyOf(ctx, served.data) });
+      const router = await served.router();
+      const d = await router.route({ ctx, history: historyOf(ctx, served.data) });
       strategy = router;
       scenario = d.scenario;
       reason = d.reason;

@@ -11,11 +11,12 @@ import type { PopularityModel } from '../models/popularity.ts';
 import { historyOf } from '../recommend/history.ts';
 import { LiveUsers } from '../recommend/live-users.ts';
 import { RankingPipeline } from '../recommend/pipeline.ts';
+import type { RouterStrategy } from '../recommend/router.ts';
 import { RuleSet } from '../recommend/rules.ts';
 import type { AlsStrategy } from '../recommend/strategies/als.ts';
 import type { PopularStrategy } from '../recommend/strategies/popular.ts';
 import type { History, Strategy, TrainingData } from '../recommend/strategy.ts';
-import type { RatingColumns, Store } from '../store/types.ts';
+import type { DatasetInfo, RatingColumns, Store } from '../store/types.ts';
 import { NotFoundError } from '../util/errors.ts';
 import { type Change, type ChangeSink, localChanges, localLock, type WriteLock } from './changes.ts';
 import { ResultCache } from './result-cache.ts';
@@ -129,12 +130,11 @@ export class Served {
     log: (line: string) => void = () => {},
     sharing: Sharing = {},
   ): Promise<Served> {
-    const catalogue = new Catalogue(await store.listMovies());
     const dataset = await store.dataset();
+    const catalogue = await catalogueFor(store, dataset, version);
     const live = new LiveUsers();
     let data: TrainingData;
     if (version) {
-      checkExtends(version, catalogue);
       const extra = catalogue.size > version.snapshot.movies.length;
       data = {
         catalogue,
@@ -220,6 +220,11 @@ export class Served {
   /** A registered strategy over the served models. */
   strategy(name: string): Promise<Strategy> {
     return this.strategies.get(name);
+  }
+
+  /** The scenario router, its parts created as queries are routed to them (RouterStrategy.route). */
+  async router(): Promise<RouterStrategy> {
+    return (await this.strategies.created('router')) as RouterStrategy;
   }
 
   async popular(): Promise<PopularStrategy> {
@@ -355,6 +360,28 @@ export class Served {
     if (!this.version) return;
     await serveChangedUsers(this.live, this.catalogue, this.version.snapshot.ratings, this.store);
   }
+}
+
+/**
+ * The store's movies. When the store holds the import a version was trained on, they are the version's movies and
+ * those added since (added movies take the next id), so only those are read; otherwise every movie is read and must
+ * extend the version's.
+ */
+async function catalogueFor(
+  store: Store,
+  dataset: DatasetInfo | null,
+  version: ServedVersion | null,
+): Promise<Catalogue> {
+  const snap = version?.snapshot;
+  const last = snap?.movies.at(-1);
+  if (snap && last && dataset && snap.dataset?.importedAt === dataset.importedAt) {
+    const after = await store.moviesAfter(last.movieId);
+    if (after.total === snap.movies.length + after.movies.length)
+      return new Catalogue([...snap.movies, ...after.movies]);
+  }
+  const catalogue = new Catalogue(await store.listMovies());
+  if (version) checkExtends(version, catalogue);
+  return catalogue;
 }
 
 function checkExtends(version: ServedVersion, catalogue: Catalogue): void {

@@ -1,4 +1,3 @@
-import type { RouterStrategy } from '../recommend/router.ts';
 import type { UserClusterStrategy } from '../recommend/strategies/user-cluster.ts';
 import { checkStoredRatings } from './checks.ts';
 import type { Served } from './served.ts';
@@ -58,9 +57,9 @@ export class ViewerService {
     served.requireUser(userId);
     const rows = await served.store.userRatings(userId);
     const positive = rows.filter((r) => r.rating >= served.config.router.positiveRating).length;
-    const router = (await served.strategy('router')) as RouterStrategy;
+    const router = await served.router();
     const query = { ctx: { userId }, history: served.historyOf(userId) };
-    const decision = router.decide(query);
+    const scenario = router.scenarioOf(query);
     const users = (await served.strategy('user-cluster')) as UserClusterStrategy;
     return {
       cluster: users.clusterOf(query),
@@ -68,7 +67,7 @@ export class ViewerService {
       ratings: rows.length,
       positive,
       meanRating: rows.length ? round4(rows.reduce((a, r) => a + r.rating, 0) / rows.length) : null,
-      scenario: decision.scenario,
+      scenario,
       live: served.live.has(userId),
       history: rows
         .slice()

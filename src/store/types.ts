@@ -46,6 +46,11 @@ export interface Store {
   ratingHistogram(): Promise<RatingBucket[]>;
 
   listMovies(): Promise<Movie[]>;
+  /**
+   * The movies with a greater id than `movieId` (by id), and how many movies the store holds in all: what a served
+   * version lacks of the catalogue, when the store's movies otherwise are the version's (added ids only grow).
+   */
+  moviesAfter(movieId: number): Promise<{ total: number; movies: Movie[] }>;
   getMovie(movieId: number): Promise<Movie | null>;
   topTags(movieId: number, limit: number): Promise<TagCount[]>;
   movieStats(): Promise<MovieStats>;

@@ -64,9 +64,9 @@ describe('router decisions at the threshold edges', () => {
   });
 
   it('thresholds are settings', () => {
-    const strict = new RouterStrategy(router.strategies, { minRatings: 10, minPositive: 1, positiveRating: 4.5 });
+    const strict = new RouterStrategy(router.parts, { minRatings: 10, minPositive: 1, positiveRating: 4.5 });
     assert.equal(strict.decide(query([5, 5, 5, 5, 5, 5])).scenario, 'few-ratings');
-    const loose = new RouterStrategy(router.strategies, { minRatings: 1, minPositive: 1, positiveRating: 4.5 });
+    const loose = new RouterStrategy(router.parts, { minRatings: 1, minPositive: 1, positiveRating: 4.5 });
     assert.equal(loose.decide(query([5])).scenario, 'personalised');
   });
 
@@ -76,5 +76,31 @@ describe('router decisions at the threshold edges', () => {
     router.score(q, scores);
     assert.deepEqual(Array.from(scores), [4, 4, 4]);
     assert.equal(router.explain(q, 0), 'from ease');
+  });
+
+  it('creates a part only when a query is routed to it, once; decide before that says so', async () => {
+    const created: string[] = [];
+    const lazy = (name: string) => async () => {
+      created.push(name);
+      return stub(name);
+    };
+    const r = new RouterStrategy(
+      {
+        coldStart: lazy('popular'),
+        watched: lazy('content'),
+        fewRatings: lazy('content-popular'),
+        personalised: lazy('ease'),
+      },
+      { minRatings: 5, minPositive: 3, positiveRating: 4 },
+    );
+    const rich = query([5, 5, 5, 5, 5]);
+    assert.equal(r.scenarioOf(rich), 'personalised');
+    assert.throws(() => r.decide(rich), /personalised strategy is not created yet/);
+    assert.equal((await r.route(rich)).strategy.name, 'ease');
+    await Promise.all([r.route(rich), r.route(rich)]);
+    assert.deepEqual(created, ['ease']);
+    await r.prepare();
+    assert.deepEqual(created.sort(), ['content', 'content-popular', 'ease', 'popular']);
+    assert.equal(r.decide(query([])).strategy.name, 'popular');
   });
 });

@@ -8,8 +8,10 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { writeSyntheticMovieLens } from '../../src/cli/synthetic.ts';
 import { STRATEGIES } from '../../src/components/index.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { detectFormat } from '../../src/data/formats.ts';
 import { train } from '../../src/pipeline/train.ts';
 import { ModelManager } from '../../src/server/model-manager.ts';
 import { ServiceHolder } from '../../src/server/service-holder.ts';
@@ -108,6 +110,20 @@ describe('live additions are placed, not refitted', () => {
     const again = await loadServices(store, config());
     assert.deepEqual(await again.segments.movieSegments(), before);
     assert.deepEqual(await again.segments.movieSegment(added.movie.movieId), seg);
+    // It reads only the movies added since training; the catalogue is the store's all the same.
+    assert.deepEqual(again.served.catalogue.movies, await store.listMovies());
+  });
+
+  it('a store imported anew, whose movies do not extend the version’s, is refused with what to do', async () => {
+    const data = path.join(f.dir, 'other');
+    await writeSyntheticMovieLens(data, { users: 50, movies: 120, ratings: 2000, seed: 12 });
+    const other = await DuckDbStore.open(path.join(f.dir, 'other.duckdb'));
+    try {
+      await other.importDataset(detectFormat(data));
+      await assert.rejects(loadServices(other, config()), /do not extend the version's.*npx cinerec train/);
+    } finally {
+      await other.close();
+    }
   });
 });
 

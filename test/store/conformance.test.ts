@@ -135,6 +135,9 @@ for (const backend of BACKENDS) {
           genome: [{ tagId: tag.tagId, relevance: 0.9 }],
         });
         assert.equal(added.source, 'live');
+        const after = await store.moviesAfter(next - 1);
+        assert.deepEqual(after, { total: movies.length + 1, movies: [added] });
+        assert.deepEqual((await store.moviesAfter(next)).movies, []);
         assert.deepEqual(added.genres, ['Drama', 'Sci-Fi']);
         assert.deepEqual((await store.topTags(next, 5)).map((t) => t.tag).sort(), ['aliens', 'language']);
 

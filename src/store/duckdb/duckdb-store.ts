@@ -131,6 +131,15 @@ export class DuckDbStore implements Store {
     ).map(toMovie);
   }
 
+  async moviesAfter(movieId: number): Promise<{ total: number; movies: Movie[] }> {
+    const total = num((await this.db.one('SELECT count(*) AS n FROM movies'))?.n);
+    const rows = await this.db.all<MovieRow & Record<string, unknown>>(
+      `SELECT ${MOVIE_COLUMNS} FROM movies WHERE movie_id > ? ORDER BY movie_id`,
+      [movieId],
+    );
+    return { total, movies: rows.map(toMovie) };
+  }
+
   async getMovie(movieId: number): Promise<Movie | null> {
     const row = await this.db.one<MovieRow & Record<string, unknown>>(
       `SELECT ${MOVIE_COLUMNS} FROM movies WHERE movie_id = ?`,

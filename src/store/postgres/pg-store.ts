@@ -193,6 +193,16 @@ export class PostgresStore implements ImportingStore, SharedStore {
     return (await this.db.query<MovieRow>(`SELECT ${MOVIE_COLUMNS} FROM movies ORDER BY movie_id`)).rows.map(toMovie);
   }
 
+  async moviesAfter(movieId: number): Promise<{ total: number; movies: Movie[] }> {
+    const total = Number((await this.db.query<{ n: string }>('SELECT count(*) AS n FROM movies')).rows[0]!.n);
+    const rows = (
+      await this.db.query<MovieRow>(`SELECT ${MOVIE_COLUMNS} FROM movies WHERE movie_id > $1 ORDER BY movie_id`, [
+        movieId,
+      ])
+    ).rows;
+    return { total, movies: rows.map(toMovie) };
+  }
+
   async getMovie(movieId: number): Promise<Movie | null> {
     const r = (await this.db.query<MovieRow>(`SELECT ${MOVIE_COLUMNS} FROM movies WHERE movie_id = $1`, [movieId]))
       .rows[0];
