@@ -16,7 +16,7 @@ import { rp3betaModel, rp3betaStrategy } from './rp3beta.ts';
 import type { ComponentSettings } from './sections.ts';
 import { COMPONENT_SECTIONS } from './sections.ts';
 import { movieSegmentsModel, segmentScoresModel, segmentStrategy, userSegmentsModel } from './segments.ts';
-import { similarStrategy } from './similar.ts';
+import { alsoLikedStrategy, similarStrategy } from './similar.ts';
 import { userClusterStrategy, userClustersModel } from './user-clusters.ts';
 
 /**
@@ -67,6 +67,7 @@ const STRATEGY_LIST: readonly AnyStrategySpec[] = [
   rp3betaStrategy,
   ensembleStrategy,
   similarStrategy,
+  alsoLikedStrategy,
 ];
 
 const RATING_LIST: readonly AnyRatingSpec[] = [globalMeanRating, biasRating, mfRating, neuralRating];

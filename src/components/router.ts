@@ -19,6 +19,14 @@ export const ROUTER = section('router', 'the scenario router', {
   ),
   fewRatings: text('similar', 'strategy for viewers with few ratings (best in `cinerec eval --scenario few-ratings`)'),
   personalised: text('ease', 'strategy for viewers with a rich history'),
+  thinHistory: int(3, {
+    min: 0,
+    doc: 'watched or few-ratings viewers who gave fewer movies than this are served by router.thin (0: never)',
+  }),
+  thin: text(
+    'also-liked',
+    'strategy for watched or few-ratings viewers with a thin history (best at 1–2 movies in the scenario evaluations)',
+  ),
 });
 
 export const contentPopularStrategy = defineStrategy({
@@ -54,9 +62,10 @@ export const routerStrategy = defineStrategy({
     minPositive: 'router.minPositive',
     positiveRating: 'router.positiveRating',
     contentWeight: 'router.contentWeight',
+    thinHistory: 'router.thinHistory',
   },
   models: [],
-  uses: (s) => ['popular', s.router.watched, s.router.fewRatings, s.router.personalised],
+  uses: (s) => ['popular', s.router.watched, s.router.fewRatings, s.router.personalised, s.router.thin],
   async create({ settings, strategy }) {
     const { RouterStrategy } = await import('../recommend/router.ts');
     const r = settings.router;
@@ -68,6 +77,7 @@ export const routerStrategy = defineStrategy({
         watched: () => strategy(r.watched, 'content'),
         fewRatings: () => strategy(r.fewRatings, 'content-popular'),
         personalised: () => strategy(r.personalised, 'als'),
+        thin: () => strategy(r.thin, 'most-popular'),
       },
       r,
     );

@@ -20,6 +20,18 @@ export const SIMILAR = section('similar', 'similar movies and the watched scenar
     doc: 'weight of the popularity percentile added to the normalised similarity (also breaks ties)',
     search: { kind: 'uniform', min: 0, max: 1 },
   }),
+  smoothing: num(5, {
+    min: 0,
+    max: 100000,
+    doc: 'also-liked: pseudo-viewers that shrink a movie’s share of likes among a seed’s viewers to its share among all',
+    search: { kind: 'log', min: 1, max: 1000 },
+  }),
+  lift: num(0.1, {
+    min: 0,
+    max: 1,
+    doc: 'also-liked: divide by (share of likes)^lift; 0 keeps the estimate, higher favours less widely liked movies',
+    search: { kind: 'uniform', min: 0, max: 1 },
+  }),
 });
 
 export const similarStrategy = defineStrategy({
@@ -27,7 +39,6 @@ export const similarStrategy = defineStrategy({
   description: 'similar to the watched movies: by who watched them (RP3beta walk) or by content for unrated ones',
   reads: [SIMILAR, CONTENT],
   params: {
-    minRatings: 'similar.minRatings',
     popularity: 'similar.popularity',
     alpha: 'rp3beta.alpha',
     beta: 'rp3beta.beta',
@@ -45,5 +56,23 @@ export const similarStrategy = defineStrategy({
       s.method === 'hybrid' ? await models.get('hybrid') : null,
       { ...s, positiveRating: settings.content.positiveRating },
     );
+  },
+});
+
+export const alsoLikedStrategy = defineStrategy({
+  name: 'also-liked',
+  description: 'liked by the viewers of the watched or liked movies, shrunk towards how widely each movie is liked',
+  reads: [SIMILAR, CONTENT],
+  params: { smoothing: 'similar.smoothing', lift: 'similar.lift' },
+  models: [],
+  uses: () => ['similar'],
+  async create({ data, settings, strategy }) {
+    const { AlsoLikedStrategy } = await import('../recommend/strategies/also-liked.ts');
+    // A movie nobody has rated is judged by its content: `similar` serves such a history.
+    return new AlsoLikedStrategy(data.interactions, data.catalogue, await strategy('similar', 'content'), {
+      smoothing: settings.similar.smoothing,
+      positiveRating: settings.content.positiveRating,
+      lift: settings.similar.lift,
+    });
   },
 });

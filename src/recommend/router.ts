@@ -9,6 +9,8 @@ export interface RouterSettings {
   minPositive: number;
   /** A rating at or above this is positive. */
   positiveRating: number;
+  /** A watched or few-ratings viewer who gave fewer movies than this is served by the `thin` part (0: never). */
+  thinHistory: number;
 }
 
 export interface Decision {
@@ -23,12 +25,16 @@ export interface RouterStrategies {
   watched: Strategy;
   fewRatings: Strategy;
   personalised: Strategy;
+  /** Watched or few-ratings viewers who gave fewer than `thinHistory` movies. */
+  thin: Strategy;
 }
 
-/** Each part as a strategy, or as a function that creates it the first time its scenario is routed to. */
-export type RouterParts = { [K in keyof RouterStrategies]: Strategy | (() => Promise<Strategy>) };
+type Part = keyof RouterStrategies;
 
-const PART_OF: Readonly<Record<Scenario, keyof RouterStrategies>> = {
+/** Each part as a strategy, or as a function that creates it the first time a query is routed to it. */
+export type RouterParts = { [K in Part]: Strategy | (() => Promise<Strategy>) };
+
+const PART_OF: Readonly<Record<Scenario, Part>> = {
   'cold-start': 'coldStart',
   watched: 'watched',
   'few-ratings': 'fewRatings',
@@ -37,10 +43,12 @@ const PART_OF: Readonly<Record<Scenario, keyof RouterStrategies>> = {
 
 /** The watched and few-ratings paths in words, by strategy (another strategy is named). */
 const WATCHED_WHAT: Readonly<Record<string, string>> = {
+  'also-liked': 'movies most liked by the viewers of the ones watched',
   content: 'movies similar in content',
   similar: 'movies watched by the same viewers (by content for movies nobody rated), leaning on popularity',
 };
 const FEW_WHAT: Readonly<Record<string, string>> = {
+  'also-liked': 'movies most liked by the viewers of the liked ones',
   'content-popular': 'content similarity to the liked movies, blended with popularity',
   similar:
     'movies watched by the viewers of the liked ones (by content for movies nobody rated), leaning on popularity',
@@ -57,25 +65,25 @@ export class RouterStrategy implements Strategy {
   readonly description = 'scenario router: cold start, watched, few ratings or personalised';
   private last: Decision | null = null;
   private readonly made: Partial<RouterStrategies> = {};
-  private readonly making = new Map<keyof RouterStrategies, Promise<Strategy>>();
+  private readonly making = new Map<Part, Promise<Strategy>>();
 
   constructor(
     readonly parts: RouterParts,
     readonly settings: RouterSettings,
   ) {
-    for (const key of Object.keys(parts) as (keyof RouterStrategies)[]) {
+    for (const key of Object.keys(parts) as Part[]) {
       const part = parts[key];
       if (typeof part !== 'function') this.made[key] = part;
     }
   }
 
   /**
-   * Creates the parts that are still functions: the one a scenario routes to, or every one. A one-off command
-   * creates only the part it uses (a personalised user never loads the content model); a server creates all before
-   * it listens, and the evaluator before it scores.
+   * Creates the parts that are still functions: one, or every one. A one-off command creates only the part its
+   * query routes to (a personalised user never loads the content model); a server creates all before it listens,
+   * and the evaluator before it scores.
    */
-  async prepare(scenario?: Scenario): Promise<void> {
-    const keys = scenario ? [PART_OF[scenario]] : (Object.keys(this.parts) as (keyof RouterStrategies)[]);
+  async prepare(part?: Part): Promise<void> {
+    const keys = part ? [part] : (Object.keys(this.parts) as Part[]);
     for (const key of keys) {
       if (this.made[key]) continue;
       let p = this.making.get(key);
@@ -102,12 +110,20 @@ export class RouterStrategy implements Strategy {
 
   /** Decides after creating the part the query routes to. */
   async route(query: Query): Promise<Decision> {
-    await this.prepare(this.scenarioOf(query));
+    const c = counts(query, this.settings.positiveRating);
+    await this.prepare(this.partFor(this.scenarioFor(c), c));
     return this.decide(query);
   }
 
-  private part(scenario: Scenario): Strategy {
-    const s = this.made[PART_OF[scenario]];
+  /** A thin history (one or two movies) is served by its own part in the watched and few-ratings scenarios. */
+  private partFor(scenario: Scenario, c: Counts): Part {
+    const thin =
+      (scenario === 'watched' || scenario === 'few-ratings') && c.rated + c.watched < this.settings.thinHistory;
+    return thin ? 'thin' : PART_OF[scenario];
+  }
+
+  private part(key: Part, scenario: Scenario): Strategy {
+    const s = this.made[key];
     if (!s) throw new Error(`router: the ${scenario} strategy is not created yet (call prepare() or route())`);
     return s;
   }
@@ -116,7 +132,7 @@ export class RouterStrategy implements Strategy {
     const c = counts(query, this.settings.positiveRating);
     const { rated, positive, watched } = c;
     const scenario = this.scenarioFor(c);
-    const strategy = this.part(scenario);
+    const strategy = this.part(this.partFor(scenario, c), scenario);
     const { minRatings, minPositive, positiveRating } = this.settings;
     if (scenario === 'cold-start') {
       const genres = query.ctx.genres?.length ?? 0;

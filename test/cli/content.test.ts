@@ -453,6 +453,28 @@ describe('content model CLI', { concurrency: true }, () => {
       assert.ok(ids.includes(3114), `Toy Story 2 (3114) is among the top 10: ${ids.join(', ')}`);
     });
 
+    test('recommend --watched 1: what Toy Story’s viewers liked most (also-liked), each reason with the share', async () => {
+      const rec = json<RoutedList>(await cli(['recommend', '--watched', '1', '--k', '10', '--json'], realEnv));
+      assert.equal(rec.scenario, 'watched');
+      assert.equal(rec.strategy, 'also-liked', 'the router’s thin-history strategy (router.thin)');
+      assert.match(
+        rec.reason,
+        /^1 watched movie and no ratings: movies most liked by the viewers of the ones watched$/,
+      );
+      assert.equal(rec.items.length, 10);
+      for (const m of rec.items) {
+        assert.notEqual(m.movieId, 1);
+        assert.match(m.reason ?? '', /^liked by \d+ % of the 215 viewers of Toy Story$/);
+      }
+      const shares = rec.items.map((m) => Number(/liked by (\d+) %/.exec(m.reason!)![1]));
+      assert.ok(shares[0]! >= 40, `the first is liked by most of Toy Story's viewers: ${shares.join(', ')}`);
+      const two = json<RoutedList>(await cli(['recommend', '--ratings', '1:5,2571:4', '--k', '5', '--json'], realEnv));
+      assert.equal(two.scenario, 'few-ratings');
+      assert.equal(two.strategy, 'also-liked');
+      const three = json<RoutedList>(await cli(['recommend', '--watched', '1,2355,3114', '--json'], realEnv));
+      assert.equal(three.strategy, 'similar', 'from three movies on, similar (router.thinHistory = 3)');
+    });
+
     test('recommend --watched 1,2355,3114 --k 10: none of the three, every reason "because you watched"', async () => {
       const watched = [1, 2355, 3114];
       const rec = json<RoutedList>(

@@ -19,8 +19,9 @@ const router = new RouterStrategy(
     watched: stub('content'),
     fewRatings: stub('content-popular'),
     personalised: stub('ease'),
+    thin: stub('also-liked'),
   },
-  { minRatings: 5, minPositive: 3, positiveRating: 4 },
+  { minRatings: 5, minPositive: 3, positiveRating: 4, thinHistory: 0 },
 );
 
 /** A query whose history holds these ratings (NaN = watched without a rating). */
@@ -63,10 +64,34 @@ describe('router decisions at the threshold edges', () => {
     assert.equal(router.decide(query([5, 5, 5, 5, Number.NaN])).scenario, 'few-ratings');
   });
 
+  it('a thin history (fewer movies than thinHistory) takes the thin part in the watched and few-ratings scenarios', () => {
+    const thin = new RouterStrategy(router.parts, { ...router.settings, thinHistory: 3 });
+    const one = thin.decide(query([Number.NaN]));
+    assert.equal(one.scenario, 'watched');
+    assert.equal(one.strategy.name, 'also-liked');
+    assert.match(one.reason, /1 watched movie and no ratings: movies most liked by the viewers/);
+    assert.equal(thin.decide(query([Number.NaN, Number.NaN, Number.NaN])).strategy.name, 'content');
+    const two = thin.decide(query([5, 4]));
+    assert.equal(two.scenario, 'few-ratings');
+    assert.equal(two.strategy.name, 'also-liked');
+    assert.equal(thin.decide(query([5, 4, 4])).strategy.name, 'content-popular');
+    assert.equal(thin.decide(query([])).strategy.name, 'popular');
+  });
+
   it('thresholds are settings', () => {
-    const strict = new RouterStrategy(router.parts, { minRatings: 10, minPositive: 1, positiveRating: 4.5 });
+    const strict = new RouterStrategy(router.parts, {
+      minRatings: 10,
+      minPositive: 1,
+      positiveRating: 4.5,
+      thinHistory: 0,
+    });
     assert.equal(strict.decide(query([5, 5, 5, 5, 5, 5])).scenario, 'few-ratings');
-    const loose = new RouterStrategy(router.parts, { minRatings: 1, minPositive: 1, positiveRating: 4.5 });
+    const loose = new RouterStrategy(router.parts, {
+      minRatings: 1,
+      minPositive: 1,
+      positiveRating: 4.5,
+      thinHistory: 0,
+    });
     assert.equal(loose.decide(query([5])).scenario, 'personalised');
   });
 
@@ -90,8 +115,9 @@ describe('router decisions at the threshold edges', () => {
         watched: lazy('content'),
         fewRatings: lazy('content-popular'),
         personalised: lazy('ease'),
+        thin: lazy('also-liked'),
       },
-      { minRatings: 5, minPositive: 3, positiveRating: 4 },
+      { minRatings: 5, minPositive: 3, positiveRating: 4, thinHistory: 3 },
     );
     const rich = query([5, 5, 5, 5, 5]);
     assert.equal(r.scenarioOf(rich), 'personalised');
@@ -99,8 +125,10 @@ describe('router decisions at the threshold edges', () => {
     assert.equal((await r.route(rich)).strategy.name, 'ease');
     await Promise.all([r.route(rich), r.route(rich)]);
     assert.deepEqual(created, ['ease']);
+    assert.equal((await r.route(query([Number.NaN]))).strategy.name, 'also-liked');
+    assert.deepEqual(created, ['ease', 'also-liked']);
     await r.prepare();
-    assert.deepEqual(created.sort(), ['content', 'content-popular', 'ease', 'popular']);
+    assert.deepEqual(created.sort(), ['also-liked', 'content', 'content-popular', 'ease', 'popular']);
     assert.equal(r.decide(query([])).strategy.name, 'popular');
   });
 });
