@@ -59,7 +59,8 @@ test('one seed: (likes among its viewers + m × share of likes among all viewers
   // Movie 1 has 3 viewers; likes among them: movie 1 ×2 (users 1, 3), movie 2 ×2 (users 1, 2), movie 3 ×1 (user 3).
   // Shares of likes among all 4 viewers: movie 1 2/4, movie 2 3/4, movie 3 1/4, movie 4 1/4, movie 5 (added) 0.
   const expected = [(2 + m * 0.5) / 5, (2 + m * 0.75) / 5, (1 + m * 0.25) / 5, (0 + m * 0.25) / 5, 0];
-  expected.forEach((e, i) => assert.ok(Math.abs(scores[i]! - e) < 1e-6, `movie ${i + 1}: ${scores[i]} vs ${e}`));
+  for (const [i, e] of expected.entries())
+    assert.ok(Math.abs(scores[i]! - e) < 1e-6, `movie ${i + 1}: ${scores[i]} vs ${e}`);
   assert.equal(s.explain(watched(0), 1), 'liked by 67 % of the 3 viewers of Movie 1');
 });
 
@@ -71,7 +72,7 @@ test('several seeds add up; with no seed, or no stand-in for an unrated one, the
   s.score(watched(0), a);
   s.score(watched(3), b);
   s.score(watched(0, 3), both);
-  both.forEach((v, i) => assert.ok(Math.abs(v - a[i]! - b[i]!) < 1e-6));
+  for (const [i, v] of both.entries()) assert.ok(Math.abs(v - a[i]! - b[i]!) < 1e-6);
 
   const none = new Float32Array(catalogue.size);
   s.score({ ctx: {}, history: { items: new Int32Array(0), ratings: new Float32Array(0) } }, none);
