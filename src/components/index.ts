@@ -8,6 +8,7 @@ import { ensembleStrategy } from './ensemble.ts';
 import { hybridClusterStrategy, hybridModel, hybridStrategySpec } from './hybrid.ts';
 import { mfModel, mfRating } from './mf.ts';
 import type { ModelName } from './models.ts';
+import { multVaeModel, multVaeStrategy } from './mult-vae.ts';
 import { neuralModel, neuralRating, neuralStrategy } from './neural.ts';
 import { type Leaf, leaves, type SearchRange, type Section } from './params.ts';
 import { mostPopularStrategy, popularGenreStrategy, popularityModel, popularStrategy } from './popularity.ts';
@@ -37,6 +38,7 @@ const MODEL_LIST: readonly AnyModelSpec[] = [
   easeModel,
   itemKnnModel,
   rp3betaModel,
+  multVaeModel,
   hybridModel,
   userClustersModel,
   movieSegmentsModel,
@@ -65,6 +67,7 @@ const STRATEGY_LIST: readonly AnyStrategySpec[] = [
   contentClusterStrategy,
   neuralStrategy,
   rp3betaStrategy,
+  multVaeStrategy,
   ensembleStrategy,
   similarStrategy,
   alsoLikedStrategy,
@@ -78,6 +81,11 @@ export const RATING_MODELS: ReadonlyMap<string, AnyRatingSpec> = new Map(RATING_
 
 /** Models a model version holds, in training order. */
 export const SERVED_MODELS: readonly AnyModelSpec[] = MODEL_LIST.filter((m) => m.served);
+
+/** Strategies a model version can serve: every model they read is in it (the others are evaluation only). */
+export const SERVED_STRATEGIES: readonly string[] = STRATEGY_LIST.filter((s) =>
+  s.models.every((m) => MODELS.get(m)?.served),
+).map((s) => s.name);
 
 export function modelSpec(name: ModelName): AnyModelSpec {
   const spec = MODELS.get(name);

@@ -6,6 +6,7 @@ import type { HybridModel } from '../models/hybrid.ts';
 import type { ItemKnnModel } from '../models/itemknn.ts';
 import type { MfModel } from '../models/mf.ts';
 import type { MovieSegmentation } from '../models/movie-segments.ts';
+import type { MultVaeModel } from '../models/mult-vae.ts';
 import type { PopularityModel } from '../models/popularity.ts';
 import type { PrincipalPlane } from '../models/projection.ts';
 import type { RatingPredictor } from '../models/rating-predictor.ts';
@@ -23,6 +24,7 @@ export interface ModelTypes {
   ease: EaseModel;
   itemknn: ItemKnnModel;
   rp3beta: Rp3BetaModel;
+  'mult-vae': MultVaeModel;
   hybrid: HybridModel;
   'user-clusters': UserClusterModel;
   'movie-segments': MovieSegmentation;

@@ -5,6 +5,7 @@ import { EASE } from './ease.ts';
 import { ENSEMBLE } from './ensemble.ts';
 import { HYBRID } from './hybrid.ts';
 import { MF } from './mf.ts';
+import { MULT_VAE } from './mult-vae.ts';
 import { NEURAL } from './neural.ts';
 import type { Params, Section, ValuesOf } from './params.ts';
 import { POPULARITY } from './popularity.ts';
@@ -21,6 +22,7 @@ export const COMPONENT_SECTIONS = [
   ALS,
   EASE,
   RP3BETA,
+  MULT_VAE,
   ENSEMBLE,
   HYBRID,
   USER_CLUSTERS,

@@ -71,6 +71,12 @@ export class StoredModels implements ModelSource {
   }
 
   private async load<N extends ModelName>(name: N): Promise<ModelTypes[N]> {
+    const spec = modelSpec(name);
+    if (!spec.served)
+      throw new ModelUnavailableError(
+        name,
+        `evaluation only: model versions do not hold it (\`npx cinerec eval --strategies …\` fits it)`,
+      );
     const at = this.where(name);
     if (!at)
       throw new UnavailableError(
@@ -78,7 +84,6 @@ export class StoredModels implements ModelSource {
         'version',
       );
     if ('skipped' in at) throw new ModelUnavailableError(name, at.skipped);
-    const spec = modelSpec(name);
     for (const d of spec.deps) await this.get(d);
     await this.check(name, at.dir);
     const model = await spec.load(at.dir, {

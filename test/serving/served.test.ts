@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeSyntheticMovieLens } from '../../src/cli/synthetic.ts';
-import { STRATEGIES } from '../../src/components/index.ts';
+import { SERVED_STRATEGIES, STRATEGIES } from '../../src/components/index.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { detectFormat } from '../../src/data/formats.ts';
 import { train } from '../../src/pipeline/train.ts';
@@ -53,10 +53,10 @@ describe('a served version fits nothing', () => {
     );
   });
 
-  it('every registered strategy answers a known user, an anonymous viewer and a newcomer', async () => {
+  it('every served strategy answers a known user, an anonymous viewer and a newcomer; evaluation-only ones refuse', async () => {
     const userId = services.served.data.interactions.userIds[0]!;
     const ids = services.served.catalogue.movies.map((m) => m.movieId);
-    for (const strategy of STRATEGIES.keys()) {
+    for (const strategy of SERVED_STRATEGIES) {
       for (const req of [
         { userId },
         { ratings: ids.slice(0, 6).map((movieId) => ({ movieId, rating: 4.5 })) },
@@ -66,6 +66,13 @@ describe('a served version fits nothing', () => {
         assert.ok(list.items.length > 0, `${strategy}: no items for ${JSON.stringify(req)}`);
       }
     }
+    const evaluationOnly = [...STRATEGIES.keys()].filter((n) => !SERVED_STRATEGIES.includes(n));
+    assert.ok(evaluationOnly.includes('mult-vae'));
+    for (const strategy of evaluationOnly)
+      await assert.rejects(
+        services.recommendations.recommend({ userId, strategy, k: 5 }),
+        /is not available: evaluation only/,
+      );
   });
 
   it('segments, clusters, the projection, hybrid neighbours and both predictors load, never fit', async () => {
