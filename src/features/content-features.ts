@@ -1,13 +1,14 @@
 import type { Catalogue } from '../data/catalogue.ts';
 import type { GenomeColumns, GenomeTag, MovieTagCounts } from '../store/types.ts';
+import { fitTitleVocabulary, SERIES_VALUE, type TitleTerms, titleTerms } from './title-features.ts';
 
 /**
- * Raw content features of movies: multi-hot genres, release year, TF-IDF over users' free tags,
- * tag-genome relevance, optional rating statistics. Kept sparse (CSR) so a 62 k-movie catalogue with
- * a 1,128-tag genome and thousands of tag terms never becomes one dense matrix.
+ * Raw content features of movies: multi-hot genres, release year, TF-IDF over users' free tags, title words and
+ * series (src/features/title-features.ts), tag-genome relevance, optional rating statistics. Kept sparse (CSR) so a
+ * 62 k-movie catalogue with a 1,128-tag genome and thousands of tag terms never becomes one dense matrix.
  */
 
-export type GroupName = 'genres' | 'year' | 'tags' | 'genome' | 'stats';
+export type GroupName = 'genres' | 'year' | 'tags' | 'title' | 'genome' | 'stats';
 
 export interface FeatureGroup {
   name: GroupName;
@@ -18,8 +19,9 @@ export interface FeatureGroup {
    * 'block': the group is centred and scaled as a whole (its total variance becomes weight²), which
    * keeps the relative size of its columns (TF-IDF terms, genome relevance).
    * 'standard': each column is standardised, then the group shares weight² among its columns.
+   * 'links': not encoded; its rows link movies to each other (the title group, see src/models/content.ts).
    */
-  scaling: 'block' | 'standard';
+  scaling: 'block' | 'standard' | 'links';
   weight: number;
 }
 
@@ -27,6 +29,7 @@ export interface FeatureWeights {
   genres: number;
   year: number;
   tags: number;
+  title: number;
   genome: number;
   stats: number;
 }
@@ -44,6 +47,12 @@ export interface FeatureSpace {
   genres: string[];
   tagTerms: string[];
   tagIdf: number[];
+  /** Title words and their IDF, then series keys: the title group's columns in that order (absent in old models). */
+  titleWords?: string[];
+  titleIdf?: number[];
+  /** The weight a title word that is no column has in its row's norm (the IDF of a word of one movie). */
+  titleOtherIdf?: number;
+  series?: string[];
   genomeTagIds: number[];
   genomeTagNames: string[];
   groups: FeatureGroup[];
@@ -82,6 +91,8 @@ export interface FeatureRows {
 export interface MovieContent {
   genres: readonly string[];
   year: number | null;
+  /** The display title (without the year): its words and series cue make the title group. */
+  title?: string;
   /** Tag term → number of times it was given. */
   tags: ReadonlyMap<string, number>;
   /** Tag-genome relevance: parallel arrays, ascending tag ids (empty when the movie has no genome). */
@@ -147,6 +158,10 @@ export function fitFeatureSpace(
   // Smoothed IDF, as scikit-learn's TfidfVectorizer: ln((1 + n) / (1 + df)) + 1.
   const tagIdf = terms.map(([, d]) => Math.log((1 + n) / (1 + d)) + 1);
   const genres = catalogue.genres();
+  const title =
+    params.weights.title > 0
+      ? fitTitleVocabulary(catalogue.movies.map((m) => titleTerms(m.displayTitle)))
+      : { words: [], idf: [], series: [], otherIdf: 0 };
   const groups: FeatureGroup[] = [];
   let col = 0;
   const add = (name: GroupName, width: number, scaling: FeatureGroup['scaling']) => {
@@ -159,12 +174,19 @@ export function fitFeatureSpace(
   add('genres', genres.length, 'block');
   add('year', 1, 'standard');
   add('tags', terms.length, 'block');
+  // A series is shared by a handful of movies out of thousands: PCA would keep none of its columns, so the title
+  // group links movies instead of being encoded.
+  add('title', title.words.length + title.series.length, 'links');
   add('genome', hasGenome ? genomeTags.length : 0, 'block');
   add('stats', 2, 'standard');
   return {
     genres,
     tagTerms: terms.map(([t]) => t),
     tagIdf,
+    titleWords: title.words,
+    titleIdf: title.idf,
+    titleOtherIdf: title.otherIdf,
+    series: title.series,
     genomeTagIds: genomeTags.map((g) => g.tagId),
     genomeTagNames: genomeTags.map((g) => g.tag),
     groups,
@@ -176,6 +198,8 @@ export function fitFeatureSpace(
 export class FeatureEncoder {
   private readonly genreCol = new Map<string, number>();
   private readonly termCol = new Map<string, number>();
+  private readonly wordCol = new Map<string, number>();
+  private readonly seriesCol = new Map<string, number>();
   /** Genome tag id → column offset in the group, or -1. */
   private readonly genomeCol: Int32Array;
   private readonly group = new Map<GroupName, { index: number; g: FeatureGroup }>();
@@ -190,6 +214,13 @@ export class FeatureEncoder {
     space.tagTerms.forEach((t, i) => {
       this.termCol.set(t, i);
     });
+    const words = space.titleWords ?? [];
+    words.forEach((w, i) => {
+      this.wordCol.set(w, i);
+    });
+    (space.series ?? []).forEach((k, i) => {
+      this.seriesCol.set(k, words.length + i);
+    });
     this.genomeCol = new Int32Array(Math.max(0, ...space.genomeTagIds) + 1).fill(-1);
     space.genomeTagIds.forEach((id, i) => {
       this.genomeCol[id] = i;
@@ -200,9 +231,36 @@ export class FeatureEncoder {
     return this.group.get(name)?.g;
   }
 
-  /** Most cells a movie's row can have. */
+  /** Most cells a movie's row can have (a title has fewer distinct words than characters). */
   private capacity(movie: MovieContent): number {
-    return movie.genres.length + 1 + movie.tags.size + movie.genome.tagIds.length + 2;
+    const title = this.group.has('title') ? (movie.title?.length ?? 0) + 1 : 0;
+    return movie.genres.length + 1 + movie.tags.size + title + movie.genome.tagIds.length + 2;
+  }
+
+  /**
+   * The title group's cells (ascending offsets): word TF-IDF, L2-normalised, and the series column. Null when the
+   * title has no word or series in the vocabulary: the group is then absent, not "unlike every title".
+   */
+  titleCells(title: string | undefined): [number, number][] | null {
+    if (title === undefined || !this.group.has('title')) return null;
+    const terms: TitleTerms = titleTerms(title);
+    const idf = this.space.titleIdf ?? [];
+    const other = this.space.titleOtherIdf ?? 0;
+    const cells: [number, number][] = [];
+    let sq = 0;
+    for (const w of terms.words) {
+      const c = this.wordCol.get(w);
+      // A word that is no column still makes the title longer: "The Banger Sisters" is not "Sisters".
+      const x = c === undefined ? other : idf[c]!;
+      if (c !== undefined) cells.push([c, x]);
+      sq += x * x;
+    }
+    const norm = Math.sqrt(sq);
+    for (const cell of cells) cell[1] /= norm;
+    const s = terms.series === null ? undefined : this.seriesCol.get(terms.series);
+    if (s !== undefined) cells.push([s, SERIES_VALUE]);
+    if (cells.length === 0) return null;
+    return cells.sort((a, b) => a[0] - b[0]);
   }
 
   /**
@@ -255,6 +313,10 @@ export class FeatureEncoder {
         for (const [c, v] of cells) put(tagGroup, c, v / norm);
       }
     }
+
+    const titleGroup = this.group.get('title');
+    const titleCells = this.titleCells(movie.title);
+    if (titleGroup && titleCells) for (const [c, v] of titleCells) put(titleGroup, c, v);
 
     const genomeGroup = this.group.get('genome');
     const gr = movie.genome;
@@ -316,6 +378,7 @@ export class FeatureEncoder {
       return {
         genres: m.genres,
         year: m.year,
+        title: m.displayTitle,
         tags: tagsByIndex[i] ?? new Map(),
         genome: genomeByIndex[i] ?? NO_GENOME,
         ...(stats

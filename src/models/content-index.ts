@@ -10,6 +10,7 @@ import {
   type MovieContent,
   type RatingStats,
 } from '../features/content-features.ts';
+import { seriesLabel, titleTokens } from '../features/title-features.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
 import type { Progress } from '../util/progress.ts';
 import { ContentModel, type ContentModelParams, type RawRow } from './content.ts';
@@ -39,8 +40,10 @@ export interface SharedContent {
   genres: string[];
   /** Strongest shared tags: genome tags both movies are highly relevant to, or tag terms both carry. */
   tags: string[];
-  /** The series both titles belong to (e.g. "toy story"), when their titles say so. */
+  /** The series both titles belong to, in the first title's spelling (e.g. "Star Wars"), when their titles say so. */
   series?: string;
+  /** Title words both titles have (normalised, e.g. "matrix"), beyond those naming the shared series. */
+  titleWords?: string[];
 }
 
 /** Views of each movie's row in the CSR matrix: no copy of the (possibly 15 M-value) genome. */
@@ -118,7 +121,11 @@ export class ContentIndex {
   add(index: number, content: MovieContent): { cluster: number } {
     if (index !== this.model.size || index !== this.raw.length)
       throw new Error(`content index: movie index ${index} is not the next row ${this.model.size}`);
-    const row: RawRow = this.features.row(content);
+    // The title is on the movie record: callers that build the content from a change need not repeat it.
+    const row: RawRow = this.features.row({
+      ...content,
+      title: content.title ?? this.catalogue.movies[index]!.displayTitle,
+    });
     this.raw.push(row);
     const placed = this.model.append(this.catalogue.movies[index]!.movieId, row);
     return { cluster: placed.cluster };
@@ -132,7 +139,7 @@ export class ContentIndex {
     return index < this.model.size ? this.model.assignment[index]! : -1;
   }
 
-  /** Shared genres and the strongest shared tags of two movies, for reasons. */
+  /** What two movies share, for reasons: series and title words, genres, and the strongest shared tags. */
   shared(a: number, b: number, maxTags = 3): SharedContent {
     const ma = this.catalogue.movies[a]!;
     const mb = this.catalogue.movies[b]!;
@@ -140,9 +147,13 @@ export class ContentIndex {
     const ra = this.raw[a];
     const rb = this.raw[b];
     const tags: { name: string; w: number }[] = [];
+    const words: string[] = [];
+    let series = false;
     if (ra && rb) {
       const space = this.model.space;
       const tagGroup = this.features.groupOf('tags');
+      const titleGroup = this.features.groupOf('title');
+      const nWords = space.titleWords?.length ?? 0;
       const genomeGroup = this.features.groupOf('genome');
       // Merge the two sorted index lists.
       let p = 0;
@@ -157,6 +168,10 @@ export class ContentIndex {
           const vb = rb.values[q]!;
           if (tagGroup && i >= tagGroup.start && i < tagGroup.end) {
             tags.push({ name: space.tagTerms[i - tagGroup.start]!, w: 1 + va * vb });
+          } else if (titleGroup && i >= titleGroup.start && i < titleGroup.end) {
+            const c = i - titleGroup.start;
+            if (c < nWords) words.push(space.titleWords![c]!);
+            else series = true;
           } else if (genomeGroup && i >= genomeGroup.start && i < genomeGroup.end && va >= 0.5 && vb >= 0.5) {
             tags.push({ name: space.genomeTagNames[i - genomeGroup.start]!, w: Math.min(va, vb) });
           }
@@ -171,6 +186,13 @@ export class ContentIndex {
       if (!names.includes(t.name)) names.push(t.name);
       if (names.length >= maxTags) break;
     }
-    return { genres, tags: names };
+    const out: SharedContent = { genres, tags: names };
+    const label = series ? seriesLabel(ma.displayTitle) : null;
+    if (label !== null) out.series = label;
+    // Words of the series name say nothing more than "same series".
+    const named = new Set(label === null ? [] : titleTokens(label));
+    const titleWords = words.filter((w) => !named.has(w));
+    if (titleWords.length > 0) out.titleWords = titleWords;
+    return out;
   }
 }

@@ -15,6 +15,7 @@ import {
   fitAutoencoder,
   relativeErrors,
 } from './content-autoencoder.ts';
+import { addLinks, type LinkIndex, LinkScratch, linkIndexOf } from './content-links.ts';
 import type { Encoder, EncoderKind, ScaledRow, Scaler } from './content-types.ts';
 
 /**
@@ -102,6 +103,8 @@ export interface ContentFitReport {
   reconstruction: ReconstructionReport;
   /** Autoencoder only: training figures. */
   autoencoder?: AutoencoderReport;
+  /** Title links: their weight and how many movies at least one link pulled. */
+  links?: { weight: number; movies: number };
   clusters: ClusterQuality;
   seconds: { scale: number; encode: number; cluster: number };
 }
@@ -143,6 +146,8 @@ function fitScaler(rows: FeatureRows, groups: readonly FeatureGroup[]): Scaler {
   const scale = new Float32Array(cols);
   for (const g of groups) {
     const width = g.end - g.start;
+    // Link columns stay 0 in the scaled rows: the encoder never sees them.
+    if (g.scaling === 'links') continue;
     if (g.scaling === 'block') {
       let total = 0;
       for (let j = g.start; j < g.end; j++) total += variance[j]!;
@@ -272,6 +277,7 @@ export function blockPlan(groups: readonly FeatureGroup[], budget: number): numb
   const plan = new Array<number>(groups.length).fill(0);
   const order = groups
     .map((_g, i) => i)
+    .filter((i) => groups[i]!.scaling !== 'links')
     .sort((a, b) => groups[a]!.end - groups[a]!.start - (groups[b]!.end - groups[b]!.start) || a - b);
   let remaining = budget;
   order.forEach((gi, pos) => {
@@ -335,6 +341,10 @@ function fitBlockPca(
   plan.forEach((dims, gi) => {
     const g = groups[gi]!;
     const from = row;
+    if (dims === 0) {
+      ranges.push({ from, to: row });
+      return;
+    }
     if (dims === g.end - g.start) {
       // Narrow group: its scaled columns as they are (an identity block of the projection).
       for (let j = g.start; j < g.end; j++, row++) components[row * rows.cols + j] = 1;
@@ -375,6 +385,7 @@ function fitBlockPca(
   let total = 0;
   const groupReport: ContentFitReport['groups'] = [];
   groups.forEach((g, gi) => {
+    if (g.scaling === 'links') return;
     let present = 0;
     for (let i = 0; i < n; i++) present += rows.present[i * G + gi]!;
     const width = g.end - g.start;
@@ -449,6 +460,9 @@ export interface ContentModelState {
   movieIds: Int32Array;
   /** n × d unit vectors (zero for a movie with no usable features). */
   vectors: Float32Array;
+  /** With title links: the fitted movies' encoded unit vectors before the links pulled them (what links add). */
+  base?: Float32Array;
+  links?: LinkIndex;
   centroids: Float32Array;
   assignment: Int32Array;
   report: ContentFitReport;
@@ -467,6 +481,7 @@ export class ContentModel {
   private readonly z: Float64Array;
   /** The row being transformed, as encoders read it (views z; reused). */
   private readonly scaled: ScaledRow;
+  private linkScratch: LinkScratch | undefined;
 
   constructor(readonly state: ContentModelState) {
     this.n = state.movieIds.length;
@@ -557,7 +572,11 @@ export class ContentModel {
         reconstruction.pca = relativeErrors(errors, space.groups);
       }
       explainedVariance = 1 - own.error;
-      groupReport = own.groups.map((g) => ({ name: g.name, dimensions: 0, explained: 1 - g.error }));
+      // Link groups are not encoded: nothing of theirs to reconstruct.
+      const encoded = (g: { name: string }) => space.groups.find((x) => x.name === g.name)?.scaling !== 'links';
+      reconstruction.groups = reconstruction.groups.filter(encoded);
+      if (reconstruction.pca) reconstruction.pca.groups = reconstruction.pca.groups.filter(encoded);
+      groupReport = own.groups.filter(encoded).map((g) => ({ name: g.name, dimensions: 0, explained: 1 - g.error }));
     } else {
       const pca = fitBlockPca(rows, space.groups, scaler, budget, params.seed);
       encoder = pca.encoder;
@@ -573,6 +592,23 @@ export class ContentModel {
     }
     const out = encoder.outputDim;
     normalizeRows(vectors, n, out);
+    let base: Float32Array | undefined;
+    let links: LinkIndex | undefined;
+    let linked = 0;
+    const linkGroup = space.groups.find((g) => g.scaling === 'links' && g.weight > 0);
+    if (linkGroup) {
+      links = linkIndexOf(rows, linkGroup);
+      base = vectors;
+      vectors = Float32Array.from(base);
+      const scratch = new LinkScratch(n, out);
+      for (let i = 0; i < n; i++) {
+        const row = {
+          indices: rows.indices.subarray(rows.indptr[i]!, rows.indptr[i + 1]!),
+          values: rows.values.subarray(rows.indptr[i]!, rows.indptr[i + 1]!),
+        };
+        if (addLinks(links, base, out, row, i, vectors, i * out, scratch)) linked++;
+      }
+    }
     const encodeSeconds = seconds(t);
     progress.update(3);
 
@@ -603,6 +639,7 @@ export class ContentModel {
       encoder,
       movieIds: Int32Array.from(movieIds),
       vectors,
+      ...(base && links ? { base, links } : {}),
       centroids: km.centroids,
       assignment: km.assignment,
       report: {
@@ -614,14 +651,18 @@ export class ContentModel {
         groups: groupReport,
         reconstruction,
         ...(autoencoder ? { autoencoder } : {}),
+        ...(links ? { links: { weight: links.weight, movies: linked } } : {}),
         clusters: quality,
         seconds: { scale: scaleSeconds, encode: encodeSeconds, cluster: clusterSeconds },
       },
     });
   }
 
-  /** The unit vector of a raw row, through the fitted scaler and encoder, into out[offset..]. */
-  transform(row: RawRow, out: Float32Array, offset = 0): void {
+  /**
+   * The unit vector of a raw row, through the fitted scaler and encoder and the pull of the fitted movies its title
+   * links it to, into out[offset..]. `self`: the row is fitted movie `self`'s own, which does not link to itself.
+   */
+  transform(row: RawRow, out: Float32Array, offset = 0, self = -1): void {
     const { mean, scale } = this.state.scaler;
     const z = this.z;
     z.fill(0);
@@ -646,6 +687,11 @@ export class ContentModel {
     if (s > 0) {
       const inv = 1 / Math.sqrt(s);
       for (let k = 0; k < d; k++) out[offset + k]! *= inv;
+    }
+    const { links, base } = this.state;
+    if (links && base) {
+      this.linkScratch ??= new LinkScratch(base.length / d, d);
+      addLinks(links, base, d, row, self, out, offset, this.linkScratch);
     }
   }
 
@@ -711,8 +757,9 @@ export function contentFitSummary(r: ContentFitReport): string {
       `PCA (${r.groups.map((g) => `${g.name} ${g.dimensions}`).join(', ')} dimensions), ` +
       `relative reconstruction error ${pct(rec.error)} in-sample (${groups(rec)})`;
   }
+  const links = r.links ? `; title links pull ${r.links.movies} movies (weight ${r.links.weight})` : '';
   return (
-    `${r.inputDim} features → ${r.outputDim} dimensions by ${encoder}; ` +
+    `${r.inputDim} features → ${r.outputDim} dimensions by ${encoder}${links}; ` +
     `${r.clusters.k} clusters (silhouette ${r.clusters.silhouette.toFixed(3)})`
   );
 }
@@ -727,6 +774,8 @@ interface ContentMeta {
   fingerprint: string;
   /** meta: the encoder's own description (the autoencoder's layer spec; empty for PCA). */
   encoder: { kind: string; inputDim: number; outputDim: number; meta?: object };
+  /** Title links (arrays linkPtr, linkMovies, linkValues, base); absent in models without them. */
+  links?: { start: number; end: number; weight: number };
 }
 
 export function saveContentModel(dir: string, model: ContentModel, fingerprint: string): void {
@@ -737,6 +786,7 @@ export function saveContentModel(dir: string, model: ContentModel, fingerprint: 
     report: s.report,
     fingerprint,
     encoder: { kind: s.encoder.kind, inputDim: s.encoder.inputDim, outputDim: s.encoder.outputDim },
+    ...(s.links ? { links: { start: s.links.start, end: s.links.end, weight: s.links.weight } } : {}),
   };
   const saved = s.encoder.save();
   meta.encoder.meta = saved.meta;
@@ -750,6 +800,9 @@ export function saveContentModel(dir: string, model: ContentModel, fingerprint: 
     vectors: s.vectors.subarray(0, n * s.encoder.outputDim),
     centroids: s.centroids,
     assignment: s.assignment.subarray(0, n),
+    ...(s.links && s.base
+      ? { linkPtr: s.links.ptr, linkMovies: s.links.movies, linkValues: s.links.values, base: s.base }
+      : {}),
   });
 }
 
@@ -780,10 +833,20 @@ export function loadContentModel(dir: string, fingerprint: string): ContentModel
   } else {
     return null;
   }
+  const l = a.meta.links;
+  const links: LinkIndex | undefined = l
+    ? {
+        ...l,
+        ptr: a.array('linkPtr', 'Int32Array'),
+        movies: a.array('linkMovies', 'Int32Array'),
+        values: a.array('linkValues', 'Float32Array'),
+      }
+    : undefined;
   return new ContentModel({
     params: a.meta.params,
     space: a.meta.space,
     report: a.meta.report,
+    ...(links ? { links, base: a.array('base', 'Float32Array') } : {}),
     scaler: { mean: a.array('mean', 'Float32Array'), scale: a.array('scale', 'Float32Array') },
     encoder,
     movieIds: a.array('movieIds', 'Int32Array'),

@@ -299,6 +299,12 @@ export const EvaluationList = Type.Object(
 export const SharedContent = Type.Object({
   genres: Type.Array(Type.String(), { description: 'genres both movies have' }),
   tags: Type.Array(Type.String(), { description: 'strongest shared tags (genome or users’ tags)' }),
+  series: Type.Optional(
+    Type.String({ description: 'the series both titles belong to (e.g. "Star Wars"), when their titles say so' }),
+  ),
+  titleWords: Type.Optional(
+    Type.Array(Type.String(), { description: 'title words both titles have, beyond the series name' }),
+  ),
 });
 
 export const SimilarMovie = Type.Object({

@@ -58,7 +58,7 @@ export class SimilarService {
     } else {
       strategy = await this.served.strategy(method === 'cluster' ? 'content-cluster' : 'content');
     }
-    const ranked = this.served.pipeline.rank(strategy, { ctx: { watched: [movieId] }, k, explain: false });
+    const ranked = this.rankTiesByViewers(strategy, movieId, k);
     return {
       movie: { ...summary(movie), cluster: content.clusterOf(index) },
       method,
@@ -83,9 +83,35 @@ export class SimilarService {
     }
   }
 
+  /**
+   * The top k, equal scores ordered by how many viewers rated each movie (then by catalogue order): movies a seed
+   * cannot tell apart (same genres and year, no tags) come most watched first, not lowest id first. The list is
+   * widened until its last movie scores below the k-th, so no better-known equal is cut off.
+   */
+  private rankTiesByViewers(strategy: Strategy, movieId: number, k: number): RankedItem[] {
+    const counts = this.served.data.interactions.itemCounts();
+    const n = this.served.catalogue.size;
+    let want = Math.min(n, k + 10);
+    for (;;) {
+      const ranked = this.served.pipeline.rank(strategy, { ctx: { watched: [movieId] }, k: want, explain: false });
+      const cut = ranked[k - 1];
+      const last = ranked[ranked.length - 1];
+      if (want >= n || ranked.length < want || !cut || !last || last.tier !== cut.tier || last.score !== cut.score) {
+        return ranked
+          .sort((a, b) => b.tier - a.tier || b.score - a.score || (counts[b.index] ?? 0) - (counts[a.index] ?? 0))
+          .slice(0, k);
+      }
+      want = Math.min(n, want * 2);
+    }
+  }
+
   private item(content: ContentIndex, seed: number, r: RankedItem): SimilarMovie {
     const shared = content.shared(seed, r.index);
     const parts = [
+      shared.series ? `same series: ${shared.series}` : '',
+      shared.titleWords?.length
+        ? `title word${shared.titleWords.length > 1 ? 's' : ''} ${shared.titleWords.join(', ')}`
+        : '',
       shared.genres.length ? `shares ${shared.genres.join(', ')}` : '',
       shared.tags.length ? `tags ${shared.tags.join(', ')}` : '',
     ].filter(Boolean);

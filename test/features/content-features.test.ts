@@ -28,7 +28,7 @@ const catalogue = new Catalogue([
 ]);
 
 const params: FeatureParams = {
-  weights: { genres: 1, year: 1, tags: 1, genome: 1, stats: 0 },
+  weights: { genres: 1, year: 1, tags: 1, title: 1, genome: 1, stats: 0 },
   tagVocabulary: 10,
   tagMinMovies: 2,
 };

@@ -171,3 +171,125 @@ describe('ContentModel', () => {
     assert.deepEqual(a.assignment, b.assignment);
   });
 });
+
+describe('ContentModel title links', () => {
+  /**
+   * 30 movies of one genre mix with a year each; a link group of 3 columns: movies 0–2 share column 0 (a series),
+   * 3–4 share column 1, movie 5 alone has column 2 (a term of one movie links it to nothing).
+   */
+  function linked(weight: number): { rows: FeatureRows; space: FeatureSpace; raw: RawRow[] } {
+    const rng = new Rng(5);
+    const n = 30;
+    const space: FeatureSpace = {
+      genres: ['a', 'b', 'c'],
+      tagTerms: [],
+      tagIdf: [],
+      titleWords: [],
+      titleIdf: [],
+      series: ['s', 't', 'u'],
+      genomeTagIds: [],
+      genomeTagNames: [],
+      groups: [
+        { name: 'genres', start: 0, end: 3, scaling: 'block', weight: 1 },
+        { name: 'year', start: 3, end: 4, scaling: 'standard', weight: 0.5 },
+        { name: 'title', start: 4, end: 7, scaling: 'links', weight },
+      ],
+      cols: 7,
+    };
+    const link = [0, 0, 0, 1, 1, 2];
+    const raw: RawRow[] = [];
+    for (let i = 0; i < n; i++) {
+      const idx: number[] = [];
+      const val: number[] = [];
+      for (let g = 0; g < 3; g++)
+        if (rng.next() < 0.5) {
+          idx.push(g);
+          val.push(1);
+        }
+      idx.push(3);
+      val.push(1950 + rng.int(70));
+      if (i < link.length) {
+        idx.push(4 + link[i]!);
+        val.push(1);
+      }
+      raw.push({
+        indices: Int32Array.from(idx),
+        values: Float32Array.from(val),
+        present: Uint8Array.from([1, 1, i < link.length ? 1 : 0]),
+      });
+    }
+    const indptr = new Int32Array(n + 1);
+    raw.forEach((r, i) => {
+      indptr[i + 1] = indptr[i]! + r.indices.length;
+    });
+    const rows: FeatureRows = {
+      rows: n,
+      cols: 7,
+      indptr,
+      indices: Int32Array.from(raw.flatMap((r) => Array.from(r.indices))),
+      values: Float32Array.from(raw.flatMap((r) => Array.from(r.values))),
+      present: Uint8Array.from(raw.flatMap((r) => Array.from(r.present))),
+    };
+    return { rows, space, raw };
+  }
+  const params = { dimensions: 4, clusters: 2, seed: 1, restarts: 1 };
+  const ids = Int32Array.from({ length: 30 }, (_, i) => 1 + i);
+
+  it('pulls linked movies together and leaves the rest where the encoder put them', () => {
+    const none = ContentModel.fit(linked(0).rows, ids, linked(0).space, params);
+    const { rows, space } = linked(1);
+    const model = ContentModel.fit(rows, ids, space, params);
+    // The link group is not encoded: the same dimensions, and the unlinked movies keep their vectors.
+    assert.equal(model.dimensions, none.dimensions);
+    assert.deepEqual(model.report.links, { weight: 1, movies: 5 });
+    assert.ok(!model.report.groups.some((g) => g.name === 'title'));
+    const d = model.dimensions;
+    for (let i = 5; i < 30; i++)
+      for (let k = 0; k < d; k++) assert.ok(Math.abs(model.vectors[i * d + k]! - none.vectors[i * d + k]!) < 1e-5);
+    for (const [a, b] of [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+      [3, 4],
+    ] as const) {
+      assert.ok(model.similarity(a, b) > none.similarity(a, b), `${a}–${b} closer`);
+      assert.ok(model.similarity(a, b) > 0.9, `${a}–${b}: ${model.similarity(a, b)}`);
+    }
+  });
+
+  it('places a fitted row where fitting put it, and a new series member beside the series', () => {
+    const { rows, space, raw } = linked(1);
+    const model = ContentModel.fit(rows, ids, space, params);
+    const d = model.dimensions;
+    const out = new Float32Array(d);
+    for (let i = 0; i < 6; i++) {
+      model.transform(raw[i]!, out, 0, i);
+      for (let k = 0; k < d; k++) assert.ok(Math.abs(out[k]! - model.vectors[i * d + k]!) < 1e-5, `movie ${i}`);
+    }
+    // A twin of movie 10 (unlinked) in series 0: closer to the series than movie 10 is.
+    const twin: RawRow = {
+      indices: Int32Array.from([...raw[10]!.indices, 4]),
+      values: Float32Array.from([...raw[10]!.values, 1]),
+      present: Uint8Array.from([1, 1, 1]),
+    };
+    const placed = model.append(99, twin);
+    for (const s of [0, 1, 2]) assert.ok(model.similarity(placed.index, s) > model.similarity(10, s), `series ${s}`);
+  });
+
+  it('keeps the links through disk', () => {
+    const { rows, space, raw } = linked(1);
+    const model = ContentModel.fit(rows, ids, space, params);
+    const dir = join(tmp, 'content-links');
+    saveContentModel(dir, model, 'links');
+    const loaded = loadContentModel(dir, 'links');
+    assert.ok(loaded);
+    assert.deepEqual(loaded.vectors, model.vectors);
+    assert.deepEqual(loaded.state.links, model.state.links);
+    assert.deepEqual(loaded.state.base, model.state.base);
+    const a = new Float32Array(model.dimensions);
+    const b = new Float32Array(model.dimensions);
+    model.transform(raw[1]!, a);
+    loaded.transform(raw[1]!, b);
+    assert.deepEqual(a, b);
+  });
+});

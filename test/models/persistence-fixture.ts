@@ -109,7 +109,7 @@ export function addMovie(f: Fixture, genres: string[], year = 2001): number {
 }
 
 export const CONTENT_SETTINGS: ContentSettings = {
-  weights: { genres: 1, year: 0.5, tags: 0.5, genome: 2, stats: 0 },
+  weights: { genres: 1, year: 0.5, tags: 0.5, title: 0, genome: 2, stats: 0 },
   tagVocabulary: 100,
   tagMinMovies: 2,
   dimensions: 8,
