@@ -120,6 +120,12 @@ export const TITLE_MIN_MOVIES = 2;
  */
 export const TITLE_MAX_MOVIES = 10;
 /**
+ * A stem shared by more films than this, or by more than half the catalogue, is no series: generated titles
+ * ("Movie 1", "Movie 2", …) would otherwise pull the whole catalogue together. The largest series of ml-latest-small
+ * has 13 films (Dragon Ball Z).
+ */
+export const TITLE_MAX_SERIES = 50;
+/**
  * Value of the series column beside the L2-normalised word TF-IDF: a shared series counts as much as a title
  * made of the same words, so "Star Wars: Episode V" meets "Episode IV" though their subtitles share nothing.
  */
@@ -152,7 +158,10 @@ export function fitTitleVocabulary(terms: readonly TitleTerms[]): {
     .filter(([, d]) => d >= TITLE_MIN_MOVIES && d <= TITLE_MAX_MOVIES)
     .sort(byUse)
     .slice(0, TITLE_VOCABULARY);
-  const series = [...sf.entries()].filter(([k, d]) => d >= TITLE_MIN_MOVIES && marked.has(k)).sort(byUse);
+  const maxSeries = Math.min(TITLE_MAX_SERIES, n / 2);
+  const series = [...sf.entries()]
+    .filter(([k, d]) => d >= TITLE_MIN_MOVIES && d <= maxSeries && marked.has(k))
+    .sort(byUse);
   return {
     words: words.map(([w]) => w),
     // Smoothed IDF as the tags group: ln((1 + n) / (1 + df)) + 1.

@@ -80,6 +80,16 @@ describe('title vocabulary and columns', () => {
   ];
   const terms = titles.map(titleTerms);
 
+  it('a stem shared by over half the catalogue or over 50 films is no series (generated "Movie 1", "Movie 2", …)', () => {
+    const generated = Array.from({ length: 60 }, (_, i) => titleTerms(`Movie ${i + 1}`));
+    assert.ok(generated.every((t) => t.series === 'movie' && t.marked));
+    assert.deepEqual(fitTitleVocabulary(generated).series, []);
+    const half = [...Array.from({ length: 3 }, (_, i) => titleTerms(`Movie ${i + 1}`)), titleTerms('Heat')];
+    assert.deepEqual(fitTitleVocabulary(half).series, []);
+    const two = [...half.slice(0, 2), titleTerms('Heat'), titleTerms('Alien')];
+    assert.deepEqual(fitTitleVocabulary(two).series, ['movie']);
+  });
+
   it('keeps words and series of at least two movies; identical titles share words, not a series', () => {
     const v = fitTitleVocabulary(terms);
     assert.deepEqual(v.words, ['story', 'toy', 'proof', 'star', 'wars']);
