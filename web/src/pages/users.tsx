@@ -12,7 +12,19 @@ import { Link, navigate } from '../router.tsx';
 import type { PredictionList, RecommendationList, UserSegmentView, UserView } from '../types.ts';
 
 const DEFAULT_STRATEGIES = ['ease', 'als', 'hybrid', 'user-cluster', 'itemknn', 'content'];
-const MORE_STRATEGIES = ['segment', 'neural', 'popular', 'content-popular', 'hybrid-cluster', 'most-popular', 'random'];
+const MORE_STRATEGIES = [
+  'also-liked',
+  'similar',
+  'rp3beta',
+  'ensemble',
+  'segment',
+  'neural',
+  'popular',
+  'content-popular',
+  'hybrid-cluster',
+  'most-popular',
+  'random',
+];
 
 function StrategyColumn({ userId, strategy }: { userId: number; strategy: string | null }) {
   const q = strategy ? `&strategy=${encodeURIComponent(strategy)}` : '';
