@@ -1,4 +1,5 @@
 import type { Interactions } from '../data/interactions.ts';
+import { indexInSorted } from '../math/sorted.ts';
 import { readModel, writeModel } from '../util/artifacts.ts';
 import { ValidationError } from '../util/errors.ts';
 import { assertMayFit } from '../util/fit-guard.ts';
@@ -207,16 +208,8 @@ export class Rp3BetaModel {
   /** W_ij (0 when j is not among i's kept neighbours). */
   weight(i: number, j: number): number {
     if (i >= this.nItems || j >= this.nItems) return 0;
-    let lo = this.indptr[i]!;
-    let hi = this.indptr[i + 1]! - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = this.cols[mid]!;
-      if (c === j) return this.vals[mid]!;
-      if (c < j) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return 0;
+    const p = indexInSorted(this.cols, j, this.indptr[i]!, this.indptr[i + 1]!);
+    return p >= 0 ? this.vals[p]! : 0;
   }
 
   /** W_ij for every listed history item i (items[from, to)) towards j, into out[0, to − from). */

@@ -3,6 +3,7 @@ import type { Interactions } from '../data/interactions.ts';
 import { type KRule, type KScore, selectK } from '../math/cluster-count.ts';
 import { nearestCentroid } from '../math/kmeans.ts';
 import { Rng } from '../math/random.ts';
+import { indexInSorted } from '../math/sorted.ts';
 import { Dense, Linear, ReLU } from '../nn/layers.ts';
 import { mse } from '../nn/losses.ts';
 import { type Dataset, type NetworkSpec, Sequential, train } from '../nn/network.ts';
@@ -252,16 +253,8 @@ export class UserSegmentModel {
 
   /** Segment of a user fitted in the model (by id), or -1. */
   fittedSegmentOf(userId: number): number {
-    let lo = 0;
-    let hi = this.userIds.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = this.userIds[mid]!;
-      if (v === userId) return this.assignment[mid]!;
-      if (v < userId) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    const k = indexInSorted(this.userIds, userId);
+    return k >= 0 ? this.assignment[k]! : -1;
   }
 
   /** Code of a history (a view of the encoder's buffer, valid until the next call), or null without ratings. */

@@ -4,17 +4,9 @@ import { Catalogue } from '../../src/data/catalogue.ts';
 import { Interactions } from '../../src/data/interactions.ts';
 import { Rng } from '../../src/math/random.ts';
 import type { Movie, RatingColumns } from '../../src/store/types.ts';
+import { testMovie } from '../helpers/records.ts';
 
-const movie = (movieId: number): Movie => ({
-  movieId,
-  title: `Movie ${movieId} (2000)`,
-  displayTitle: `Movie ${movieId}`,
-  year: 2000,
-  genres: ['Drama'],
-  imdbId: null,
-  tmdbId: null,
-  source: 'import',
-});
+const movie = (movieId: number): Movie => testMovie(movieId, ['Drama']);
 
 /** Catalogue indices: 100 → 0, 200 → 1, 300 → 2, 400 → 3 (never rated). */
 const catalogue = new Catalogue([100, 200, 300, 400].map(movie));

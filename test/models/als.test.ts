@@ -21,19 +21,11 @@ import {
   SOLVER_CHOLESKY,
 } from '../../src/models/als-kernels.ts';
 import type { Movie } from '../../src/store/types.ts';
+import { testMovie } from '../helpers/records.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-const movie = (movieId: number): Movie => ({
-  movieId,
-  title: `Movie ${movieId} (2000)`,
-  displayTitle: `Movie ${movieId}`,
-  year: 2000,
-  genres: [],
-  imdbId: null,
-  tmdbId: null,
-  source: 'import',
-});
+const movie = (movieId: number): Movie => testMovie(movieId);
 
 /** [user index, item index, rating]; user ids are index + 1, movie ids 10·(index + 1). */
 type Triple = [number, number, number];

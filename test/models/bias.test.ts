@@ -4,17 +4,9 @@ import { Catalogue } from '../../src/data/catalogue.ts';
 import { Interactions } from '../../src/data/interactions.ts';
 import { BIAS_DEFAULTS, BiasModel } from '../../src/models/bias.ts';
 import type { Movie } from '../../src/store/types.ts';
+import { testMovie } from '../helpers/records.ts';
 
-const movie = (movieId: number): Movie => ({
-  movieId,
-  title: `Movie ${movieId} (2000)`,
-  displayTitle: `Movie ${movieId}`,
-  year: 2000,
-  genres: [],
-  imdbId: null,
-  tmdbId: null,
-  source: 'import',
-});
+const movie = (movieId: number): Movie => testMovie(movieId);
 
 /** Ratings as [user index, item index, rating]; user ids are index + 1, movie ids 10·(index + 1). */
 type Triple = [number, number, number];

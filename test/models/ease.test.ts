@@ -5,17 +5,9 @@ import { Interactions } from '../../src/data/interactions.ts';
 import { EaseModel } from '../../src/models/ease.ts';
 import type { Movie } from '../../src/store/types.ts';
 import { ValidationError } from '../../src/util/errors.ts';
+import { testMovie } from '../helpers/records.ts';
 
-const movie = (movieId: number): Movie => ({
-  movieId,
-  title: `Movie ${movieId} (2000)`,
-  displayTitle: `Movie ${movieId}`,
-  year: 2000,
-  genres: [],
-  imdbId: null,
-  tmdbId: null,
-  source: 'import',
-});
+const movie = (movieId: number): Movie => testMovie(movieId);
 
 /** Interactions from per-user item lists; movie ids are 10·(index+1), ratings vary (EASE must ignore them). */
 function interactions(rowsByUser: number[][], nCatalogue: number): Interactions {

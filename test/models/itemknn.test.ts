@@ -4,17 +4,9 @@ import { Catalogue } from '../../src/data/catalogue.ts';
 import { Interactions } from '../../src/data/interactions.ts';
 import { ItemKnnModel } from '../../src/models/itemknn.ts';
 import type { Movie } from '../../src/store/types.ts';
+import { testMovie } from '../helpers/records.ts';
 
-const movie = (movieId: number): Movie => ({
-  movieId,
-  title: `Movie ${movieId} (2000)`,
-  displayTitle: `Movie ${movieId}`,
-  year: 2000,
-  genres: [],
-  imdbId: null,
-  tmdbId: null,
-  source: 'import',
-});
+const movie = (movieId: number): Movie => testMovie(movieId);
 
 /**
  * 4 users × 3 items, binary (the ratings differ but cosine here ignores them):

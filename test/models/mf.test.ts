@@ -7,19 +7,11 @@ import { BIAS_DEFAULTS, BiasModel } from '../../src/models/bias.ts';
 import { MF_DEFAULTS, MfModel, type MfState, sampleLoss, sgdStep } from '../../src/models/mf.ts';
 import { MfRatingModel } from '../../src/recommend/rating-models.ts';
 import type { Movie } from '../../src/store/types.ts';
+import { testMovie } from '../helpers/records.ts';
 
 const SCALE = { min: 0.5, max: 5, step: 0.5 };
 
-const movie = (movieId: number): Movie => ({
-  movieId,
-  title: `Movie ${movieId} (2000)`,
-  displayTitle: `Movie ${movieId}`,
-  year: 2000,
-  genres: [],
-  imdbId: null,
-  tmdbId: null,
-  source: 'import',
-});
+const movie = (movieId: number): Movie => testMovie(movieId);
 
 /** Ratings as [user index, item index, rating]; user ids are index + 1, movie ids 10·(index + 1). */
 type Triple = [number, number, number];

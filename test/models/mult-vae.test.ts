@@ -32,21 +32,13 @@ import { RuleSet } from '../../src/recommend/rules.ts';
 import { MultVaeStrategy } from '../../src/recommend/strategies/mult-vae.ts';
 import type { ViewerContext } from '../../src/recommend/strategy.ts';
 import type { Movie } from '../../src/store/types.ts';
+import { testMovie } from '../helpers/records.ts';
 import { fixture } from './persistence-fixture.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'cinerec-mult-vae-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const movie = (movieId: number): Movie => ({
-  movieId,
-  title: `Movie ${movieId} (2000)`,
-  displayTitle: `Movie ${movieId}`,
-  year: 2000,
-  genres: [],
-  imdbId: null,
-  tmdbId: null,
-  source: 'import',
-});
+const movie = (movieId: number): Movie => testMovie(movieId);
 
 /** Interactions from per-user item lists over a catalogue of nCatalogue movies (ids 10·(index+1)). */
 function interactions(rowsByUser: number[][], nCatalogue: number): Interactions {

@@ -5,17 +5,9 @@ import { Interactions } from '../../src/data/interactions.ts';
 import { AlsoLikedStrategy } from '../../src/recommend/strategies/also-liked.ts';
 import type { Query, Strategy } from '../../src/recommend/strategy.ts';
 import type { Movie } from '../../src/store/types.ts';
+import { testMovie } from '../helpers/records.ts';
 
-const movie = (movieId: number): Movie => ({
-  movieId,
-  title: `Movie ${movieId} (2000)`,
-  displayTitle: `Movie ${movieId}`,
-  year: 2000,
-  genres: ['Drama'],
-  imdbId: null,
-  tmdbId: null,
-  source: 'import',
-});
+const movie = (movieId: number): Movie => testMovie(movieId, ['Drama']);
 
 // Four viewers, four movies (index = id − 1). Movie 1 was seen by users 1–3.
 //   user 1: 1 (5), 2 (4), 3 (2)

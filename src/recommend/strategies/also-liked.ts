@@ -1,5 +1,6 @@
 import type { Catalogue } from '../../data/catalogue.ts';
 import type { Interactions } from '../../data/interactions.ts';
+import { indexInSorted } from '../../math/sorted.ts';
 import type { Query, ScoreResult, Strategy } from '../strategy.ts';
 import { seedsOf } from './content.ts';
 
@@ -122,23 +123,9 @@ export class AlsoLikedStrategy implements Strategy {
     let liked = 0;
     for (let p = byItem.indptr[seed]!; p < byItem.indptr[seed + 1]!; p++) {
       const u = byItem.users[p]!;
-      const row = items.subarray(indptr[u]!, indptr[u + 1]!);
-      const k = binarySearch(row, index);
-      if (k >= 0 && ratings[indptr[u]! + k]! >= pos) liked++;
+      const k = indexInSorted(items, index, indptr[u]!, indptr[u + 1]!);
+      if (k >= 0 && ratings[k]! >= pos) liked++;
     }
     return { liked, viewers: byItem.indptr[seed + 1]! - byItem.indptr[seed]! };
   }
-}
-
-function binarySearch(sorted: Int32Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = sorted[mid]!;
-    if (v === value) return mid;
-    if (v < value) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
 }
