@@ -1,5 +1,5 @@
 import { contentInputsOf, DEFAULT_SCALE } from '../components/data.ts';
-import { SERVED_MODELS } from '../components/index.ts';
+import { SERVED_MODELS, SERVED_STRATEGIES, STRATEGIES } from '../components/index.ts';
 import { StoredModels } from '../components/stored.ts';
 import { StrategyBook } from '../components/strategy-book.ts';
 import type { Config } from '../config/config.ts';
@@ -17,7 +17,7 @@ import type { AlsStrategy } from '../recommend/strategies/als.ts';
 import type { PopularStrategy } from '../recommend/strategies/popular.ts';
 import type { History, Strategy, TrainingData } from '../recommend/strategy.ts';
 import type { DatasetInfo, RatingColumns, Store } from '../store/types.ts';
-import { NotFoundError } from '../util/errors.ts';
+import { NotFoundError, ValidationError } from '../util/errors.ts';
 import { type Change, type ChangeSink, localChanges, localLock, type WriteLock } from './changes.ts';
 import { ResultCache } from './result-cache.ts';
 import type { ServedVersion } from './version.ts';
@@ -218,7 +218,15 @@ export class Served {
   }
 
   /** A registered strategy over the served models. */
+  /** A registered strategy over the served models; one whose models versions never hold is a bad request. */
   strategy(name: string): Promise<Strategy> {
+    if (STRATEGIES.has(name) && !SERVED_STRATEGIES.includes(name))
+      return Promise.reject(
+        new ValidationError(
+          `strategy ${name} is evaluation only: model versions do not hold its models (\`npx cinerec eval --strategies ${name}\` fits it)`,
+          'strategy',
+        ),
+      );
     return this.strategies.get(name);
   }
 

@@ -182,6 +182,10 @@ describe('users live', () => {
       const unknown = await call<{ detail: string }>('GET', '/v1/users/1/recommendations?strategy=magic');
       assert.equal(unknown.status, 400);
       assert.match(unknown.body.detail, /unknown strategy "magic"/);
+      const vae = await call<{ detail: string; field: string }>('GET', '/v1/users/1/recommendations?strategy=mult-vae');
+      assert.equal(vae.status, 400);
+      assert.equal(vae.body.field, 'strategy');
+      assert.match(vae.body.detail, /strategy mult-vae is evaluation only/);
     } finally {
       ok(await call('DELETE', '/v1/rules/3', undefined, admin), 204);
     }
